@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+
+.PHONY: help setup run test lint clean
+
+help:
+	@echo "make run    serve the mock portal on http://127.0.0.1:8000 (SQLite under var/)"
+	@echo "make test   lint, type-check and run the tests (SQLite; PostgreSQL too when"
+	@echo "            TEST_DATABASE_URL=postgresql://... is set)"
+
+setup:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+run: setup
+	$(UV) run portalsim serve
+
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+test: lint
+	@TEST_DATABASE_URL= $(UV) run pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "--- the same suite on $$TEST_DATABASE_URL"; \
+		$(UV) run pytest -q; \
+	fi
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

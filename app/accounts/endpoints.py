@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.accounts.dependencies import CurrentAccount
+from app.accounts.repository import AccountRepository
+from app.accounts.schemas import AccountOut, LoginIn, TokenOut
+from app.accounts.service import AccountService
+from app.core.clock import ClockDep
+from app.core.config import SettingsDep
+from app.core.db import ReadSessionDep, SessionDep
+from app.core.errors import NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+@router.post("/auth/citizen-login", response_model=TokenOut)
+async def citizen_login(
+    body: LoginIn, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> TokenOut:
+    """Log in with a personal identification number (or a business's tax code); stands in for
+    VNeID. The first log-in of a valid identifier creates the account."""
+    return await AccountService(AccountRepository(session), settings).login(body, clock.now())
+
+
+@router.get("/me", response_model=AccountOut)
+async def me(
+    principal: CurrentAccount, session: ReadSessionDep, settings: SettingsDep
+) -> AccountOut:
+    account = await AccountService(AccountRepository(session), settings).get(principal.account_id)
+    if account is None:
+        raise NotFound("the token's account does not exist")
+    return AccountOut.model_validate(account)

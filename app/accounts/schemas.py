@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from app.accounts.identifiers import AccountKind
+
+
+class LoginIn(BaseModel):
+    """Stands in for VNeID: the identity provider is trusted, so no password is asked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    identifier: str = Field(description="12-digit personal identification number, or tax code")
+    kind: AccountKind = "citizen"
+    full_name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="required on the first log-in"
+    )
+    phone: str | None = Field(default=None, pattern=r"^\+?\d{9,15}$")
+    email: EmailStr | None = None
+
+
+class AccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: AccountKind
+    identifier: str
+    full_name: str
+    phone: str | None
+    email: str | None
+    created_at: datetime
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    created: bool = Field(description="true when this log-in created the account")
+    account: AccountOut

@@ -1,0 +1,42 @@
+"""Which agency's back office is calling, from its `X-Agency-Key`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import APIKeyHeader
+
+from app.core.config import SettingsDep
+from app.core.errors import Unauthorized
+from app.core.security import agency_of_key
+
+_agency_key = APIKeyHeader(
+    name="X-Agency-Key",
+    auto_error=False,
+    description="the agency's key, as listed by `portalsim agencies`",
+)
+
+
+class InvalidAgencyKey(Unauthorized):
+    code = "invalid_agency_key"
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyPrincipal:
+    agency_code: str
+
+
+def _current_agency(
+    settings: SettingsDep, key: Annotated[str | None, Depends(_agency_key)]
+) -> AgencyPrincipal:
+    if not key:
+        raise InvalidAgencyKey("the X-Agency-Key header is required", field="X-Agency-Key")
+    code = agency_of_key(settings, key)
+    if code is None:
+        raise InvalidAgencyKey("unknown or forged agency key", field="X-Agency-Key")
+    return AgencyPrincipal(agency_code=code)
+
+
+CurrentAgency = Annotated[AgencyPrincipal, Depends(_current_agency)]

@@ -1,0 +1,17 @@
+from app.core.errors import InvalidInput, NotFound
+
+
+class ProcedureNotFound(NotFound):
+    code = "procedure_not_found"
+
+
+class UnknownProcedure(InvalidInput):
+    code = "unknown_procedure"
+
+
+class UnknownAgency(InvalidInput):
+    code = "unknown_agency"
+
+
+class AgencyDoesNotHandleProcedure(InvalidInput):
+    code = "agency_does_not_handle_procedure"

@@ -1,0 +1,135 @@
+"""All SQL of the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.catalogue.models import Agency, AgencyField, Procedure, ProcedureField, Province
+from app.core.upsert import upsert
+
+M = TypeVar("M")
+
+
+class CatalogueRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_procedure(self, code: str) -> Procedure | None:
+        return await self.session.get(Procedure, code)
+
+    async def get_agency(self, code: str) -> Agency | None:
+        return await self.session.get(Agency, code)
+
+    async def get_procedure_count(self) -> int:
+        return await self.session.scalar(select(func.count()).select_from(Procedure)) or 0
+
+    async def field_names(self) -> dict[str, str]:
+        rows = await self.session.execute(select(ProcedureField.code, ProcedureField.name))
+        return dict(rows.tuples())
+
+    async def fields_with_counts(self) -> list[tuple[str, str, int]]:
+        statement = (
+            select(ProcedureField.code, ProcedureField.name, func.count(Procedure.code))
+            .outerjoin(Procedure, Procedure.field_code == ProcedureField.code)
+            .group_by(ProcedureField.code, ProcedureField.name)
+            .order_by(ProcedureField.code)
+        )
+        return list((await self.session.execute(statement)).tuples())
+
+    async def search_procedures(
+        self,
+        *,
+        folded_query: str | None,
+        field_code: str | None,
+        agency_level: str | None,
+        online_level: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[Procedure], int]:
+        statement = select(Procedure)
+        if folded_query:
+            statement = statement.where(Procedure.search_text.contains(folded_query))
+        if field_code:
+            statement = statement.where(Procedure.field_code == field_code)
+        if agency_level:
+            statement = statement.where(Procedure.agency_level == agency_level)
+        if online_level:
+            statement = statement.where(Procedure.online_level == online_level)
+        return await self._page(statement.order_by(Procedure.code), offset, limit)
+
+    async def handles(self, agency_code: str, field_code: str) -> bool:
+        statement = select(AgencyField.agency_code).where(
+            AgencyField.agency_code == agency_code, AgencyField.field_code == field_code
+        )
+        return await self.session.scalar(statement) is not None
+
+    async def list_agencies(
+        self,
+        *,
+        level: str | None,
+        province_code: int | None,
+        field_code: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[Agency], int]:
+        statement = select(Agency)
+        if level:
+            statement = statement.where(Agency.level == level)
+        if province_code is not None:
+            statement = statement.where(Agency.province_code == province_code)
+        if field_code:
+            statement = statement.join(AgencyField).where(AgencyField.field_code == field_code)
+        return await self._page(statement.order_by(Agency.code), offset, limit)
+
+    async def fields_of(self, agency_codes: Sequence[str]) -> dict[str, list[str]]:
+        statement = (
+            select(AgencyField.agency_code, AgencyField.field_code)
+            .where(AgencyField.agency_code.in_(agency_codes))
+            .order_by(AgencyField.agency_code, AgencyField.field_code)
+        )
+        fields: dict[str, list[str]] = {code: [] for code in agency_codes}
+        for agency_code, field_code in (await self.session.execute(statement)).tuples():
+            fields[agency_code].append(field_code)
+        return fields
+
+    async def all_agencies(
+        self, *, level: str | None = None, province_code: int | None = None
+    ) -> Sequence[Agency]:
+        statement = select(Agency).order_by(Agency.code)
+        if level:
+            statement = statement.where(Agency.level == level)
+        if province_code is not None:
+            statement = statement.where(Agency.province_code == province_code)
+        return (await self.session.scalars(statement)).all()
+
+    async def list_provinces(self) -> Sequence[Province]:
+        return (await self.session.scalars(select(Province).order_by(Province.code))).all()
+
+    async def _page(
+        self, statement: Select[tuple[M]], offset: int, limit: int
+    ) -> tuple[Sequence[M], int]:
+        total = await self.session.scalar(select(func.count()).select_from(statement.subquery()))
+        items = (await self.session.scalars(statement.offset(offset).limit(limit))).all()
+        return items, total or 0
+
+    async def upsert_catalogue(
+        self,
+        *,
+        provinces: list[dict[str, Any]],
+        fields: list[dict[str, Any]],
+        agencies: list[dict[str, Any]],
+        agency_fields: list[dict[str, Any]],
+        procedures: list[dict[str, Any]],
+    ) -> None:
+        for model, rows in (
+            (Province, provinces),
+            (ProcedureField, fields),
+            (Agency, agencies),
+            (AgencyField, agency_fields),
+            (Procedure, procedures),
+        ):
+            await upsert(self.session, model, rows)

@@ -1,0 +1,176 @@
+"""Catalogue rules: look-ups, search, and loading the deterministic catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from vietnam_provinces import Province as PackageProvince
+
+from app.catalogue import generator
+from app.catalogue.errors import (
+    AgencyDoesNotHandleProcedure,
+    ProcedureNotFound,
+    UnknownAgency,
+    UnknownProcedure,
+)
+from app.catalogue.models import Agency, Procedure
+from app.catalogue.repository import CatalogueRepository
+from app.catalogue.schemas import AgencyOut, ProcedureOut
+from app.core.pagination import Page, PageParams
+from app.core.text import fold
+
+
+class CatalogueService:
+    def __init__(self, repository: CatalogueRepository) -> None:
+        self.repository = repository
+
+    async def procedure_out(self, procedure: Procedure) -> ProcedureOut:
+        return (await self.procedures_out([procedure]))[0]
+
+    async def procedures_out(self, procedures: Sequence[Procedure]) -> list[ProcedureOut]:
+        names = await self.repository.field_names()
+        return [
+            ProcedureOut(
+                code=p.code,
+                name=p.name,
+                field=p.field_code,
+                field_name=names.get(p.field_code, p.field_code),
+                agency_level=p.agency_level,  # type: ignore[arg-type]
+                processing_time=p.processing_time,
+                processing_unit=p.processing_unit,  # type: ignore[arg-type]
+                fees=p.fees,  # type: ignore[arg-type]
+                online_level=p.online_level,  # type: ignore[arg-type]
+            )
+            for p in procedures
+        ]
+
+    async def get_procedure(self, code: str) -> Procedure:
+        procedure = await self.repository.get_procedure(code)
+        if procedure is None:
+            raise ProcedureNotFound(f"no procedure with code {code!r}", field="code")
+        return procedure
+
+    async def search(
+        self,
+        *,
+        query: str | None,
+        field_code: str | None,
+        agency_level: str | None,
+        online_level: str | None,
+        page: PageParams,
+    ) -> Page[ProcedureOut]:
+        items, total = await self.repository.search_procedures(
+            folded_query=fold(query) if query else None,
+            field_code=field_code,
+            agency_level=agency_level,
+            online_level=online_level,
+            offset=page.offset,
+            limit=page.size,
+        )
+        return Page(
+            items=await self.procedures_out(items), total=total, page=page.page, size=page.size
+        )
+
+    async def agencies(
+        self,
+        *,
+        level: str | None,
+        province_code: int | None,
+        procedure_code: str | None,
+        page: PageParams,
+    ) -> Page[AgencyOut]:
+        field_code = None
+        if procedure_code:
+            procedure = await self.get_procedure(procedure_code)
+            level, field_code = procedure.agency_level, procedure.field_code
+        items, total = await self.repository.list_agencies(
+            level=level,
+            province_code=province_code,
+            field_code=field_code,
+            offset=page.offset,
+            limit=page.size,
+        )
+        fields = await self.repository.fields_of([a.code for a in items])
+        return Page(
+            items=[
+                AgencyOut(
+                    code=a.code,
+                    name=a.name,
+                    level=a.level,  # type: ignore[arg-type]
+                    province_code=a.province_code,
+                    field_codes=fields[a.code],
+                )
+                for a in items
+            ],
+            total=total,
+            page=page.page,
+            size=page.size,
+        )
+
+    async def receiving_agency(
+        self, procedure_code: str, agency_code: str
+    ) -> tuple[Procedure, Agency]:
+        """The procedure and agency of a submission, refused unless the agency receives it."""
+        procedure = await self.repository.get_procedure(procedure_code)
+        if procedure is None:
+            raise UnknownProcedure(
+                f"no procedure with code {procedure_code!r}", field="procedure_code"
+            )
+        agency = await self.repository.get_agency(agency_code)
+        if agency is None:
+            raise UnknownAgency(f"no agency with code {agency_code!r}", field="agency_code")
+        if agency.level != procedure.agency_level or not await self.repository.handles(
+            agency.code, procedure.field_code
+        ):
+            raise AgencyDoesNotHandleProcedure(
+                f"agency {agency_code} ({agency.level}) does not receive procedure "
+                f"{procedure_code} ({procedure.agency_level}, field {procedure.field_code})",
+                field="agency_code",
+            )
+        return procedure, agency
+
+    async def load(self, *, seed: int, communes_per_province: int) -> dict[str, int]:
+        """Write the generated catalogue; re-running with the same seed changes nothing."""
+        provinces = [
+            {"code": int(p.code), "name": p.name, "codename": p.codename}
+            for p in PackageProvince.iter_all()
+        ]
+        fields = [asdict(f) for f in generator.FIELDS]
+        generated = generator.generate_agencies(seed, communes_per_province)
+        agencies = [
+            {"code": a.code, "name": a.name, "level": a.level, "province_code": a.province_code}
+            for a in generated
+        ]
+        agency_fields = [
+            {"agency_code": a.code, "field_code": field}
+            for a in generated
+            for field in a.field_codes
+        ]
+        procedures = [
+            {
+                "code": p.code,
+                "name": p.name,
+                "search_text": fold(f"{p.code} {p.name}"),
+                "field_code": p.field_code,
+                "agency_level": p.agency_level,
+                "processing_time": p.processing_time,
+                "processing_unit": p.processing_unit,
+                "fees": [asdict(fee) for fee in p.fees],
+                "online_level": p.online_level,
+            }
+            for p in generator.generate_procedures(seed)
+        ]
+        await self.repository.upsert_catalogue(
+            provinces=provinces,
+            fields=fields,
+            agencies=agencies,
+            agency_fields=agency_fields,
+            procedures=procedures,
+        )
+        return {
+            "provinces": len(provinces),
+            "fields": len(fields),
+            "agencies": len(agencies),
+            "procedures": len(procedures),
+        }

@@ -1,0 +1,188 @@
+"""The `portalsim` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.accounts.repository import AccountRepository
+from app.accounts.service import seed_accounts
+from app.catalogue.repository import CatalogueRepository
+from app.catalogue.service import CatalogueService
+from app.core import migrations
+from app.core.config import Settings, get_settings
+from app.core.db import Database
+from app.core.security import agency_key
+
+app = typer.Typer(
+    help="portalsim: a mock of Vietnam's National Public Service Portal, and its load harness.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+console = Console(stderr=True)
+
+NATIONAL_ACCOUNTS = 3_600_000
+
+
+async def _load_catalogue(settings: Settings, *, only_if_empty: bool) -> dict[str, int] | None:
+    database = Database.from_settings(settings)
+    try:
+        async with database.write_sessions() as session, session.begin():
+            repository = CatalogueRepository(session)
+            if only_if_empty and await repository.get_procedure_count() > 0:
+                return None
+            return await CatalogueService(repository).load(
+                seed=settings.catalogue_seed,
+                communes_per_province=settings.communes_per_province,
+            )
+    finally:
+        await database.dispose()
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="target revision")] = "head",
+    downgrade: Annotated[bool, typer.Option(help="downgrade to REVISION instead")] = False,
+) -> None:
+    """Bring the database schema to a revision (head by default)."""
+    settings = get_settings()
+    if downgrade:
+        migrations.downgrade(settings, revision)
+    else:
+        migrations.upgrade(settings, revision)
+    console.print(f"[green]schema at {revision}[/green] ({settings.database_url})")
+
+
+@app.command()
+def seed(
+    accounts: Annotated[
+        int,
+        typer.Option(
+            min=0, help=f"citizen and business accounts (national: {NATIONAL_ACCOUNTS:,})"
+        ),
+    ] = 0,
+    catalogue: Annotated[
+        bool, typer.Option(help="load the provinces, agencies and procedures")
+    ] = True,
+    batch: Annotated[int, typer.Option(min=1_000, help="accounts per transaction")] = 100_000,
+) -> None:
+    """Load the deterministic catalogue and accounts. Safe to re-run: nothing is duplicated."""
+    settings = get_settings()
+    migrations.upgrade(settings)
+    if catalogue:
+        counts = asyncio.run(_load_catalogue(settings, only_if_empty=False))
+        console.print(f"catalogue: {counts}")
+    if accounts:
+        started = time.perf_counter()
+        asyncio.run(_seed_accounts(settings, accounts, batch))
+        console.print(f"accounts: {accounts:,} in {time.perf_counter() - started:.1f} s")
+
+
+async def _seed_accounts(settings: Settings, total: int, batch: int) -> None:
+    database = Database.from_settings(settings)
+    now = datetime.now(UTC)
+    columns = (
+        TextColumn("accounts"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("accounts", total=total)
+            for start in range(0, total, batch):
+                stop = min(start + batch, total)
+                # One transaction per batch: an interrupted run keeps what it loaded.
+                async with database.write_sessions() as session, session.begin():
+                    await seed_accounts(
+                        AccountRepository(session),
+                        start=start,
+                        stop=stop,
+                        seed=settings.catalogue_seed,
+                        now=now,
+                    )
+                progress.update(task, completed=stop)
+    finally:
+        await database.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: settings' HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: settings' PORT")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+    migrate_first: Annotated[
+        bool | None,
+        typer.Option(
+            "--migrate/--no-migrate",
+            help="bring the schema to head first (default: yes on SQLite, no on PostgreSQL)",
+        ),
+    ] = None,
+) -> None:
+    """Serve the portal; on a fresh database, also create the schema and load the catalogue."""
+    settings = get_settings()
+    if migrate_first if migrate_first is not None else settings.is_sqlite:
+        migrations.upgrade(settings)
+    counts = asyncio.run(_load_catalogue(settings, only_if_empty=True))
+    if counts:
+        console.print(f"loaded the catalogue: {counts}")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+def agencies(
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
+    level: Annotated[str | None, typer.Option(help="central, province or commune")] = None,
+    province: Annotated[int | None, typer.Option(help="province code")] = None,
+) -> None:
+    """List every agency with its code, name, level and back-office key."""
+    settings = get_settings()
+    rows = asyncio.run(_agencies(settings, level, province))
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("code", "name", "level", "province", "key")
+    for row in rows:
+        table.add_row(
+            row["code"], row["name"], row["level"], str(row["province_code"] or ""), row["key"]
+        )
+    Console().print(table)
+
+
+async def _agencies(
+    settings: Settings, level: str | None, province: int | None
+) -> list[dict[str, object]]:
+    database = Database.from_settings(settings)
+    try:
+        async with database.read_sessions() as session:
+            found = await CatalogueRepository(session).all_agencies(
+                level=level, province_code=province
+            )
+    finally:
+        await database.dispose()
+    return [
+        {
+            "code": a.code,
+            "name": a.name,
+            "level": a.level,
+            "province_code": a.province_code,
+            "key": agency_key(settings, a.code),
+        }
+        for a in found
+    ]

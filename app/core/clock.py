@@ -1,0 +1,67 @@
+"""Where every "now" of the portal comes from: real time, or accelerated virtual time so that a
+load run can compress weeks of processing into minutes."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal, Protocol
+
+from fastapi import Depends, Request
+
+from app.core.calendar import VIETNAM_TZ
+from app.core.config import Settings
+
+
+class Clock(Protocol):
+    mode: Literal["real", "accelerated", "manual"]
+    speed: float
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC."""
+        ...
+
+
+class RealClock:
+    mode: Literal["real"] = "real"
+    speed = 1.0
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class AcceleratedClock:
+    """Virtual time that starts at `start` when created and runs `speed` times faster than
+    the wall clock. Measured on the monotonic clock so that wall-clock steps do not jump it."""
+
+    mode: Literal["accelerated"] = "accelerated"
+
+    def __init__(self, start: datetime, speed: float) -> None:
+        if start.tzinfo is None:
+            raise ValueError("clock start must be timezone-aware")
+        if speed <= 0:
+            raise ValueError("clock speed must be positive")
+        self.start = start.astimezone(UTC)
+        self.speed = speed
+        self._anchor = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self._anchor) * self.speed)
+
+
+def clock_from_settings(settings: Settings) -> Clock:
+    if settings.clock_mode == "real":
+        return RealClock()
+    start = settings.clock_start or datetime.now(UTC)
+    if start.tzinfo is None:
+        # A bare "2026-03-02T07:30" means the agencies' wall clock.
+        start = start.replace(tzinfo=VIETNAM_TZ)
+    return AcceleratedClock(start, settings.clock_speed)
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -1,0 +1,103 @@
+"""Typed settings: one `Settings`, built by a cached `get_settings()`, never at import time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    """Every knob of the portal; environment variables override (e.g. `DATABASE_URL`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_VAR_DIR / 'portalsim.db'}",
+        description="sqlite:///path or postgresql://user@host/db; drivers are chosen by the app",
+    )
+    database_echo: bool = False
+    database_pool_size: int = 10
+
+    # Secrets: defaults are for a local mock only; set real ones in any shared deployment.
+    secret_key: str = "portalsim-dev-secret-change-me"
+    token_ttl_minutes: int = 12 * 60
+
+    # Catalogue generator
+    catalogue_seed: int = 0
+    communes_per_province: int = 3
+
+    # Documents
+    document_dir: Path = DEFAULT_VAR_DIR / "documents"
+    document_max_bytes: int = 10 * 1024 * 1024
+    document_types: list[str] = [
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+    ]
+
+    # Working-time calendar (domain.md: windows, cut-off and the holiday set are settings)
+    calendar_windows: list[tuple[time, time]] = [
+        (time(7, 30), time(11, 30)),
+        (time(13, 0), time(17, 0)),
+    ]
+    calendar_cutoff: time = time(15, 0)
+    calendar_extra_days_off: list[date] = []
+    calendar_extra_working_days: list[date] = []
+    calendar_ignored_holidays: list[str] = []
+
+    # Virtual clock: "real", or "accelerated" from clock_start at clock_speed simulated seconds
+    # per real second (3600 = one real second is one simulated hour).
+    clock_mode: Literal["real", "accelerated"] = "real"
+    clock_start: datetime | None = None
+    clock_speed: float = 1.0
+
+    # Server
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @field_validator("clock_speed")
+    @classmethod
+    def _positive_speed(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("clock_speed must be positive")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL with the async driver this project uses for each database."""
+        url = self.database_url
+        for prefix, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(prefix):
+                return driver + url[len(prefix) :]
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def _app_settings(request: Request) -> Settings:
+    """The settings the running app was built with (tests build apps with their own)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(_app_settings)]

@@ -1,0 +1,112 @@
+"""Engines, sessions and the one-transaction-per-request dependency.
+
+SQLite allows one writer at a time. A request that reads and then writes inside a deferred
+transaction can fail with "database is locked" when another writer commits in between (the busy
+timeout cannot help a snapshot that is already stale), so write sessions on SQLite begin with
+`BEGIN IMMEDIATE` and wait their turn, while read sessions use a separate engine with ordinary
+deferred transactions and run concurrently under WAL. PostgreSQL needs no such split; both
+session factories then share one engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from app.core.config import Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # Hand transaction control to SQLAlchemy's "begin" hook below instead of the driver's
+    # implicit BEGIN, so that write sessions can ask for BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(settings: Settings, *, sqlite_begin: str = "BEGIN") -> AsyncEngine:
+    """An async engine for the settings' database; `sqlite_begin` is ignored on PostgreSQL."""
+    kwargs: dict[str, Any] = {"echo": settings.database_echo}
+    if not settings.is_sqlite:
+        kwargs |= {"pool_size": settings.database_pool_size, "max_overflow": 10}
+        return create_async_engine(settings.async_database_url, **kwargs)
+    engine = create_async_engine(
+        settings.async_database_url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        **kwargs,
+    )
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql(sqlite_begin)
+
+    return engine
+
+
+@dataclass
+class Database:
+    """The engines and session factories of one app instance."""
+
+    write_engine: AsyncEngine
+    read_engine: AsyncEngine
+    write_sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        if settings.is_sqlite:
+            write_engine = create_engine(settings, sqlite_begin="BEGIN IMMEDIATE")
+            read_engine = create_engine(settings)
+        else:
+            write_engine = read_engine = create_engine(settings)
+        return cls(
+            write_engine=write_engine,
+            read_engine=read_engine,
+            write_sessions=async_sessionmaker(write_engine, expire_on_commit=False),
+            read_sessions=async_sessionmaker(read_engine, expire_on_commit=False),
+        )
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's transaction: committed when the endpoint returns, before the response is
+    sent (scope="function"), so a 2xx always means durable; rolled back on any error."""
+    async with get_database(request).write_sessions() as session, session.begin():
+        yield session
+
+
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_database(request).read_sessions() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(_write_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]

@@ -1,0 +1,70 @@
+"""Operations endpoints: liveness, readiness, metrics, and the virtual clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from app.core.clock import ClockDep
+from app.core.db import get_database
+from app.core.metrics import Metrics
+from app.core.migrations import current_revision, head_revision
+from app.core.types import LocalDateTime
+from app.dossiers.repository import DossierRepository
+from app.dossiers.states import Status
+
+router = APIRouter(tags=["operations"])
+
+
+class ClockOut(BaseModel):
+    mode: str
+    now: LocalDateTime
+    now_utc: datetime
+    speed: float
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up (no dependency is checked)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "not ready"}})
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when the database answers and its schema is at the head revision."""
+    checks: dict[str, str] = {}
+    try:
+        async with get_database(request).read_engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+            revision, head = await current_revision(connection), head_revision()
+            checks["schema"] = "ok" if revision == head else f"at {revision}, head is {head}"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    ready = all(value == "ok" for value in checks.values()) and "schema" in checks
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    registry: Metrics = request.app.state.metrics
+    async with get_database(request).read_sessions() as session:
+        counts = await DossierRepository(session).count_by_status()
+    for status in Status:
+        registry.dossiers.labels(str(int(status))).set(counts.get(int(status), 0))
+    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/v1/clock", response_model=ClockOut, tags=["operations"])
+async def clock(clock: ClockDep) -> ClockOut:
+    """The portal's clock: real time, or accelerated virtual time during load runs."""
+    now = clock.now()
+    return ClockOut(mode=clock.mode, now=now, now_utc=now, speed=clock.speed)

@@ -1,0 +1,37 @@
+"""Paged listings: `{items, total, page, size}` with page numbers from 1."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+
+MAX_PAGE_SIZE = 200
+T = TypeVar("T")
+
+
+class PageParams(BaseModel):
+    page: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def _page_params(
+    page: Annotated[int, Query(ge=1, description="page number, from 1")] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")] = 20,
+) -> PageParams:
+    return PageParams(page=page, size=size)
+
+
+PageDep = Annotated[PageParams, Depends(_page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    size: int

@@ -1,0 +1,202 @@
+"""HTTP for dossiers: citizens' routes and back offices' routes. Translation only; the rules
+are in DossierService."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
+from fastapi.responses import FileResponse
+
+from app.accounts.dependencies import CurrentAccount, CurrentAccountRecord
+from app.catalogue.dependencies import CurrentAgency
+from app.core.pagination import Page, PageDep
+from app.dossiers.dependencies import DossierServiceDep, ReadDossierServiceDep
+from app.dossiers.schemas import (
+    DocumentOut,
+    DossierOut,
+    DossierSubmit,
+    EventOut,
+    Note,
+    RatingIn,
+    TransitionIn,
+    WithdrawIn,
+)
+
+citizen_router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers (citizen)"])
+agency_router = APIRouter(prefix="/api/v1/agency/dossiers", tags=["dossiers (back office)"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="same key and same body return the original dossier; another body gets 409",
+    ),
+]
+Files = Annotated[list[UploadFile], File(description="PDF, JPEG or PNG documents")]
+
+
+@citizen_router.post(
+    "",
+    response_model=DossierOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "replayed: the dossier first created with this key"}},
+)
+async def submit_dossier(
+    body: DossierSubmit,
+    owner: CurrentAccountRecord,
+    service: DossierServiceDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> DossierOut:
+    dossier, created = await service.submit(owner, body, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/dossiers/{dossier.code}"
+    return service.to_out(dossier)
+
+
+@citizen_router.get("", response_model=Page[DossierOut])
+async def my_dossiers(
+    principal: CurrentAccount, service: ReadDossierServiceDep, page: PageDep
+) -> Page[DossierOut]:
+    items, total = await service.repository.list_for_owner(
+        principal.account_id, offset=page.offset, limit=page.size
+    )
+    return Page(
+        items=[service.to_out(d) for d in items], total=total, page=page.page, size=page.size
+    )
+
+
+@citizen_router.get("/{code}", response_model=DossierOut)
+async def get_dossier(
+    code: str, principal: CurrentAccount, service: ReadDossierServiceDep
+) -> DossierOut:
+    return service.to_out(await service.for_owner(principal.account_id, code))
+
+
+@citizen_router.get("/{code}/events", response_model=list[EventOut])
+async def dossier_events(
+    code: str, principal: CurrentAccount, service: ReadDossierServiceDep
+) -> list[EventOut]:
+    dossier = await service.for_owner(principal.account_id, code)
+    return [EventOut.model_validate(e) for e in await service.repository.events(dossier.id)]
+
+
+@citizen_router.post(
+    "/{code}/documents", response_model=list[DocumentOut], status_code=status.HTTP_201_CREATED
+)
+async def upload_documents(
+    code: str, files: Files, owner: CurrentAccountRecord, service: DossierServiceDep
+) -> list[DocumentOut]:
+    documents = await service.add_documents(owner, code, files)
+    return [DocumentOut.model_validate(d) for d in documents]
+
+
+@citizen_router.get("/{code}/documents", response_model=list[DocumentOut])
+async def list_documents(
+    code: str, principal: CurrentAccount, service: ReadDossierServiceDep
+) -> list[DocumentOut]:
+    dossier = await service.for_owner(principal.account_id, code)
+    return [DocumentOut.model_validate(d) for d in await service.repository.documents(dossier.id)]
+
+
+@citizen_router.get(
+    "/{code}/documents/{document_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+async def download_document(
+    code: str, document_id: int, principal: CurrentAccount, service: ReadDossierServiceDep
+) -> FileResponse:
+    document = await service.document(principal.account_id, code, document_id)
+    return FileResponse(
+        service.store.path(document.storage_key),
+        media_type=document.content_type,
+        filename=document.filename,
+        headers={"Digest": f"sha-256={document.sha256}"},
+    )
+
+
+@citizen_router.post("/{code}/withdraw", response_model=DossierOut)
+async def withdraw(
+    code: str,
+    owner: CurrentAccountRecord,
+    service: DossierServiceDep,
+    body: WithdrawIn | None = None,
+) -> DossierOut:
+    dossier = await service.withdraw(owner, code, body.reason if body else None)
+    return service.to_out(dossier)
+
+
+@citizen_router.post("/{code}/supplement", response_model=DossierOut)
+async def supplement(
+    code: str,
+    owner: CurrentAccountRecord,
+    service: DossierServiceDep,
+    files: Annotated[list[UploadFile] | None, File(description="the requested documents")] = None,
+    note: Annotated[Note | None, Form()] = None,
+) -> DossierOut:
+    dossier = await service.supplement(owner, code, files or [], note)
+    return service.to_out(dossier)
+
+
+@citizen_router.post("/{code}/rating", response_model=DossierOut)
+async def rate(
+    code: str, body: RatingIn, owner: CurrentAccountRecord, service: DossierServiceDep
+) -> DossierOut:
+    dossier = await service.rate(owner, code, body.score, body.comment)
+    return service.to_out(dossier)
+
+
+@agency_router.get("", response_model=Page[DossierOut])
+async def agency_inbox(
+    agency: CurrentAgency,
+    service: ReadDossierServiceDep,
+    page: PageDep,
+    status_filter: Annotated[int | None, Query(alias="status", ge=1, le=10)] = None,
+    include_acknowledged: Annotated[
+        bool, Query(description="also list dossiers already acknowledged")
+    ] = False,
+) -> Page[DossierOut]:
+    """The agency's online dossiers, oldest first; by default only those not yet acknowledged."""
+    items, total = await service.repository.agency_inbox(
+        agency.agency_code,
+        status=status_filter,
+        include_acknowledged=include_acknowledged,
+        offset=page.offset,
+        limit=page.size,
+    )
+    return Page(
+        items=[service.to_out(d) for d in items], total=total, page=page.page, size=page.size
+    )
+
+
+@agency_router.get("/{code}", response_model=DossierOut)
+async def agency_dossier(
+    code: str, agency: CurrentAgency, service: ReadDossierServiceDep
+) -> DossierOut:
+    return service.to_out(await service.for_agency(agency.agency_code, code))
+
+
+@agency_router.get("/{code}/events", response_model=list[EventOut])
+async def agency_dossier_events(
+    code: str, agency: CurrentAgency, service: ReadDossierServiceDep
+) -> list[EventOut]:
+    dossier = await service.for_agency(agency.agency_code, code)
+    return [EventOut.model_validate(e) for e in await service.repository.events(dossier.id)]
+
+
+@agency_router.post("/{code}/ack", response_model=DossierOut)
+async def acknowledge(code: str, agency: CurrentAgency, service: DossierServiceDep) -> DossierOut:
+    return service.to_out(await service.acknowledge(agency.agency_code, code))
+
+
+@agency_router.post("/{code}/transitions", response_model=DossierOut)
+async def apply_transition(
+    code: str, body: TransitionIn, agency: CurrentAgency, service: DossierServiceDep
+) -> DossierOut:
+    dossier = await service.agency_transition(agency.agency_code, code, body.to_status, body.note)
+    return service.to_out(dossier)

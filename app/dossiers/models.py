@@ -1,0 +1,101 @@
+"""Dossiers, their timeline, their documents, and the per-agency daily code counters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models import Base, BigIntPK, JSONValue, UTCDateTime
+
+
+class Dossier(Base):
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "idempotency_key"),
+        # The back office's inbox: its agency's unacknowledged dossiers, oldest first.
+        Index("ix_dossiers_agency_inbox", "agency_code", "acked_at", "submitted_at"),
+        Index("ix_dossiers_owner_submitted", "owner_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    procedure_code: Mapped[str] = mapped_column(ForeignKey("procedures.code"))
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    owner_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("accounts.id"),
+    )
+    status: Mapped[int] = mapped_column(SmallInteger, index=True)
+    channel: Mapped[int] = mapped_column(
+        SmallInteger
+    )  # KenhThucHien: 1 in person, 2 online, 3 post
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+    form: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    supplement_requests: Mapped[int] = mapped_column(SmallInteger, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    rating: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    rating_comment: Mapped[str | None] = mapped_column(Text, default=None)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class DossierEvent(Base):
+    """One status change of a dossier: the timeline."""
+
+    __tablename__ = "dossier_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    from_status: Mapped[int | None] = mapped_column(SmallInteger)  # None for the submission
+    to_status: Mapped[int] = mapped_column(SmallInteger)
+    actor_kind: Mapped[str] = mapped_column(String(10))  # "citizen" | "agency" | "system"
+    actor: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class DossierDocument(Base):
+    __tablename__ = "dossier_documents"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "submission" | "supplement"
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DossierCodeCounter(Base):
+    """The last sequence number handed out per receiving agency and receipt day. Incremented in
+    the submitting transaction, so a rolled-back submission gives its number back: no gaps."""
+
+    __tablename__ = "dossier_code_counters"
+
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_seq: Mapped[int] = mapped_column()

@@ -1,0 +1,116 @@
+"""All SQL of dossiers, their events and documents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.upsert import dialect_insert
+from app.dossiers.models import Dossier, DossierCodeCounter, DossierDocument, DossierEvent
+
+
+class DossierRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next_sequence(self, agency_code: str, day: date) -> int:
+        """The next number of the agency's day, in this transaction.
+
+        One upsert that locks the counter row: concurrent submitters to the same agency and day
+        queue on that lock, and a rolled-back submission gives its number back, so the numbers
+        have neither gaps nor duplicates.
+        """
+        insert = dialect_insert(self.session, DossierCodeCounter).values(
+            agency_code=agency_code, day=day, last_seq=1
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=["agency_code", "day"],
+            set_={"last_seq": DossierCodeCounter.last_seq + 1},
+        ).returning(DossierCodeCounter.last_seq)
+        sequence: int = (await self.session.execute(statement)).scalar_one()
+        return sequence
+
+    async def add(self, *rows: Dossier | DossierEvent | DossierDocument) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def get(self, code: str, *, for_update: bool = False) -> Dossier | None:
+        statement = select(Dossier).where(Dossier.code == code)
+        if for_update:
+            # Serialises concurrent changes of one dossier on PostgreSQL; SQLite's write
+            # transactions are serial already (BEGIN IMMEDIATE).
+            statement = statement.with_for_update()
+        return await self.session.scalar(statement)
+
+    async def by_idempotency_key(self, owner_id: int, key: str) -> Dossier | None:
+        return await self.session.scalar(
+            select(Dossier).where(Dossier.owner_id == owner_id, Dossier.idempotency_key == key)
+        )
+
+    async def list_for_owner(
+        self, owner_id: int, *, offset: int, limit: int
+    ) -> tuple[Sequence[Dossier], int]:
+        condition = Dossier.owner_id == owner_id
+        total = await self.session.scalar(select(func.count()).where(condition)) or 0
+        items = await self.session.scalars(
+            select(Dossier)
+            .where(condition)
+            .order_by(Dossier.submitted_at.desc(), Dossier.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return items.all(), total
+
+    async def agency_inbox(
+        self,
+        agency_code: str,
+        *,
+        status: int | None,
+        include_acknowledged: bool,
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[Dossier], int]:
+        conditions = [Dossier.agency_code == agency_code, Dossier.channel == 2]
+        if status is not None:
+            conditions.append(Dossier.status == status)
+        if not include_acknowledged:
+            conditions.append(Dossier.acked_at.is_(None))
+        total = await self.session.scalar(select(func.count()).where(*conditions)) or 0
+        items = await self.session.scalars(
+            select(Dossier)
+            .where(*conditions)
+            .order_by(Dossier.submitted_at, Dossier.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return items.all(), total
+
+    async def events(self, dossier_id: int) -> Sequence[DossierEvent]:
+        statement = (
+            select(DossierEvent)
+            .where(DossierEvent.dossier_id == dossier_id)
+            .order_by(DossierEvent.at, DossierEvent.id)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def documents(self, dossier_id: int) -> Sequence[DossierDocument]:
+        statement = (
+            select(DossierDocument)
+            .where(DossierDocument.dossier_id == dossier_id)
+            .order_by(DossierDocument.id)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def document(self, dossier_id: int, document_id: int) -> DossierDocument | None:
+        return await self.session.scalar(
+            select(DossierDocument).where(
+                DossierDocument.dossier_id == dossier_id, DossierDocument.id == document_id
+            )
+        )
+
+    async def count_by_status(self) -> dict[int, int]:
+        statement = select(Dossier.status, func.count()).group_by(Dossier.status)
+        return dict((await self.session.execute(statement)).tuples())

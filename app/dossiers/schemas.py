@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from app.core.types import LocalDateTime
+from app.dossiers.deadlines import Timeliness
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+FormValue = str | int | float | bool | None
+MAX_FORM_FIELDS = 100
+
+
+class ApplicantIn(BaseModel):
+    """The person the dossier is for, when not the account holder (e.g. a child's birth)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    phone: str | None = Field(default=None, pattern=r"^\+?\d{9,15}$")
+    email: EmailStr | None = None
+    address: str | None = Field(default=None, max_length=500)
+
+
+class DossierSubmit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    procedure_code: str = Field(max_length=20, examples=["1.001612"])
+    agency_code: str = Field(
+        max_length=20, description="the receiving agency", examples=["000.00.01.H01"]
+    )
+    applicant: ApplicantIn | None = Field(
+        default=None, description="defaults to the logged-in account holder"
+    )
+    form: dict[Annotated[str, StringConstraints(max_length=100)], FormValue] = Field(
+        default_factory=dict,
+        max_length=MAX_FORM_FIELDS,
+        description="the procedure's form fields (tờ khai), free-form",
+    )
+    note: Note | None = None
+
+
+class DossierOut(BaseModel):
+    code: str
+    status: int
+    status_label: str
+    procedure_code: str
+    agency_code: str
+    channel: int = Field(description="KenhThucHien: 1 in person, 2 online, 3 post")
+    applicant: dict[str, Any]
+    form: dict[str, FormValue]
+    submitted_at: LocalDateTime
+    acked_at: LocalDateTime | None
+    accepted_at: LocalDateTime | None
+    due_at: LocalDateTime | None
+    finished_at: LocalDateTime | None
+    returned_at: LocalDateTime | None
+    paused_since: LocalDateTime | None = Field(description="set while a supplement is awaited")
+    supplement_requests: int
+    timeliness: Timeliness | None
+    rating: int | None
+    rating_comment: str | None
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_status: int | None
+    to_status: int
+    actor_kind: str
+    actor: str
+    at: LocalDateTime
+    note: str | None
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    purpose: Literal["submission", "supplement"]
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_at: LocalDateTime
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_status: int = Field(ge=1, le=10, description="TrangThaiHoSo, 2..10 for a back office")
+    note: Note | None = None
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Note | None = None
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5)
+    comment: Note | None = None

@@ -1,0 +1,373 @@
+"""Dossier rules: submission, the one transition service, citizens' and back offices' actions."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import UploadFile
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.models import Account
+from app.catalogue.service import CatalogueService
+from app.core.calendar import VIETNAM_TZ, WorkingCalendar
+from app.core.clock import Clock
+from app.core.errors import InvalidInput
+from app.dossiers.deadlines import classify
+from app.dossiers.errors import (
+    AlreadyRated,
+    DocumentNotFound,
+    DossierNotFound,
+    IdempotencyKeyReused,
+    IllegalTransition,
+    NotAllowedNow,
+)
+from app.dossiers.models import Dossier, DossierDocument, DossierEvent
+from app.dossiers.repository import DossierRepository
+from app.dossiers.schemas import DossierOut, DossierSubmit
+from app.dossiers.states import ActorKind, Status, TransitionRefused, check_transition
+from app.dossiers.storage import DocumentStore, StoredFile, folder_for
+
+ONLINE_CHANNEL = 2
+# Statuses whose arrival ends processing (domain.md: the first of 9, then 10, then 8/3).
+ENDS_PROCESSING = frozenset(
+    {Status.RESOLVED, Status.RESULT_RETURNED, Status.STOPPED, Status.REFUSED_AT_INTAKE}
+)
+MAX_FILES_PER_UPLOAD = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    kind: ActorKind
+    name: str  # an account's identifier, or an agency's code
+
+
+def dossier_code(agency_code: str, received_at: datetime, sequence: int) -> str:
+    """`<agency id>-<YYMMDD>-<NNNN>`, the day in Vietnam's time; past 9,999 dossiers an agency's
+    day simply grows a fifth digit rather than failing."""
+    day = received_at.astimezone(VIETNAM_TZ)
+    return f"{agency_code}-{day:%y%m%d}-{sequence:04d}"
+
+
+def submission_hash(body: DossierSubmit) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+class DossierService:
+    def __init__(
+        self,
+        repository: DossierRepository,
+        catalogue: CatalogueService,
+        calendar: WorkingCalendar,
+        clock: Clock,
+        store: DocumentStore,
+    ) -> None:
+        self.repository = repository
+        self.catalogue = catalogue
+        self.calendar = calendar
+        self.clock = clock
+        self.store = store
+
+    # -- presentation ---------------------------------------------------------------------
+
+    def to_out(self, dossier: Dossier) -> DossierOut:
+        return DossierOut(
+            code=dossier.code,
+            status=dossier.status,
+            status_label=Status(dossier.status).label,
+            procedure_code=dossier.procedure_code,
+            agency_code=dossier.agency_code,
+            channel=dossier.channel,
+            applicant=dossier.applicant,
+            form=dossier.form,
+            submitted_at=dossier.submitted_at,
+            acked_at=dossier.acked_at,
+            accepted_at=dossier.accepted_at,
+            due_at=dossier.due_at,
+            finished_at=dossier.finished_at,
+            returned_at=dossier.returned_at,
+            paused_since=dossier.paused_at,
+            supplement_requests=dossier.supplement_requests,
+            timeliness=classify(
+                due_at=dossier.due_at,
+                finished_at=dossier.finished_at,
+                paused_at=dossier.paused_at,
+                supplement_requests=dossier.supplement_requests,
+                now=self.clock.now(),
+            ),
+            rating=dossier.rating,
+            rating_comment=dossier.rating_comment,
+        )
+
+    # -- submission -----------------------------------------------------------------------
+
+    async def submit(
+        self, owner: Account, body: DossierSubmit, idempotency_key: str | None
+    ) -> tuple[Dossier, bool]:
+        """Create an online dossier; returns it and whether it was created by this call.
+
+        With an Idempotency-Key, the same key and body give back the original dossier and the
+        same key with another body is refused.
+        """
+        request_hash = submission_hash(body)
+        if idempotency_key:
+            existing = await self._replay(owner.id, idempotency_key, request_hash)
+            if existing is not None:
+                return existing, False
+        procedure, agency = await self.catalogue.receiving_agency(
+            body.procedure_code, body.agency_code
+        )
+        now = self.clock.now()
+        applicant = (
+            body.applicant.model_dump(mode="json")
+            if body.applicant
+            else {"full_name": owner.full_name, "phone": owner.phone, "email": owner.email}
+        )
+        applicant |= {"identifier": owner.identifier, "kind": owner.kind}
+        session = self.repository.session
+        try:
+            # A savepoint, so that losing a race on the idempotency key undoes only this
+            # attempt (the sequence number included) and the original can still be read.
+            async with session.begin_nested():
+                sequence = await self.repository.next_sequence(
+                    agency.code, now.astimezone(VIETNAM_TZ).date()
+                )
+                dossier = Dossier(
+                    code=dossier_code(agency.code, now, sequence),
+                    procedure_code=procedure.code,
+                    agency_code=agency.code,
+                    owner_id=owner.id,
+                    status=Status.SUBMITTED,
+                    channel=ONLINE_CHANNEL,
+                    applicant=applicant,
+                    form=body.form,
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                    submitted_at=now,
+                    updated_at=now,
+                    supplement_requests=0,
+                )
+                await self.repository.add(dossier)
+                await self.repository.add(
+                    DossierEvent(
+                        dossier_id=dossier.id,
+                        from_status=None,
+                        to_status=Status.SUBMITTED,
+                        actor_kind="citizen",
+                        actor=owner.identifier,
+                        at=now,
+                        note=body.note,
+                    )
+                )
+        except IntegrityError:
+            if not idempotency_key:
+                raise
+            existing = await self._replay(owner.id, idempotency_key, request_hash)
+            if existing is None:
+                raise
+            return existing, False
+        return dossier, True
+
+    async def _replay(self, owner_id: int, key: str, request_hash: str) -> Dossier | None:
+        existing = await self.repository.by_idempotency_key(owner_id, key)
+        if existing is not None and existing.request_hash != request_hash:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {key!r} was used for a different submission ({existing.code})",
+                field="Idempotency-Key",
+            )
+        return existing
+
+    # -- look-ups with ownership ----------------------------------------------------------
+
+    async def for_owner(self, owner_id: int, code: str, *, for_update: bool = False) -> Dossier:
+        """The dossier if `owner_id` owns it; otherwise 404, the same as for a code that does
+        not exist, so codes cannot be probed."""
+        dossier = await self.repository.get(code, for_update=for_update)
+        if dossier is None or dossier.owner_id != owner_id:
+            raise DossierNotFound(f"no dossier {code!r} of yours", field="code")
+        return dossier
+
+    async def for_agency(self, agency_code: str, code: str, *, for_update: bool = False) -> Dossier:
+        dossier = await self.repository.get(code, for_update=for_update)
+        if dossier is None or dossier.agency_code != agency_code:
+            raise DossierNotFound(f"no dossier {code!r} at agency {agency_code}", field="code")
+        return dossier
+
+    # -- the one transition service -------------------------------------------------------
+
+    async def transition(
+        self, dossier: Dossier, target: int, actor: Actor, note: str | None = None
+    ) -> DossierEvent:
+        """Move a dossier to `target` if the status machine allows it, keeping its clock:
+        acceptance sets the due date, a supplement request pauses it, handing the supplement in
+        shifts the due date by the paused working time, and the end of processing is recorded.
+        """
+        try:
+            current, wanted = Status(dossier.status), Status(target)
+        except ValueError as exc:
+            raise InvalidInput(f"{target} is not a status (1-10)", field="to_status") from exc
+        try:
+            check_transition(current, wanted, actor.kind)
+        except TransitionRefused as refused:
+            raise IllegalTransition(
+                refused.reason,
+                field="to_status",
+                from_status=int(current),
+                to_status=int(wanted),
+            ) from refused
+        now = self.clock.now()
+        if wanted is Status.ACCEPTED or (
+            wanted is Status.PROCESSING and dossier.accepted_at is None
+        ):
+            # A dossier completed at intake (1 -> 5 -> 4) is received when it is complete.
+            await self._start_clock(dossier, now)
+        elif wanted is Status.SUPPLEMENT_REQUESTED and dossier.accepted_at is not None:
+            dossier.paused_at = now
+            dossier.supplement_requests += 1
+        elif (
+            wanted is Status.PROCESSING
+            and dossier.due_at is not None
+            and dossier.paused_at is not None
+        ):
+            paused = self.calendar.between(dossier.paused_at, now)
+            dossier.due_at = self.calendar.add(dossier.due_at, paused)
+        if wanted in ENDS_PROCESSING and dossier.finished_at is None:
+            # A citizen who never hands the supplement in: the request time is the end.
+            dossier.finished_at = dossier.paused_at or now
+        if current is Status.SUPPLEMENT_REQUESTED:
+            dossier.paused_at = None
+        if wanted is Status.RESULT_RETURNED:
+            dossier.returned_at = now
+        dossier.status = wanted
+        dossier.updated_at = now
+        event = DossierEvent(
+            dossier_id=dossier.id,
+            from_status=int(current),
+            to_status=int(wanted),
+            actor_kind=actor.kind,
+            actor=actor.name,
+            at=now,
+            note=note,
+        )
+        await self.repository.add(event)
+        return event
+
+    async def _start_clock(self, dossier: Dossier, now: datetime) -> None:
+        procedure = await self.catalogue.get_procedure(dossier.procedure_code)
+        dossier.accepted_at = now
+        dossier.due_at = self.calendar.due_at(
+            now,
+            procedure.processing_time,
+            procedure.processing_unit,  # type: ignore[arg-type]
+        )
+
+    # -- citizens' actions ----------------------------------------------------------------
+
+    async def withdraw(self, owner: Account, code: str, reason: str | None) -> Dossier:
+        dossier = await self.for_owner(owner.id, code, for_update=True)
+        await self.transition(dossier, Status.WITHDRAWAL_REQUESTED, _citizen(owner), reason)
+        return dossier
+
+    async def add_documents(
+        self, owner: Account, code: str, files: Sequence[UploadFile]
+    ) -> list[DossierDocument]:
+        dossier = await self.for_owner(owner.id, code, for_update=True)
+        if dossier.status != Status.SUBMITTED:
+            raise NotAllowedNow(
+                "documents are added while the dossier is new (status 1); "
+                "after a supplement request use /supplement",
+                field="status",
+                status=dossier.status,
+            )
+        return await self._store_documents(dossier, files, "submission")
+
+    async def supplement(
+        self, owner: Account, code: str, files: Sequence[UploadFile], note: str | None
+    ) -> Dossier:
+        dossier = await self.for_owner(owner.id, code, for_update=True)
+        if dossier.status != Status.SUPPLEMENT_REQUESTED:
+            raise NotAllowedNow(
+                f"no supplement was requested (status {dossier.status})",
+                field="status",
+                status=dossier.status,
+            )
+        if not files and not note:
+            raise InvalidInput("a supplement needs documents or a note", field="files")
+        await self._store_documents(dossier, files, "supplement")
+        await self.transition(dossier, Status.PROCESSING, _citizen(owner), note)
+        return dossier
+
+    async def rate(self, owner: Account, code: str, score: int, comment: str | None) -> Dossier:
+        dossier = await self.for_owner(owner.id, code, for_update=True)
+        if dossier.finished_at is None:
+            raise NotAllowedNow(
+                "a dossier is rated once its processing has ended",
+                field="status",
+                status=dossier.status,
+            )
+        if dossier.rating is not None:
+            raise AlreadyRated("this dossier has been rated already", field="score")
+        dossier.rating, dossier.rating_comment = score, comment
+        dossier.rated_at = dossier.updated_at = self.clock.now()
+        await self.repository.session.flush()
+        return dossier
+
+    async def document(self, owner_id: int, code: str, document_id: int) -> DossierDocument:
+        dossier = await self.for_owner(owner_id, code)
+        document = await self.repository.document(dossier.id, document_id)
+        if document is None:
+            raise DocumentNotFound(f"no document {document_id} in {code}", field="document_id")
+        return document
+
+    async def _store_documents(
+        self, dossier: Dossier, files: Sequence[UploadFile], purpose: str
+    ) -> list[DossierDocument]:
+        if len(files) > MAX_FILES_PER_UPLOAD:
+            raise InvalidInput(f"at most {MAX_FILES_PER_UPLOAD} files at once", field="files")
+        stored: list[StoredFile] = []
+        try:
+            for upload in files:
+                stored.append(await self.store.save(upload, folder=folder_for(dossier.code)))
+            now = self.clock.now()
+            documents = [
+                DossierDocument(
+                    dossier_id=dossier.id,
+                    purpose=purpose,
+                    filename=f.filename,
+                    content_type=f.content_type,
+                    size_bytes=f.size_bytes,
+                    sha256=f.sha256,
+                    storage_key=f.storage_key,
+                    uploaded_at=now,
+                )
+                for f in stored
+            ]
+            await self.repository.add(*documents)
+        except BaseException:
+            # All or nothing: one refused file leaves none of the batch behind.
+            for f in stored:
+                await self.store.delete(f.storage_key)
+            raise
+        return documents
+
+    # -- back offices ---------------------------------------------------------------------
+
+    async def acknowledge(self, agency_code: str, code: str) -> Dossier:
+        dossier = await self.for_agency(agency_code, code, for_update=True)
+        if dossier.acked_at is None:
+            dossier.acked_at = self.clock.now()
+            await self.repository.session.flush()
+        return dossier
+
+    async def agency_transition(
+        self, agency_code: str, code: str, target: int, note: str | None
+    ) -> Dossier:
+        dossier = await self.for_agency(agency_code, code, for_update=True)
+        await self.transition(dossier, target, Actor("agency", agency_code), note)
+        return dossier
+
+
+def _citizen(owner: Account) -> Actor:
+    return Actor("citizen", owner.identifier)

@@ -1,0 +1,67 @@
+"""The portal's ASGI app: `create_app(settings)`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.accounts.endpoints import router as accounts_router
+from app.catalogue.endpoints import router as catalogue_router
+from app.core.calendar import WorkingCalendar
+from app.core.clock import clock_from_settings
+from app.core.config import Settings, get_settings
+from app.core.db import Database
+from app.core.errors import install_error_handlers
+from app.core.metrics import Metrics, MetricsMiddleware
+from app.core.ops import router as ops_router
+from app.dossiers.endpoints import agency_router, citizen_router
+from app.dossiers.storage import DocumentStore
+
+
+def calendar_from_settings(settings: Settings) -> WorkingCalendar:
+    return WorkingCalendar(
+        windows=settings.calendar_windows,
+        cutoff=settings.calendar_cutoff,
+        extra_days_off=settings.calendar_extra_days_off,
+        extra_working_days=settings.calendar_extra_working_days,
+        ignored_holiday_names=settings.calendar_ignored_holidays,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.database = Database.from_settings(settings)
+        try:
+            yield
+        finally:
+            await app.state.database.dispose()
+
+    app = FastAPI(
+        title="portalsim: mock National Public Service Portal",
+        description=(
+            "A mock of Vietnam's one-stop public-service portal: procedure catalogue, citizen "
+            "accounts, online dossiers, the legal status machine and working-time deadlines."
+        ),
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.clock = clock_from_settings(settings)
+    app.state.calendar = calendar_from_settings(settings)
+    app.state.document_store = DocumentStore(
+        settings.document_dir,
+        max_bytes=settings.document_max_bytes,
+        allowed_types=settings.document_types,
+    )
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    for router in (ops_router, accounts_router, catalogue_router, citizen_router, agency_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,109 @@
+"""Test fixtures: a freshly migrated database per session (SQLite by default, PostgreSQL when
+TEST_DATABASE_URL is set), emptied of dossiers and accounts before each test; an app per test
+on a manual clock; an httpx client over ASGI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import delete, text
+
+from app.accounts.models import Account
+from app.catalogue.repository import CatalogueRepository
+from app.catalogue.service import CatalogueService
+from app.core import migrations
+from app.core.calendar import VIETNAM_TZ
+from app.core.config import Settings
+from app.core.db import Database
+from app.dossiers.models import Dossier, DossierCodeCounter, DossierDocument, DossierEvent
+from app.main import create_app
+from tests.support.clock import ManualClock
+
+# Tuesday 3 March 2026, 09:00 in Hanoi: a plain working day, clear of Tết.
+DEFAULT_NOW = datetime(2026, 3, 3, 9, 0, tzinfo=VIETNAM_TZ)
+MUTABLE_TABLES = (DossierDocument, DossierEvent, Dossier, DossierCodeCounter, Account)
+
+
+def _database_url(tmp_dir: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'portalsim-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Iterator[Settings]:
+    with tempfile.TemporaryDirectory(prefix="portalsim-test-") as tmp:
+        tmp_dir = Path(tmp)
+        settings = Settings(
+            database_url=_database_url(tmp_dir),
+            document_dir=tmp_dir / "documents",
+            secret_key="test-secret",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        yield settings
+
+
+@pytest.fixture(scope="session")
+async def prepared_database(base_settings: Settings) -> AsyncIterator[Settings]:
+    """Empty the database (PostgreSQL: drop the public schema), migrate to head, and load the
+    catalogue once for the session."""
+    if not base_settings.is_sqlite:
+        database = Database.from_settings(base_settings)
+        async with database.write_engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await database.dispose()
+    await asyncio.to_thread(migrations.upgrade, base_settings)
+    database = Database.from_settings(base_settings)
+    async with database.write_sessions() as session, session.begin():
+        await CatalogueService(CatalogueRepository(session)).load(
+            seed=base_settings.catalogue_seed,
+            communes_per_province=base_settings.communes_per_province,
+        )
+    await database.dispose()
+    return base_settings
+
+
+@pytest.fixture
+async def settings(prepared_database: Settings, tmp_path: Path) -> Settings:
+    """Per test: the shared database emptied of what tests create, and a private document dir."""
+    database = Database.from_settings(prepared_database)
+    async with database.write_sessions() as session, session.begin():
+        for table in MUTABLE_TABLES:
+            await session.execute(delete(table))
+    await database.dispose()
+    return prepared_database.model_copy(update={"document_dir": tmp_path / "documents"})
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(DEFAULT_NOW)
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    application.state.clock = clock
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://portal.test") as http:
+        yield http
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    on_postgres = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres")
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
+    for item in items:
+        if "postgres_only" in item.keywords and not on_postgres:
+            item.add_marker(skip)
