@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -167,7 +167,7 @@ def agencies(
 
 async def _agencies(
     settings: Settings, level: str | None, province: int | None
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     database = Database.from_settings(settings)
     try:
         async with database.read_sessions() as session:

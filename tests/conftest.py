@@ -44,13 +44,13 @@ def base_settings() -> Iterator[Settings]:
             database_url=_database_url(tmp_dir),
             document_dir=tmp_dir / "documents",
             secret_key="test-secret",
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
         )
         yield settings
 
 
 @pytest.fixture(scope="session")
-async def prepared_database(base_settings: Settings) -> AsyncIterator[Settings]:
+async def prepared_database(base_settings: Settings) -> Settings:
     """Empty the database (PostgreSQL: drop the public schema), migrate to head, and load the
     catalogue once for the session."""
     if not base_settings.is_sqlite:

@@ -29,7 +29,7 @@ class CatalogueRepository:
 
     async def field_names(self) -> dict[str, str]:
         rows = await self.session.execute(select(ProcedureField.code, ProcedureField.name))
-        return dict(rows.tuples())
+        return dict(rows.tuples().all())
 
     async def fields_with_counts(self) -> list[tuple[str, str, int]]:
         statement = (
@@ -109,9 +109,7 @@ class CatalogueRepository:
     async def list_provinces(self) -> Sequence[Province]:
         return (await self.session.scalars(select(Province).order_by(Province.code))).all()
 
-    async def _page(
-        self, statement: Select[tuple[M]], offset: int, limit: int
-    ) -> tuple[Sequence[M], int]:
+    async def _page(self, statement: Select[M], offset: int, limit: int) -> tuple[Sequence[M], int]:
         total = await self.session.scalar(select(func.count()).select_from(statement.subquery()))
         items = (await self.session.scalars(statement.offset(offset).limit(limit))).all()
         return items, total or 0

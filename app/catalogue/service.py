@@ -36,11 +36,11 @@ class CatalogueService:
                 name=p.name,
                 field=p.field_code,
                 field_name=names.get(p.field_code, p.field_code),
-                agency_level=p.agency_level,  # type: ignore[arg-type]
+                agency_level=p.agency_level,
                 processing_time=p.processing_time,
-                processing_unit=p.processing_unit,  # type: ignore[arg-type]
-                fees=p.fees,  # type: ignore[arg-type]
-                online_level=p.online_level,  # type: ignore[arg-type]
+                processing_unit=p.processing_unit,
+                fees=p.fees,
+                online_level=p.online_level,
             )
             for p in procedures
         ]
@@ -97,7 +97,7 @@ class CatalogueService:
                 AgencyOut(
                     code=a.code,
                     name=a.name,
-                    level=a.level,  # type: ignore[arg-type]
+                    level=a.level,
                     province_code=a.province_code,
                     field_codes=fields[a.code],
                 )

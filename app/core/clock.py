@@ -14,8 +14,11 @@ from app.core.config import Settings
 
 
 class Clock(Protocol):
-    mode: Literal["real", "accelerated", "manual"]
-    speed: float
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def speed(self) -> float: ...
 
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC."""

@@ -33,7 +33,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # Hand transaction control to SQLAlchemy's "begin" hook below instead of the driver's
     # implicit BEGIN, so that write sessions can ask for BEGIN IMMEDIATE.
-    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

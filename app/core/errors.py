@@ -81,16 +81,22 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     first = errors[0] if errors else {}
-    code = "malformed_json" if first.get("type") == "json_invalid" else "invalid_payload"
+    malformed = first.get("type") == "json_invalid"
+    code = "malformed_json" if malformed else "invalid_payload"
     problems = [
-        {"field": _field_of(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+        {
+            "field": "body" if malformed else _field_of(e.get("loc", ())),
+            "message": e.get("msg", ""),
+            "type": e.get("type"),
+        }
         for e in errors
     ]
     return JSONResponse(
         error_body(
             code,
             first.get("msg", "invalid request"),
-            _field_of(first.get("loc", ())),
+            # A JSON syntax error's location is a character offset, not a field.
+            "body" if malformed else _field_of(first.get("loc", ())),
             errors=problems,
         ),
         status_code=422,

@@ -49,7 +49,9 @@ def test_finished_after_the_due_instant_is_overdue() -> None:
 
 def test_open_dossiers_are_in_time_until_the_due_instant_passes() -> None:
     def open_at(now: datetime) -> str | None:
-        return classify(due_at=DUE, finished_at=None, paused_at=None, supplement_requests=0, now=now)
+        return classify(
+            due_at=DUE, finished_at=None, paused_at=None, supplement_requests=0, now=now
+        )
 
     assert open_at(at(9, 9)) == "in_time"
     assert open_at(DUE) == "in_time"
