@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import delete, text
+from sqlalchemy.engine import make_url
 
 from app.accounts.models import Account
 from app.catalogue.repository import CatalogueRepository
@@ -22,7 +24,7 @@ from app.catalogue.service import CatalogueService
 from app.core import migrations
 from app.core.calendar import VIETNAM_TZ
 from app.core.config import Settings
-from app.core.db import Database
+from app.core.db import Database, create_engine
 from app.dossiers.models import Dossier, DossierCodeCounter, DossierDocument, DossierEvent
 from app.main import create_app
 from tests.support.clock import ManualClock
@@ -43,7 +45,7 @@ def base_settings() -> Iterator[Settings]:
         settings = Settings(
             database_url=_database_url(tmp_dir),
             document_dir=tmp_dir / "documents",
-            secret_key="test-secret",
+            secret_key="portalsim-test-secret-of-at-least-32-bytes",
             _env_file=None,
         )
         yield settings
@@ -79,6 +81,29 @@ async def settings(prepared_database: Settings, tmp_path: Path) -> Settings:
             await session.execute(delete(table))
     await database.dispose()
     return prepared_database.model_copy(update={"document_dir": tmp_path / "documents"})
+
+
+@pytest.fixture
+async def scratch_settings(base_settings: Settings, tmp_path: Path) -> AsyncIterator[Settings]:
+    """An empty database beside the suite's: a new SQLite file, or a new PostgreSQL database."""
+    if base_settings.is_sqlite:
+        yield base_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'm.db'}"})
+        return
+    name = f"portalsim_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base_settings)
+    async with admin.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(base_settings.database_url).set(database=name)
+    try:
+        yield base_settings.model_copy(
+            update={"database_url": url.render_as_string(hide_password=False)}
+        )
+    finally:
+        async with admin.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
 
 
 @pytest.fixture

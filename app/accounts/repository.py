@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Account
@@ -59,18 +59,25 @@ class AccountRepository:
 
     async def _copy_missing(self, rows: Sequence[tuple[Any, ...]]) -> None:
         connection = await self.session.connection()
+        # Through SQLAlchemy first, so that the transaction is open before the driver-level COPY
+        # (on a connection outside a transaction, ON COMMIT DELETE ROWS would empty the staging
+        # table right after the COPY). Explicit columns rather than LIKE accounts: copying the
+        # id default would burn sequence values.
+        await connection.execute(
+            text(
+                "CREATE TEMP TABLE IF NOT EXISTS accounts_staging (kind varchar(10), "
+                "identifier varchar(14), full_name varchar(200), phone varchar(20), "
+                "email varchar(200), created_at timestamptz) ON COMMIT DELETE ROWS"
+            )
+        )
         raw = (await connection.get_raw_connection()).driver_connection
         assert raw is not None
-        # Explicit columns, not LIKE accounts: copying the id default would burn sequence values.
-        await raw.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS accounts_staging (kind varchar(10), "
-            "identifier varchar(14), full_name varchar(200), phone varchar(20), "
-            "email varchar(200), created_at timestamptz) ON COMMIT DELETE ROWS"
-        )
         await raw.copy_records_to_table("accounts_staging", records=rows, columns=ACCOUNT_COLUMNS)
         columns = ", ".join(ACCOUNT_COLUMNS)
-        await raw.execute(
-            f"INSERT INTO accounts ({columns}) SELECT {columns} FROM accounts_staging "
-            "ON CONFLICT (identifier) DO NOTHING"
+        await connection.execute(
+            text(
+                f"INSERT INTO accounts ({columns}) SELECT {columns} FROM accounts_staging "
+                "ON CONFLICT (identifier) DO NOTHING"
+            )
         )
-        await raw.execute("TRUNCATE accounts_staging")
+        await connection.execute(text("TRUNCATE accounts_staging"))

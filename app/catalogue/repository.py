@@ -29,7 +29,7 @@ class CatalogueRepository:
 
     async def field_names(self) -> dict[str, str]:
         rows = await self.session.execute(select(ProcedureField.code, ProcedureField.name))
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
     async def fields_with_counts(self) -> list[tuple[str, str, int]]:
         statement = (
@@ -38,7 +38,7 @@ class CatalogueRepository:
             .group_by(ProcedureField.code, ProcedureField.name)
             .order_by(ProcedureField.code)
         )
-        return list((await self.session.execute(statement)).tuples())
+        return [(code, name, count) for code, name, count in await self.session.execute(statement)]
 
     async def search_procedures(
         self,
@@ -92,7 +92,7 @@ class CatalogueRepository:
             .order_by(AgencyField.agency_code, AgencyField.field_code)
         )
         fields: dict[str, list[str]] = {code: [] for code in agency_codes}
-        for agency_code, field_code in (await self.session.execute(statement)).tuples():
+        for agency_code, field_code in await self.session.execute(statement):
             fields[agency_code].append(field_code)
         return fields
 

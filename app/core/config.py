@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
 
     # Secrets: defaults are for a local mock only; set real ones in any shared deployment.
-    secret_key: str = "portalsim-dev-secret-change-me"
+    secret_key: str = "portalsim-development-secret-change-me-before-sharing"
     token_ttl_minutes: int = 12 * 60
 
     # Catalogue generator

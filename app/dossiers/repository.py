@@ -113,4 +113,4 @@ class DossierRepository:
 
     async def count_by_status(self) -> dict[int, int]:
         statement = select(Dossier.status, func.count()).group_by(Dossier.status)
-        return dict((await self.session.execute(statement)).tuples().all())
+        return dict((await self.session.execute(statement)).all())
