@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -44,6 +45,15 @@ async def _load_catalogue(settings: Settings, *, only_if_empty: bool) -> dict[st
                 seed=settings.catalogue_seed,
                 communes_per_province=settings.communes_per_province,
             )
+    finally:
+        await database.dispose()
+
+
+async def _schema_revision(settings: Settings) -> str | None:
+    database = Database.from_settings(settings)
+    try:
+        async with database.read_engine.connect() as connection:
+            return await migrations.current_revision(connection)
     finally:
         await database.dispose()
 
@@ -132,9 +142,21 @@ def serve(
     settings = get_settings()
     if migrate_first if migrate_first is not None else settings.is_sqlite:
         migrations.upgrade(settings)
+    revision = asyncio.run(_schema_revision(settings))
+    if revision != migrations.head_revision():
+        console.print(
+            f"[red]the schema of {settings.database_url} is at {revision or 'nothing'}, "
+            f"not at head[/red]: run `portalsim migrate` (or serve with --migrate)"
+        )
+        raise typer.Exit(1)
     counts = asyncio.run(_load_catalogue(settings, only_if_empty=True))
     if counts:
         console.print(f"loaded the catalogue: {counts}")
+    if settings.clock_mode == "accelerated" and settings.clock_anchor is None:
+        # Workers are separate processes that read settings from the environment.
+        os.environ["CLOCK_ANCHOR"] = datetime.now(UTC).isoformat()
+        if settings.clock_start is None:
+            os.environ["CLOCK_START"] = os.environ["CLOCK_ANCHOR"]
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -5,12 +5,11 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.accounts.identifiers import AccountKind
+from app.core.schemas import InputModel
 
 
-class LoginIn(BaseModel):
+class LoginIn(InputModel):
     """Stands in for VNeID: the identity provider is trusted, so no password is asked."""
-
-    model_config = ConfigDict(extra="forbid")
 
     identifier: str = Field(description="12-digit personal identification number, or tax code")
     kind: AccountKind = "citizen"

@@ -38,14 +38,12 @@ async def get_procedure(code: str, session: ReadSessionDep) -> ProcedureOut:
 
 @router.get("/fields", response_model=list[FieldOut])
 async def list_fields(session: ReadSessionDep) -> list[FieldOut]:
-    rows = await CatalogueRepository(session).fields_with_counts()
-    return [FieldOut(code=code, name=name, procedures=count) for code, name, count in rows]
+    return await CatalogueService(CatalogueRepository(session)).fields()
 
 
 @router.get("/provinces", response_model=list[ProvinceOut])
 async def list_provinces(session: ReadSessionDep) -> list[ProvinceOut]:
-    provinces = await CatalogueRepository(session).list_provinces()
-    return [ProvinceOut.model_validate(p) for p in provinces]
+    return await CatalogueService(CatalogueRepository(session)).provinces()
 
 
 @router.get("/agencies", response_model=Page[AgencyOut])
@@ -53,7 +51,7 @@ async def list_agencies(
     session: ReadSessionDep,
     page: PageDep,
     level: Literal["central", "province", "commune"] | None = None,
-    province: Annotated[int | None, Query(description="province code")] = None,
+    province: Annotated[int | None, Query(ge=1, le=999, description="province code")] = None,
     procedure: Annotated[
         str | None, Query(max_length=20, description="only agencies that receive this procedure")
     ] = None,

@@ -16,7 +16,7 @@ from app.catalogue.errors import (
 )
 from app.catalogue.models import Agency, Procedure
 from app.catalogue.repository import CatalogueRepository
-from app.catalogue.schemas import AgencyOut, ProcedureOut
+from app.catalogue.schemas import AgencyOut, FieldOut, ProcedureOut, ProvinceOut
 from app.core.pagination import Page, PageParams
 from app.core.text import fold
 
@@ -71,6 +71,13 @@ class CatalogueService:
         return Page(
             items=await self.procedures_out(items), total=total, page=page.page, size=page.size
         )
+
+    async def fields(self) -> list[FieldOut]:
+        rows = await self.repository.fields_with_counts()
+        return [FieldOut(code=code, name=name, procedures=count) for code, name, count in rows]
+
+    async def provinces(self) -> list[ProvinceOut]:
+        return [ProvinceOut.model_validate(p) for p in await self.repository.list_provinces()]
 
     async def agencies(
         self,

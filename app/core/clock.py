@@ -34,22 +34,23 @@ class RealClock:
 
 
 class AcceleratedClock:
-    """Virtual time that starts at `start` when created and runs `speed` times faster than
-    the wall clock. Measured on the monotonic clock so that wall-clock steps do not jump it."""
+    """Virtual time that equals `start` at the real instant `anchor` and runs `speed` times
+    faster than real time. Read from the wall clock rather than a monotonic one because several
+    worker processes must agree on it: they share the anchor, not a process's monotonic zero."""
 
     mode: Literal["accelerated"] = "accelerated"
 
-    def __init__(self, start: datetime, speed: float) -> None:
-        if start.tzinfo is None:
-            raise ValueError("clock start must be timezone-aware")
+    def __init__(self, start: datetime, speed: float, anchor: datetime | None = None) -> None:
+        if start.tzinfo is None or (anchor is not None and anchor.tzinfo is None):
+            raise ValueError("clock start and anchor must be timezone-aware")
         if speed <= 0:
             raise ValueError("clock speed must be positive")
         self.start = start.astimezone(UTC)
         self.speed = speed
-        self._anchor = time.monotonic()
+        self._anchor = (anchor or datetime.now(UTC)).timestamp()
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=(time.monotonic() - self._anchor) * self.speed)
+        return self.start + timedelta(seconds=(time.time() - self._anchor) * self.speed)
 
 
 def clock_from_settings(settings: Settings) -> Clock:
@@ -59,7 +60,7 @@ def clock_from_settings(settings: Settings) -> Clock:
     if start.tzinfo is None:
         # A bare "2026-03-02T07:30" means the agencies' wall clock.
         start = start.replace(tzinfo=VIETNAM_TZ)
-    return AcceleratedClock(start, settings.clock_speed)
+    return AcceleratedClock(start, settings.clock_speed, settings.clock_anchor)
 
 
 def get_clock(request: Request) -> Clock:

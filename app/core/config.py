@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     clock_mode: Literal["real", "accelerated"] = "real"
     clock_start: datetime | None = None
     clock_speed: float = 1.0
+    # The real instant at which virtual time equals clock_start. `portalsim serve` fixes it once
+    # for all its worker processes, so that they agree on the virtual time; unset: app start.
+    clock_anchor: datetime | None = None
 
     # Server
     host: str = "127.0.0.1"

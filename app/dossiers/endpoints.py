@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
+from fastapi import Path as FastAPIPath
 from fastapi.responses import FileResponse
 
 from app.accounts.dependencies import CurrentAccount, CurrentAccountRecord
@@ -23,6 +24,7 @@ from app.dossiers.schemas import (
     WithdrawIn,
 )
 
+MAX_BIGINT = 2**63 - 1
 citizen_router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers (citizen)"])
 agency_router = APIRouter(prefix="/api/v1/agency/dossiers", tags=["dossiers (back office)"])
 
@@ -62,12 +64,7 @@ async def submit_dossier(
 async def my_dossiers(
     principal: CurrentAccount, service: ReadDossierServiceDep, page: PageDep
 ) -> Page[DossierOut]:
-    items, total = await service.repository.list_for_owner(
-        principal.account_id, offset=page.offset, limit=page.size
-    )
-    return Page(
-        items=[service.to_out(d) for d in items], total=total, page=page.page, size=page.size
-    )
+    return await service.owner_page(principal.account_id, page)
 
 
 @citizen_router.get("/{code}", response_model=DossierOut)
@@ -82,7 +79,7 @@ async def dossier_events(
     code: str, principal: CurrentAccount, service: ReadDossierServiceDep
 ) -> list[EventOut]:
     dossier = await service.for_owner(principal.account_id, code)
-    return [EventOut.model_validate(e) for e in await service.repository.events(dossier.id)]
+    return [EventOut.model_validate(e) for e in await service.timeline(dossier)]
 
 
 @citizen_router.post(
@@ -100,7 +97,7 @@ async def list_documents(
     code: str, principal: CurrentAccount, service: ReadDossierServiceDep
 ) -> list[DocumentOut]:
     dossier = await service.for_owner(principal.account_id, code)
-    return [DocumentOut.model_validate(d) for d in await service.repository.documents(dossier.id)]
+    return [DocumentOut.model_validate(d) for d in await service.documents(dossier)]
 
 
 @citizen_router.get(
@@ -109,7 +106,10 @@ async def list_documents(
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 async def download_document(
-    code: str, document_id: int, principal: CurrentAccount, service: ReadDossierServiceDep
+    code: str,
+    document_id: Annotated[int, FastAPIPath(ge=1, le=MAX_BIGINT)],
+    principal: CurrentAccount,
+    service: ReadDossierServiceDep,
 ) -> FileResponse:
     document = await service.document(principal.account_id, code, document_id)
     return FileResponse(
@@ -162,15 +162,11 @@ async def agency_inbox(
     ] = False,
 ) -> Page[DossierOut]:
     """The agency's online dossiers, oldest first; by default only those not yet acknowledged."""
-    items, total = await service.repository.agency_inbox(
+    return await service.agency_page(
         agency.agency_code,
         status=status_filter,
         include_acknowledged=include_acknowledged,
-        offset=page.offset,
-        limit=page.size,
-    )
-    return Page(
-        items=[service.to_out(d) for d in items], total=total, page=page.page, size=page.size
+        page=page,
     )
 
 
@@ -186,7 +182,7 @@ async def agency_dossier_events(
     code: str, agency: CurrentAgency, service: ReadDossierServiceDep
 ) -> list[EventOut]:
     dossier = await service.for_agency(agency.agency_code, code)
-    return [EventOut.model_validate(e) for e in await service.repository.events(dossier.id)]
+    return [EventOut.model_validate(e) for e in await service.timeline(dossier)]
 
 
 @agency_router.post("/{code}/ack", response_model=DossierOut)

@@ -2,20 +2,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from app.core.schemas import InputModel, reject_nul
 from app.core.types import LocalDateTime
 from app.dossiers.deadlines import Timeliness
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-FormValue = str | int | float | bool | None
+Note = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(reject_nul)
+]
+FormValue = str | int | Annotated[float, Field(allow_inf_nan=False)] | bool | None
 MAX_FORM_FIELDS = 100
 
 
-class ApplicantIn(BaseModel):
+class ApplicantIn(InputModel):
     """The person the dossier is for, when not the account holder (e.g. a child's birth)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     full_name: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
@@ -25,9 +26,7 @@ class ApplicantIn(BaseModel):
     address: str | None = Field(default=None, max_length=500)
 
 
-class DossierSubmit(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DossierSubmit(InputModel):
     procedure_code: str = Field(max_length=20, examples=["1.001612"])
     agency_code: str = Field(
         max_length=20, description="the receiving agency", examples=["000.00.01.H01"]
@@ -88,21 +87,15 @@ class DocumentOut(BaseModel):
     uploaded_at: LocalDateTime
 
 
-class TransitionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TransitionIn(InputModel):
     to_status: int = Field(ge=1, le=10, description="TrangThaiHoSo, 2..10 for a back office")
     note: Note | None = None
 
 
-class WithdrawIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WithdrawIn(InputModel):
     reason: Note | None = None
 
 
-class RatingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RatingIn(InputModel):
     score: int = Field(ge=1, le=5)
     comment: Note | None = None

@@ -15,6 +15,7 @@ from app.catalogue.service import CatalogueService
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from app.core.clock import Clock
 from app.core.errors import InvalidInput
+from app.core.pagination import Page, PageParams
 from app.dossiers.deadlines import classify
 from app.dossiers.errors import (
     AlreadyRated,
@@ -100,6 +101,40 @@ class DossierService:
             rating=dossier.rating,
             rating_comment=dossier.rating_comment,
         )
+
+    def page_out(self, items: Sequence[Dossier], total: int, page: PageParams) -> Page[DossierOut]:
+        return Page(
+            items=[self.to_out(d) for d in items], total=total, page=page.page, size=page.size
+        )
+
+    async def owner_page(self, owner_id: int, page: PageParams) -> Page[DossierOut]:
+        items, total = await self.repository.list_for_owner(
+            owner_id, offset=page.offset, limit=page.size
+        )
+        return self.page_out(items, total, page)
+
+    async def agency_page(
+        self,
+        agency_code: str,
+        *,
+        status: int | None,
+        include_acknowledged: bool,
+        page: PageParams,
+    ) -> Page[DossierOut]:
+        items, total = await self.repository.agency_inbox(
+            agency_code,
+            status=status,
+            include_acknowledged=include_acknowledged,
+            offset=page.offset,
+            limit=page.size,
+        )
+        return self.page_out(items, total, page)
+
+    async def timeline(self, dossier: Dossier) -> Sequence[DossierEvent]:
+        return await self.repository.events(dossier.id)
+
+    async def documents(self, dossier: Dossier) -> Sequence[DossierDocument]:
+        return await self.repository.documents(dossier.id)
 
     # -- submission -----------------------------------------------------------------------
 

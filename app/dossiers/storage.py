@@ -53,7 +53,9 @@ class DocumentStore:
                 + ", ".join(self.allowed_types),
                 field="files",
             )
-        filename = Path(upload.filename or "document").name[:MAX_FILENAME] or "document"
+        # The name is only shown back; control characters (NUL above all) cannot be stored.
+        printable = "".join(ch for ch in (upload.filename or "") if ch.isprintable())
+        filename = Path(printable).name[:MAX_FILENAME] or "document"
         storage_key = f"{folder}/{uuid.uuid4().hex}"
         target = self.path(storage_key)
         await aiofiles.os.makedirs(target.parent, exist_ok=True)
