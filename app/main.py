@@ -13,7 +13,7 @@ from app.core.calendar import WorkingCalendar
 from app.core.clock import clock_from_settings
 from app.core.config import Settings, get_settings
 from app.core.db import Database
-from app.core.errors import RejectNulMiddleware, install_error_handlers
+from app.core.errors import RejectNulMiddleware, install_error_handlers, route_methods
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.ops import router as ops_router
 from app.dossiers.endpoints import agency_router, citizen_router
@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for router in (ops_router, accounts_router, catalogue_router, citizen_router, agency_router):
+    routers = (ops_router, accounts_router, catalogue_router, citizen_router, agency_router)
+    for router in routers:
         app.include_router(router)
+    app.state.route_methods = route_methods(routers)
     return app

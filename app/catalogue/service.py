@@ -89,7 +89,11 @@ class CatalogueService:
     ) -> Page[AgencyOut]:
         field_code = None
         if procedure_code:
-            procedure = await self.get_procedure(procedure_code)
+            procedure = await self.repository.get_procedure(procedure_code)
+            if procedure is None:
+                raise ProcedureNotFound(
+                    f"no procedure with code {procedure_code!r}", field="procedure"
+                )
             level, field_code = procedure.agency_level, procedure.field_code
         items, total = await self.repository.list_agencies(
             level=level,

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -114,13 +117,45 @@ _HTTP_CODES = {
 }
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI raises a bare 400 when it cannot even decode the body (bytes that are not
+        # UTF-8, a broken multipart stream); for JSON that is the same fault as a syntax error.
+        is_json = "json" in request.headers.get("content-type", "")
+        return JSONResponse(
+            error_body("malformed_json" if is_json else "malformed_body", exc.detail, "body"),
+            status_code=422 if is_json else 400,
+        )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette answers from the first route whose path matches; Allow must name them all.
+        headers["Allow"] = ", ".join(sorted(_methods_at(request)))
     return JSONResponse(
         error_body(_HTTP_CODES.get(exc.status_code, "http_error"), exc.detail),
         status_code=exc.status_code,
-        headers=exc.headers,
+        headers=headers,
     )
+
+
+def _methods_at(request: Request) -> set[str]:
+    routes: list[tuple[re.Pattern[str], set[str]]] = request.app.state.route_methods
+    return {
+        method
+        for pattern, methods in routes
+        if pattern.match(request.url.path)
+        for method in methods
+    }
+
+
+def route_methods(routers: Iterable[APIRouter]) -> list[tuple[re.Pattern[str], set[str]]]:
+    """Each route's path pattern and methods, for the Allow header of a 405."""
+    return [
+        (route.path_regex, route.methods or set())
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:

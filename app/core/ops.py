@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -67,4 +67,4 @@ async def metrics(request: Request) -> Response:
 async def clock(clock: ClockDep) -> ClockOut:
     """The portal's clock: real time, or accelerated virtual time during load runs."""
     now = clock.now()
-    return ClockOut(mode=clock.mode, now=now, now_utc=now, speed=clock.speed)
+    return ClockOut(mode=clock.mode, now=now, now_utc=now.astimezone(UTC), speed=clock.speed)
