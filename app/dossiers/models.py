@@ -38,9 +38,12 @@ class Dossier(Base):
         ForeignKey("accounts.id"),
     )
     status: Mapped[int] = mapped_column(SmallInteger, index=True)
-    channel: Mapped[int] = mapped_column(
-        SmallInteger
-    )  # KenhThucHien: 1 in person, 2 online, 3 post
+    # KenhThucHien: 1 in person, 2 online, 3 post
+    channel: Mapped[int] = mapped_column(SmallInteger)
+    # The procedure's processing time when the dossier was received: the deadline follows the
+    # rule in force then, whatever the catalogue says later.
+    processing_time: Mapped[int] = mapped_column()
+    processing_unit: Mapped[str] = mapped_column(String(20))
     applicant: Mapped[dict[str, Any]] = mapped_column(JSONValue)
     form: Mapped[dict[str, Any]] = mapped_column(JSONValue)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Account
 from app.catalogue.service import CatalogueService
-from app.core.calendar import VIETNAM_TZ, WorkingCalendar
+from app.core.calendar import VIETNAM_TZ, ProcessingUnit, WorkingCalendar
 from app.core.clock import Clock
 from app.core.errors import InvalidInput
 from app.core.pagination import Page, PageParams
@@ -25,17 +25,14 @@ from app.dossiers.errors import (
     IllegalTransition,
     NotAllowedNow,
 )
+from app.dossiers.lifecycle import ProcessingTime, Progress, advance
 from app.dossiers.models import Dossier, DossierDocument, DossierEvent
 from app.dossiers.repository import DossierRepository
 from app.dossiers.schemas import DossierOut, DossierSubmit
-from app.dossiers.states import ActorKind, Status, TransitionRefused, check_transition
+from app.dossiers.states import ActorKind, Status, TransitionRefused
 from app.dossiers.storage import DocumentStore, StoredFile, folder_for
 
 ONLINE_CHANNEL = 2
-# Statuses whose arrival ends processing (domain.md: the first of 9, then 10, then 8/3).
-ENDS_PROCESSING = frozenset(
-    {Status.RESOLVED, Status.RESULT_RETURNED, Status.STOPPED, Status.REFUSED_AT_INTAKE}
-)
 MAX_FILES_PER_UPLOAD = 20
 
 
@@ -176,6 +173,8 @@ class DossierService:
                     owner_id=owner.id,
                     status=Status.SUBMITTED,
                     channel=ONLINE_CHANNEL,
+                    processing_time=procedure.processing_time,
+                    processing_unit=procedure.processing_unit,
                     applicant=applicant,
                     form=body.form,
                     idempotency_key=idempotency_key,
@@ -235,16 +234,22 @@ class DossierService:
     async def transition(
         self, dossier: Dossier, target: int, actor: Actor, note: str | None = None
     ) -> DossierEvent:
-        """Move a dossier to `target` if the status machine allows it, keeping its clock:
-        acceptance sets the due date, a supplement request pauses it, handing the supplement in
-        shifts the due date by the paused working time, and the end of processing is recorded.
-        """
+        """Move a dossier to `target` now, if the status machine allows it; the clock effects
+        (due date, pauses, end of processing) are those of `lifecycle.advance`."""
         try:
             current, wanted = Status(dossier.status), Status(target)
         except ValueError as exc:
             raise InvalidInput(f"{target} is not a status (1-10)", field="to_status") from exc
+        now = self.clock.now()
         try:
-            check_transition(current, wanted, actor.kind)
+            progress = advance(
+                progress_of(dossier),
+                wanted,
+                now,
+                actor.kind,
+                calendar=self.calendar,
+                processing=processing_of(dossier),
+            )
         except TransitionRefused as refused:
             raise IllegalTransition(
                 refused.reason,
@@ -252,30 +257,7 @@ class DossierService:
                 from_status=int(current),
                 to_status=int(wanted),
             ) from refused
-        now = self.clock.now()
-        if wanted is Status.ACCEPTED or (
-            wanted is Status.PROCESSING and dossier.accepted_at is None
-        ):
-            # A dossier completed at intake (1 -> 5 -> 4) is received when it is complete.
-            await self._start_clock(dossier, now)
-        elif wanted is Status.SUPPLEMENT_REQUESTED and dossier.accepted_at is not None:
-            dossier.paused_at = now
-            dossier.supplement_requests += 1
-        elif (
-            wanted is Status.PROCESSING
-            and dossier.due_at is not None
-            and dossier.paused_at is not None
-        ):
-            paused = self.calendar.between(dossier.paused_at, now)
-            dossier.due_at = self.calendar.add(dossier.due_at, paused)
-        if wanted in ENDS_PROCESSING and dossier.finished_at is None:
-            # A citizen who never hands the supplement in: the request time is the end.
-            dossier.finished_at = dossier.paused_at or now
-        if current is Status.SUPPLEMENT_REQUESTED:
-            dossier.paused_at = None
-        if wanted is Status.RESULT_RETURNED:
-            dossier.returned_at = now
-        dossier.status = wanted
+        apply_progress(dossier, progress)
         dossier.updated_at = now
         event = DossierEvent(
             dossier_id=dossier.id,
@@ -288,15 +270,6 @@ class DossierService:
         )
         await self.repository.add(event)
         return event
-
-    async def _start_clock(self, dossier: Dossier, now: datetime) -> None:
-        procedure = await self.catalogue.get_procedure(dossier.procedure_code)
-        dossier.accepted_at = now
-        dossier.due_at = self.calendar.due_at(
-            now,
-            procedure.processing_time,
-            procedure.processing_unit,  # type: ignore[arg-type]
-        )
 
     # -- citizens' actions ----------------------------------------------------------------
 
@@ -406,3 +379,32 @@ class DossierService:
 
 def _citizen(owner: Account) -> Actor:
     return Actor("citizen", owner.identifier)
+
+
+def progress_of(dossier: Dossier) -> Progress:
+    return Progress(
+        status=Status(dossier.status),
+        accepted_at=dossier.accepted_at,
+        due_at=dossier.due_at,
+        paused_at=dossier.paused_at,
+        supplement_requests=dossier.supplement_requests,
+        finished_at=dossier.finished_at,
+        returned_at=dossier.returned_at,
+    )
+
+
+def apply_progress(dossier: Dossier, progress: Progress) -> None:
+    dossier.status = int(progress.status)
+    dossier.accepted_at = progress.accepted_at
+    dossier.due_at = progress.due_at
+    dossier.paused_at = progress.paused_at
+    dossier.supplement_requests = progress.supplement_requests
+    dossier.finished_at = progress.finished_at
+    dossier.returned_at = progress.returned_at
+
+
+def processing_of(dossier: Dossier) -> ProcessingTime:
+    unit: ProcessingUnit = (
+        "working_hour" if dossier.processing_unit == "working_hour" else "working_day"
+    )
+    return ProcessingTime(dossier.processing_time, unit)
