@@ -13,7 +13,8 @@ from app.core.calendar import WorkingCalendar
 from app.core.clock import clock_from_settings
 from app.core.config import Settings, get_settings
 from app.core.db import Database
-from app.core.errors import RejectNulMiddleware, install_error_handlers, route_methods
+from app.core.errors import install_error_handlers, route_methods
+from app.core.guards import BodySizeLimitMiddleware, RejectNulMiddleware
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.ops import router as ops_router
 from app.dossiers.endpoints import agency_router, citizen_router
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allowed_types=settings.document_types,
     )
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.request_max_bytes)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     routers = (ops_router, accounts_router, catalogue_router, citizen_router, agency_router)

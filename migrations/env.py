@@ -31,18 +31,24 @@ def _settings() -> Settings:
 
 
 def _configure(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            # Foreign keys were off while batch mode rebuilt tables; prove nothing broke.
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
 
 
 async def _run_online() -> None:
-    engine = create_engine(_settings())
+    engine = create_engine(_settings(), sqlite_foreign_keys=False)
     async with engine.connect() as connection:
         await connection.run_sync(_configure)
         await connection.commit()

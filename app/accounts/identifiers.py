@@ -21,9 +21,9 @@ LEGACY_PROVINCE_CODES: frozenset[str] = frozenset(
 )
 assert len(LEGACY_PROVINCE_CODES) == 63
 
-_PIN = re.compile(r"\d{12}")
+_PIN = re.compile(r"[0-9]{12}")
 # A business's tax code: 10 digits, or 10-3 for a dependent unit (Circular 105/2020/TT-BTC).
-_TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
+_TAX_CODE = re.compile(r"[0-9]{10}(-[0-9]{3})?")
 
 
 def identifier_problem(kind: AccountKind, identifier: str) -> str | None:

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.accounts.identifiers import AccountKind
 from app.core.schemas import InputModel
+from app.core.types import LocalDateTime
 
 
 class LoginIn(InputModel):
@@ -16,8 +15,8 @@ class LoginIn(InputModel):
     full_name: str | None = Field(
         default=None, min_length=1, max_length=200, description="required on the first log-in"
     )
-    phone: str | None = Field(default=None, pattern=r"^\+?\d{9,15}$")
-    email: EmailStr | None = None
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{9,15}$")
+    email: EmailStr | None = Field(default=None, max_length=200)
 
 
 class AccountOut(BaseModel):
@@ -29,12 +28,12 @@ class AccountOut(BaseModel):
     full_name: str
     phone: str | None
     email: str | None
-    created_at: datetime
+    created_at: LocalDateTime
 
 
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
-    expires_at: datetime
+    expires_at: LocalDateTime
     created: bool = Field(description="true when this log-in created the account")
     account: AccountOut

@@ -42,7 +42,7 @@ class AccountService:
                     "created_at": now,
                 }
             )
-        elif account.kind != request.kind:
+        if account.kind != request.kind:
             raise InvalidIdentifier(
                 f"{request.identifier} belongs to a {account.kind} account", field="kind"
             )

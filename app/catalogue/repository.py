@@ -52,7 +52,9 @@ class CatalogueRepository:
     ) -> tuple[Sequence[Procedure], int]:
         statement = select(Procedure)
         if folded_query:
-            statement = statement.where(Procedure.search_text.contains(folded_query))
+            statement = statement.where(
+                Procedure.search_text.contains(folded_query, autoescape=True)
+            )
         if field_code:
             statement = statement.where(Procedure.field_code == field_code)
         if agency_level:

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     )
     database_echo: bool = False
     database_pool_size: int = 10
+    database_max_overflow: int = 10
 
     # Secrets: defaults are for a local mock only; set real ones in any shared deployment.
     secret_key: str = "portalsim-development-secret-change-me-before-sharing"
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     # Documents
     document_dir: Path = DEFAULT_VAR_DIR / "documents"
     document_max_bytes: int = 10 * 1024 * 1024
+    # Any request body; a multipart upload of several documents must fit in it.
+    request_max_bytes: int = 64 * 1024 * 1024
     document_types: list[str] = [
         "application/pdf",
         "image/jpeg",

@@ -10,7 +10,7 @@ session factories then share one engine.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -30,30 +30,39 @@ from app.core.config import Settings
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    # Hand transaction control to SQLAlchemy's "begin" hook below instead of the driver's
-    # implicit BEGIN, so that write sessions can ask for BEGIN IMMEDIATE.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(foreign_keys: bool) -> Callable[[DBAPIConnection, ConnectionPoolEntry], None]:
+    def on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" hook below instead of the driver's
+        # implicit BEGIN, so that write sessions can ask for BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
-def create_engine(settings: Settings, *, sqlite_begin: str = "BEGIN") -> AsyncEngine:
-    """An async engine for the settings' database; `sqlite_begin` is ignored on PostgreSQL."""
+def create_engine(
+    settings: Settings, *, sqlite_begin: str = "BEGIN", sqlite_foreign_keys: bool = True
+) -> AsyncEngine:
+    """An async engine for the settings' database. The sqlite_* options matter on SQLite only:
+    migrations turn foreign keys off, because batch mode rebuilds tables that others refer to."""
     kwargs: dict[str, Any] = {"echo": settings.database_echo}
     if not settings.is_sqlite:
-        kwargs |= {"pool_size": settings.database_pool_size, "max_overflow": 10}
+        kwargs |= {
+            "pool_size": settings.database_pool_size,
+            "max_overflow": settings.database_max_overflow,
+        }
         return create_async_engine(settings.async_database_url, **kwargs)
     engine = create_async_engine(
         settings.async_database_url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         **kwargs,
     )
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas(sqlite_foreign_keys))
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
@@ -96,11 +105,27 @@ def get_database(request: Request) -> Database:
     return database
 
 
+ON_ROLLBACK = "portalsim.on_rollback"
+
+
+def on_rollback(session: AsyncSession, undo: Callable[[], Awaitable[None]]) -> None:
+    """Run `undo` if this transaction does not commit: for effects outside the database, such as
+    a document already written to disk."""
+    session.info.setdefault(ON_ROLLBACK, []).append(undo)
+
+
 async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's transaction: committed when the endpoint returns, before the response is
-    sent (scope="function"), so a 2xx always means durable; rolled back on any error."""
-    async with get_database(request).write_sessions() as session, session.begin():
-        yield session
+    sent (scope="function"), so a 2xx always means durable; rolled back on any error, the commit
+    included, and then the effects registered with `on_rollback` are undone."""
+    async with get_database(request).write_sessions() as session:
+        try:
+            async with session.begin():
+                yield session
+        except BaseException:
+            for undo in session.info.pop(ON_ROLLBACK, []):
+                await undo()
+            raise
 
 
 async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -13,7 +13,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -168,29 +167,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
-
-
-class RejectNulMiddleware:
-    """Refuses a URL with a NUL byte (`%00`) before any route sees it: PostgreSQL cannot compare
-    text with U+0000 and would fail such a look-up with a 500."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _has_nul(scope):
-            response = JSONResponse(
-                error_body("invalid_characters", "NUL characters (%00) are not allowed in URLs"),
-                status_code=400,
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
-def _has_nul(scope: Scope) -> bool:
-    raw = scope.get("raw_path") or scope["path"].encode()
-    query: bytes = scope.get("query_string", b"")
-    return any(b"%00" in part.lower() or b"\x00" in part for part in (raw, query)) or (
-        "\x00" in scope["path"]
-    )

@@ -1,7 +1,7 @@
-"""The base of every request body: unknown fields refused, and no NUL characters anywhere.
-
-PostgreSQL cannot store U+0000 in text or jsonb and would fail the request with a 500; SQLite
-would store it silently. Refusing it at the edge gives both databases the same clear 422.
+"""The base of every request body: unknown fields refused, and no text that a database cannot
+store: NUL (U+0000), which PostgreSQL refuses in text and jsonb while SQLite stores it silently,
+and lone surrogates (JSON allows "\\ud800"), which are not Unicode text at all. Refusing them at
+the edge gives both databases the same clear 422 instead of a 500.
 """
 
 from __future__ import annotations
@@ -11,21 +11,32 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 NUL = "\x00"
+UNSTORABLE = "NUL characters (U+0000) and lone surrogates are not allowed"
 
 
-def contains_nul(value: Any) -> bool:
+def _storable(text: str) -> bool:
+    if NUL in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def has_unstorable_text(value: Any) -> bool:
     if isinstance(value, str):
-        return NUL in value
+        return not _storable(value)
     if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+        return any(has_unstorable_text(k) or has_unstorable_text(v) for k, v in value.items())
     if isinstance(value, list | tuple):
-        return any(contains_nul(item) for item in value)
+        return any(has_unstorable_text(item) for item in value)
     return False
 
 
-def reject_nul(value: str) -> str:
-    if NUL in value:
-        raise ValueError("NUL characters (U+0000) are not allowed")
+def reject_unstorable(value: str) -> str:
+    if not _storable(value):
+        raise ValueError(UNSTORABLE)
     return value
 
 
@@ -34,7 +45,7 @@ class InputModel(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul_characters(cls, data: Any) -> Any:
-        if contains_nul(data):
-            raise ValueError("NUL characters (U+0000) are not allowed")
+    def _storable_text_only(cls, data: Any) -> Any:
+        if has_unstorable_text(data):
+            raise ValueError(UNSTORABLE)
         return data

@@ -49,6 +49,7 @@ def agency_key(settings: Settings, agency_code: str) -> str:
 def agency_of_key(settings: Settings, key: str) -> str | None:
     """The agency code a key was derived for, or None for a forged or malformed key."""
     code, _, _mac = key.rpartition(AGENCY_KEY_SEPARATOR)
-    if not code or not hmac.compare_digest(agency_key(settings, code), key):
+    # compare_digest refuses non-ASCII str; no genuine key has any.
+    if not code or not key.isascii() or not hmac.compare_digest(agency_key(settings, code), key):
         return None
     return code

@@ -39,6 +39,7 @@ def classify(
         if finished_at.astimezone(VIETNAM_TZ).date() < due_at.astimezone(VIETNAM_TZ).date():
             return "early"
         return "on_time"
-    # While a supplement is awaited the clock stands still at the request.
+    # While a supplement is awaited the clock stands still at the request. domain.md: an open
+    # dossier is overdue once due <= now.
     reference = paused_at if paused_at is not None else now
-    return "overdue" if reference > due_at else "in_time"
+    return "overdue" if reference >= due_at else "in_time"

@@ -32,6 +32,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        min_length=1,
         max_length=200,
         description="same key and same body return the original dossier; another body gets 409",
     ),

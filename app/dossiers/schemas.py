@@ -4,14 +4,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from app.core.schemas import InputModel, reject_nul
+from app.core.schemas import InputModel, reject_unstorable
 from app.core.types import LocalDateTime
 from app.dossiers.deadlines import Timeliness
 
 Note = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(reject_nul)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000),
+    AfterValidator(reject_unstorable),
 ]
-FormValue = str | int | Annotated[float, Field(allow_inf_nan=False)] | bool | None
+FormText = Annotated[str, StringConstraints(max_length=10_000)]
+FormValue = FormText | int | Annotated[float, Field(allow_inf_nan=False)] | bool | None
 MAX_FORM_FIELDS = 100
 
 
@@ -21,8 +24,8 @@ class ApplicantIn(InputModel):
     full_name: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
     ]
-    phone: str | None = Field(default=None, pattern=r"^\+?\d{9,15}$")
-    email: EmailStr | None = None
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{9,15}$")
+    email: EmailStr | None = Field(default=None, max_length=200)
     address: str | None = Field(default=None, max_length=500)
 
 
@@ -57,7 +60,10 @@ class DossierOut(BaseModel):
     due_at: LocalDateTime | None
     finished_at: LocalDateTime | None
     returned_at: LocalDateTime | None
-    paused_since: LocalDateTime | None = Field(description="set while a supplement is awaited")
+    paused_since: LocalDateTime | None = Field(
+        description="set while the clock is paused for a supplement (requests before acceptance "
+        "do not pause a clock that has not started)"
+    )
     supplement_requests: int
     timeliness: Timeliness | None
     rating: int | None
@@ -88,7 +94,9 @@ class DocumentOut(BaseModel):
 
 
 class TransitionIn(InputModel):
-    to_status: int = Field(ge=1, le=10, description="TrangThaiHoSo, 2..10 for a back office")
+    to_status: int = Field(
+        ge=1, le=10, description="TrangThaiHoSo 1-10; the status machine decides what is legal"
+    )
     note: Note | None = None
 
 

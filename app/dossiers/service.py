@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from fastapi import UploadFile
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,7 @@ from app.accounts.models import Account
 from app.catalogue.service import CatalogueService
 from app.core.calendar import VIETNAM_TZ, ProcessingUnit, WorkingCalendar
 from app.core.clock import Clock
+from app.core.db import on_rollback
 from app.core.errors import InvalidInput
 from app.core.pagination import Page, PageParams
 from app.dossiers.deadlines import classify
@@ -30,7 +32,7 @@ from app.dossiers.models import Dossier, DossierDocument, DossierEvent
 from app.dossiers.repository import DossierRepository
 from app.dossiers.schemas import DossierOut, DossierSubmit
 from app.dossiers.states import ActorKind, Status, TransitionRefused
-from app.dossiers.storage import DocumentStore, StoredFile, folder_for
+from app.dossiers.storage import DocumentStore, folder_for
 
 ONLINE_CHANNEL = 2
 MAX_FILES_PER_UPLOAD = 20
@@ -334,30 +336,24 @@ class DossierService:
     ) -> list[DossierDocument]:
         if len(files) > MAX_FILES_PER_UPLOAD:
             raise InvalidInput(f"at most {MAX_FILES_PER_UPLOAD} files at once", field="files")
-        stored: list[StoredFile] = []
-        try:
-            for upload in files:
-                stored.append(await self.store.save(upload, folder=folder_for(dossier.code)))
-            now = self.clock.now()
-            documents = [
+        documents = []
+        for upload in files:
+            stored = await self.store.save(upload, folder=folder_for(dossier.code))
+            # All or nothing: if this request does not commit, no file of it stays on disk.
+            on_rollback(self.repository.session, partial(self.store.delete, stored.storage_key))
+            documents.append(
                 DossierDocument(
                     dossier_id=dossier.id,
                     purpose=purpose,
-                    filename=f.filename,
-                    content_type=f.content_type,
-                    size_bytes=f.size_bytes,
-                    sha256=f.sha256,
-                    storage_key=f.storage_key,
-                    uploaded_at=now,
+                    filename=stored.filename,
+                    content_type=stored.content_type,
+                    size_bytes=stored.size_bytes,
+                    sha256=stored.sha256,
+                    storage_key=stored.storage_key,
+                    uploaded_at=self.clock.now(),
                 )
-                for f in stored
-            ]
-            await self.repository.add(*documents)
-        except BaseException:
-            # All or nothing: one refused file leaves none of the batch behind.
-            for f in stored:
-                await self.store.delete(f.storage_key)
-            raise
+            )
+        await self.repository.add(*documents)
         return documents
 
     # -- back offices ---------------------------------------------------------------------
@@ -403,8 +399,11 @@ def apply_progress(dossier: Dossier, progress: Progress) -> None:
     dossier.returned_at = progress.returned_at
 
 
+_UNITS: dict[str, ProcessingUnit] = {"working_day": "working_day", "working_hour": "working_hour"}
+
+
 def processing_of(dossier: Dossier) -> ProcessingTime:
-    unit: ProcessingUnit = (
-        "working_hour" if dossier.processing_unit == "working_hour" else "working_day"
-    )
+    unit = _UNITS.get(dossier.processing_unit)
+    if unit is None:
+        raise ValueError(f"dossier {dossier.code} has an unknown unit {dossier.processing_unit!r}")
     return ProcessingTime(dossier.processing_time, unit)

@@ -47,15 +47,15 @@ def test_finished_after_the_due_instant_is_overdue() -> None:
     assert result == "overdue"
 
 
-def test_open_dossiers_are_in_time_until_the_due_instant_passes() -> None:
+def test_open_dossiers_are_in_time_until_the_due_instant_comes() -> None:
     def open_at(now: datetime) -> str | None:
         return classify(
             due_at=DUE, finished_at=None, paused_at=None, supplement_requests=0, now=now
         )
 
     assert open_at(at(9, 9)) == "in_time"
-    assert open_at(DUE) == "in_time"
-    assert open_at(DUE + timedelta(seconds=1)) == "overdue"
+    assert open_at(DUE - timedelta(seconds=1)) == "in_time"
+    assert open_at(DUE) == "overdue"
 
 
 def test_a_paused_dossier_is_judged_at_the_supplement_request() -> None:
