@@ -157,6 +157,7 @@ def serve(
         os.environ["CLOCK_ANCHOR"] = datetime.now(UTC).isoformat()
         if settings.clock_start is None:
             os.environ["CLOCK_START"] = os.environ["CLOCK_ANCHOR"]
+        get_settings.cache_clear()  # a single worker builds its app in this process
     uvicorn.run(
         "app.main:create_app",
         factory=True,

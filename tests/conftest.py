@@ -56,6 +56,12 @@ async def prepared_database(base_settings: Settings) -> Settings:
     """Empty the database (PostgreSQL: drop the public schema), migrate to head, and load the
     catalogue once for the session."""
     if not base_settings.is_sqlite:
+        name = make_url(base_settings.database_url).database or ""
+        if "test" not in name:
+            pytest.exit(
+                f"TEST_DATABASE_URL names {name!r}: the suite empties its database, so it runs "
+                "only on one whose name contains 'test'"
+            )
         database = Database.from_settings(base_settings)
         async with database.write_engine.begin() as connection:
             await connection.execute(text("DROP SCHEMA public CASCADE"))

@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.accounts.errors import InvalidCredentials, NotAuthenticated
 from app.accounts.models import Account
 from app.accounts.repository import AccountRepository
+from app.accounts.service import AccountService
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.security import InvalidToken, read_token
@@ -42,12 +43,11 @@ def _current_account(
 CurrentAccount = Annotated[Principal, Depends(_current_account)]
 
 
-async def _current_account_record(principal: CurrentAccount, session: SessionDep) -> Account:
+async def _current_account_record(
+    principal: CurrentAccount, session: SessionDep, settings: SettingsDep
+) -> Account:
     """The caller's account row, read in the request's own (write) transaction."""
-    account = await AccountRepository(session).get(principal.account_id)
-    if account is None:
-        raise InvalidCredentials("the token's account does not exist")
-    return account
+    return await AccountService(AccountRepository(session), settings).account(principal.account_id)
 
 
 CurrentAccountRecord = Annotated[Account, Depends(_current_account_record)]

@@ -9,7 +9,6 @@ from app.accounts.service import AccountService
 from app.core.clock import ClockDep
 from app.core.config import SettingsDep
 from app.core.db import ReadSessionDep, SessionDep
-from app.core.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -27,7 +26,7 @@ async def citizen_login(
 async def me(
     principal: CurrentAccount, session: ReadSessionDep, settings: SettingsDep
 ) -> AccountOut:
-    account = await AccountService(AccountRepository(session), settings).get(principal.account_id)
-    if account is None:
-        raise NotFound("the token's account does not exist")
+    account = await AccountService(AccountRepository(session), settings).account(
+        principal.account_id
+    )
     return AccountOut.model_validate(account)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.accounts.errors import InvalidIdentifier, NameRequired
+from app.accounts.errors import InvalidCredentials, InvalidIdentifier, NameRequired
 from app.accounts.identifiers import identifier_problem
 from app.accounts.models import Account
 from app.accounts.repository import AccountRepository
@@ -54,8 +54,12 @@ class AccountService:
             account=AccountOut.model_validate(account),
         )
 
-    async def get(self, account_id: int) -> Account | None:
-        return await self.repository.get(account_id)
+    async def account(self, account_id: int) -> Account:
+        """The account a token names; tokens outlive nothing, but a database can be reset."""
+        account = await self.repository.get(account_id)
+        if account is None:
+            raise InvalidCredentials("the token's account does not exist")
+        return account
 
 
 async def seed_accounts(

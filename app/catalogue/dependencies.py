@@ -1,4 +1,4 @@
-"""Which agency's back office is calling, from its `X-Agency-Key`."""
+"""The catalogue service of a request, and which agency's back office is calling."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import APIKeyHeader
 
+from app.catalogue.repository import CatalogueRepository
+from app.catalogue.service import CatalogueService
 from app.core.config import SettingsDep
+from app.core.db import ReadSessionDep
 from app.core.errors import Unauthorized
 from app.core.security import agency_of_key
 
@@ -40,3 +43,10 @@ def _current_agency(
 
 
 CurrentAgency = Annotated[AgencyPrincipal, Depends(_current_agency)]
+
+
+def _catalogue(session: ReadSessionDep) -> CatalogueService:
+    return CatalogueService(CatalogueRepository(session))
+
+
+CatalogueServiceDep = Annotated[CatalogueService, Depends(_catalogue)]

@@ -4,10 +4,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from app.catalogue.repository import CatalogueRepository
+from app.catalogue.dependencies import CatalogueServiceDep
 from app.catalogue.schemas import AgencyOut, FieldOut, ProcedureOut, ProvinceOut
-from app.catalogue.service import CatalogueService
-from app.core.db import ReadSessionDep
 from app.core.pagination import Page, PageDep
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
@@ -15,47 +13,53 @@ router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
 @router.get("/procedures", response_model=Page[ProcedureOut])
 async def list_procedures(
-    session: ReadSessionDep,
+    catalogue: CatalogueServiceDep,
     page: PageDep,
     q: Annotated[
         str | None,
-        Query(max_length=200, description="words of the name or code; diacritics optional"),
+        Query(
+            max_length=200,
+            description="a part of the name or code, matched as written (diacritics optional)",
+        ),
     ] = None,
     field: Annotated[str | None, Query(max_length=50, description="field code")] = None,
     agency_level: Literal["central", "province", "commune"] | None = None,
     online_level: Literal["full", "partial"] | None = None,
 ) -> Page[ProcedureOut]:
-    return await CatalogueService(CatalogueRepository(session)).search(
+    return await catalogue.search(
         query=q, field_code=field, agency_level=agency_level, online_level=online_level, page=page
     )
 
 
 @router.get("/procedures/{code}", response_model=ProcedureOut)
-async def get_procedure(code: str, session: ReadSessionDep) -> ProcedureOut:
-    service = CatalogueService(CatalogueRepository(session))
-    return await service.procedure_out(await service.get_procedure(code))
+async def get_procedure(code: str, catalogue: CatalogueServiceDep) -> ProcedureOut:
+    return await catalogue.procedure(code)
 
 
 @router.get("/fields", response_model=list[FieldOut])
-async def list_fields(session: ReadSessionDep) -> list[FieldOut]:
-    return await CatalogueService(CatalogueRepository(session)).fields()
+async def list_fields(catalogue: CatalogueServiceDep) -> list[FieldOut]:
+    return await catalogue.fields()
 
 
 @router.get("/provinces", response_model=list[ProvinceOut])
-async def list_provinces(session: ReadSessionDep) -> list[ProvinceOut]:
-    return await CatalogueService(CatalogueRepository(session)).provinces()
+async def list_provinces(catalogue: CatalogueServiceDep) -> list[ProvinceOut]:
+    return await catalogue.provinces()
 
 
 @router.get("/agencies", response_model=Page[AgencyOut])
 async def list_agencies(
-    session: ReadSessionDep,
+    catalogue: CatalogueServiceDep,
     page: PageDep,
     level: Literal["central", "province", "commune"] | None = None,
     province: Annotated[int | None, Query(ge=1, le=999, description="province code")] = None,
     procedure: Annotated[
-        str | None, Query(max_length=20, description="only agencies that receive this procedure")
+        str | None,
+        Query(
+            max_length=20,
+            description="only agencies that receive this procedure (its level replaces `level`)",
+        ),
     ] = None,
 ) -> Page[AgencyOut]:
-    return await CatalogueService(CatalogueRepository(session)).agencies(
+    return await catalogue.agencies(
         level=level, province_code=province, procedure_code=procedure, page=page
     )

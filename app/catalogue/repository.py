@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalogue.models import Agency, AgencyField, Procedure, ProcedureField, Province
+from app.core.repository import fetch_page
 from app.core.upsert import upsert
-
-M = TypeVar("M")
 
 
 class CatalogueRepository:
@@ -21,15 +20,22 @@ class CatalogueRepository:
     async def get_procedure(self, code: str) -> Procedure | None:
         return await self.session.get(Procedure, code)
 
-    async def get_agency(self, code: str) -> Agency | None:
-        return await self.session.get(Agency, code)
+    async def procedure_with_field_name(self, code: str) -> tuple[Procedure, str] | None:
+        statement = _with_field_name(select(Procedure)).where(Procedure.code == code)
+        row = (await self.session.execute(statement)).one_or_none()
+        return (row[0], row[1]) if row else None
+
+    async def agency_for_field(self, code: str, field_code: str) -> tuple[Agency, bool] | None:
+        """The agency, and whether it receives procedures of that field."""
+        statement = select(Agency, AgencyField.field_code).outerjoin(
+            AgencyField,
+            (AgencyField.agency_code == Agency.code) & (AgencyField.field_code == field_code),
+        )
+        row = (await self.session.execute(statement.where(Agency.code == code))).one_or_none()
+        return (row[0], row[1] is not None) if row else None
 
     async def get_procedure_count(self) -> int:
         return await self.session.scalar(select(func.count()).select_from(Procedure)) or 0
-
-    async def field_names(self) -> dict[str, str]:
-        rows = await self.session.execute(select(ProcedureField.code, ProcedureField.name))
-        return dict(rows.all())
 
     async def fields_with_counts(self) -> list[tuple[str, str, int]]:
         statement = (
@@ -49,8 +55,9 @@ class CatalogueRepository:
         online_level: str | None,
         offset: int,
         limit: int,
-    ) -> tuple[Sequence[Procedure], int]:
-        statement = select(Procedure)
+    ) -> tuple[list[tuple[Procedure, str]], int]:
+        """Matching procedures, each with its field's name, ordered by code."""
+        statement = _with_field_name(select(Procedure))
         if folded_query:
             statement = statement.where(
                 Procedure.search_text.contains(folded_query, autoescape=True)
@@ -61,13 +68,10 @@ class CatalogueRepository:
             statement = statement.where(Procedure.agency_level == agency_level)
         if online_level:
             statement = statement.where(Procedure.online_level == online_level)
-        return await self._page(statement.order_by(Procedure.code), offset, limit)
-
-    async def handles(self, agency_code: str, field_code: str) -> bool:
-        statement = select(AgencyField.agency_code).where(
-            AgencyField.agency_code == agency_code, AgencyField.field_code == field_code
+        rows, total = await fetch_page(
+            self.session, statement.order_by(Procedure.code), offset=offset, limit=limit
         )
-        return await self.session.scalar(statement) is not None
+        return [(row[0], row[1]) for row in rows], total
 
     async def list_agencies(
         self,
@@ -78,14 +82,9 @@ class CatalogueRepository:
         offset: int,
         limit: int,
     ) -> tuple[Sequence[Agency], int]:
-        statement = select(Agency)
-        if level:
-            statement = statement.where(Agency.level == level)
-        if province_code is not None:
-            statement = statement.where(Agency.province_code == province_code)
-        if field_code:
-            statement = statement.join(AgencyField).where(AgencyField.field_code == field_code)
-        return await self._page(statement.order_by(Agency.code), offset, limit)
+        statement = _agencies(level, province_code, field_code)
+        rows, total = await fetch_page(self.session, statement, offset=offset, limit=limit)
+        return [row[0] for row in rows], total
 
     async def fields_of(self, agency_codes: Sequence[str]) -> dict[str, list[str]]:
         statement = (
@@ -101,20 +100,10 @@ class CatalogueRepository:
     async def all_agencies(
         self, *, level: str | None = None, province_code: int | None = None
     ) -> Sequence[Agency]:
-        statement = select(Agency).order_by(Agency.code)
-        if level:
-            statement = statement.where(Agency.level == level)
-        if province_code is not None:
-            statement = statement.where(Agency.province_code == province_code)
-        return (await self.session.scalars(statement)).all()
+        return (await self.session.scalars(_agencies(level, province_code, None))).all()
 
     async def list_provinces(self) -> Sequence[Province]:
         return (await self.session.scalars(select(Province).order_by(Province.code))).all()
-
-    async def _page(self, statement: Select[M], offset: int, limit: int) -> tuple[Sequence[M], int]:
-        total = await self.session.scalar(select(func.count()).select_from(statement.subquery()))
-        items = (await self.session.scalars(statement.offset(offset).limit(limit))).all()
-        return items, total or 0
 
     async def upsert_catalogue(
         self,
@@ -133,3 +122,22 @@ class CatalogueRepository:
             (Procedure, procedures),
         ):
             await upsert(self.session, model, rows)
+
+
+def _with_field_name(statement: Select[Procedure]) -> Select[Procedure, str]:
+    return statement.add_columns(ProcedureField.name).join(
+        ProcedureField, ProcedureField.code == Procedure.field_code
+    )
+
+
+def _agencies(
+    level: str | None, province_code: int | None, field_code: str | None
+) -> Select[Agency]:
+    statement = select(Agency).order_by(Agency.code)
+    if level:
+        statement = statement.where(Agency.level == level)
+    if province_code is not None:
+        statement = statement.where(Agency.province_code == province_code)
+    if field_code:
+        statement = statement.join(AgencyField).where(AgencyField.field_code == field_code)
+    return statement

@@ -12,8 +12,6 @@ class FeeOut(BaseModel):
 
 
 class ProcedureOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     code: str
     name: str
     field: str

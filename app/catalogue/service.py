@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict
 
 from vietnam_provinces import Province as PackageProvince
@@ -25,31 +24,11 @@ class CatalogueService:
     def __init__(self, repository: CatalogueRepository) -> None:
         self.repository = repository
 
-    async def procedure_out(self, procedure: Procedure) -> ProcedureOut:
-        return (await self.procedures_out([procedure]))[0]
-
-    async def procedures_out(self, procedures: Sequence[Procedure]) -> list[ProcedureOut]:
-        names = await self.repository.field_names()
-        return [
-            ProcedureOut(
-                code=p.code,
-                name=p.name,
-                field=p.field_code,
-                field_name=names.get(p.field_code, p.field_code),
-                agency_level=p.agency_level,
-                processing_time=p.processing_time,
-                processing_unit=p.processing_unit,
-                fees=p.fees,
-                online_level=p.online_level,
-            )
-            for p in procedures
-        ]
-
-    async def get_procedure(self, code: str) -> Procedure:
-        procedure = await self.repository.get_procedure(code)
-        if procedure is None:
+    async def procedure(self, code: str) -> ProcedureOut:
+        found = await self.repository.procedure_with_field_name(code)
+        if found is None:
             raise ProcedureNotFound(f"no procedure with code {code!r}", field="code")
-        return procedure
+        return procedure_out(*found)
 
     async def search(
         self,
@@ -69,7 +48,10 @@ class CatalogueService:
             limit=page.size,
         )
         return Page(
-            items=await self.procedures_out(items), total=total, page=page.page, size=page.size
+            items=[procedure_out(p, name) for p, name in items],
+            total=total,
+            page=page.page,
+            size=page.size,
         )
 
     async def fields(self) -> list[FieldOut]:
@@ -128,12 +110,11 @@ class CatalogueService:
             raise UnknownProcedure(
                 f"no procedure with code {procedure_code!r}", field="procedure_code"
             )
-        agency = await self.repository.get_agency(agency_code)
-        if agency is None:
+        found = await self.repository.agency_for_field(agency_code, procedure.field_code)
+        if found is None:
             raise UnknownAgency(f"no agency with code {agency_code!r}", field="agency_code")
-        if agency.level != procedure.agency_level or not await self.repository.handles(
-            agency.code, procedure.field_code
-        ):
+        agency, receives_field = found
+        if agency.level != procedure.agency_level or not receives_field:
             raise AgencyDoesNotHandleProcedure(
                 f"agency {agency_code} ({agency.level}) does not receive procedure "
                 f"{procedure_code} ({procedure.agency_level}, field {procedure.field_code})",
@@ -185,3 +166,17 @@ class CatalogueService:
             "agencies": len(agencies),
             "procedures": len(procedures),
         }
+
+
+def procedure_out(procedure: Procedure, field_name: str) -> ProcedureOut:
+    return ProcedureOut(
+        code=procedure.code,
+        name=procedure.name,
+        field=procedure.field_code,
+        field_name=field_name,
+        agency_level=procedure.agency_level,
+        processing_time=procedure.processing_time,
+        processing_unit=procedure.processing_unit,
+        fees=procedure.fees,
+        online_level=procedure.online_level,
+    )

@@ -3,6 +3,7 @@ are in DossierService."""
 
 from __future__ import annotations
 
+from base64 import b64encode
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
@@ -23,6 +24,7 @@ from app.dossiers.schemas import (
     TransitionIn,
     WithdrawIn,
 )
+from app.dossiers.states import Status
 
 MAX_BIGINT = 2**63 - 1
 citizen_router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers (citizen)"])
@@ -117,7 +119,8 @@ async def download_document(
         service.store.path(document.storage_key),
         media_type=document.content_type,
         filename=document.filename,
-        headers={"Digest": f"sha-256={document.sha256}"},
+        # RFC 9530: the representation's SHA-256, base64 between colons.
+        headers={"Repr-Digest": f"sha-256=:{b64encode(bytes.fromhex(document.sha256)).decode()}:"},
     )
 
 
@@ -195,5 +198,7 @@ async def acknowledge(code: str, agency: CurrentAgency, service: DossierServiceD
 async def apply_transition(
     code: str, body: TransitionIn, agency: CurrentAgency, service: DossierServiceDep
 ) -> DossierOut:
-    dossier = await service.agency_transition(agency.agency_code, code, body.to_status, body.note)
+    dossier = await service.agency_transition(
+        agency.agency_code, code, Status(body.to_status), body.note
+    )
     return service.to_out(dossier)

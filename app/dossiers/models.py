@@ -27,6 +27,8 @@ class Dossier(Base):
         # The back office's inbox: its agency's unacknowledged dossiers, oldest first.
         Index("ix_dossiers_agency_inbox", "agency_code", "acked_at", "submitted_at"),
         Index("ix_dossiers_owner_submitted", "owner_id", "submitted_at"),
+        # The inbox filtered by status, acknowledged dossiers included.
+        Index("ix_dossiers_agency_status", "agency_code", "status", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -37,7 +39,7 @@ class Dossier(Base):
         BigInteger,
         ForeignKey("accounts.id"),
     )
-    status: Mapped[int] = mapped_column(SmallInteger, index=True)
+    status: Mapped[int] = mapped_column(SmallInteger)
     # KenhThucHien: 1 in person, 2 online, 3 post
     channel: Mapped[int] = mapped_column(SmallInteger)
     # The procedure's processing time when the dossier was received: the deadline follows the

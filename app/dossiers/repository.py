@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.repository import fetch_page
 from app.core.upsert import dialect_insert
 from app.dossiers.models import Dossier, DossierCodeCounter, DossierDocument, DossierEvent
 
@@ -53,16 +54,13 @@ class DossierRepository:
     async def list_for_owner(
         self, owner_id: int, *, offset: int, limit: int
     ) -> tuple[Sequence[Dossier], int]:
-        condition = Dossier.owner_id == owner_id
-        total = await self.session.scalar(select(func.count()).where(condition)) or 0
-        items = await self.session.scalars(
+        statement = (
             select(Dossier)
-            .where(condition)
+            .where(Dossier.owner_id == owner_id)
             .order_by(Dossier.submitted_at.desc(), Dossier.id.desc())
-            .offset(offset)
-            .limit(limit)
         )
-        return items.all(), total
+        rows, total = await fetch_page(self.session, statement, offset=offset, limit=limit)
+        return [row[0] for row in rows], total
 
     async def agency_inbox(
         self,
@@ -78,15 +76,9 @@ class DossierRepository:
             conditions.append(Dossier.status == status)
         if not include_acknowledged:
             conditions.append(Dossier.acked_at.is_(None))
-        total = await self.session.scalar(select(func.count()).where(*conditions)) or 0
-        items = await self.session.scalars(
-            select(Dossier)
-            .where(*conditions)
-            .order_by(Dossier.submitted_at, Dossier.id)
-            .offset(offset)
-            .limit(limit)
-        )
-        return items.all(), total
+        statement = select(Dossier).where(*conditions).order_by(Dossier.submitted_at, Dossier.id)
+        rows, total = await fetch_page(self.session, statement, offset=offset, limit=limit)
+        return [row[0] for row in rows], total
 
     async def events(self, dossier_id: int) -> Sequence[DossierEvent]:
         statement = (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import partial
 
@@ -160,11 +161,11 @@ class DossierService:
             else {"full_name": owner.full_name, "phone": owner.phone, "email": owner.email}
         )
         applicant |= {"identifier": owner.identifier, "kind": owner.kind}
-        session = self.repository.session
+        # With a key, a savepoint: losing a race on the key then undoes only this attempt (its
+        # sequence number included) and the original can still be read. Without one, no race.
+        attempt = self.repository.session.begin_nested() if idempotency_key else nullcontext()
         try:
-            # A savepoint, so that losing a race on the idempotency key undoes only this
-            # attempt (the sequence number included) and the original can still be read.
-            async with session.begin_nested():
+            async with attempt:
                 sequence = await self.repository.next_sequence(
                     agency.code, now.astimezone(VIETNAM_TZ).date()
                 )
@@ -226,6 +227,7 @@ class DossierService:
         return dossier
 
     async def for_agency(self, agency_code: str, code: str, *, for_update: bool = False) -> Dossier:
+        """The dossier if `agency_code` receives it; otherwise 404, as for a citizen."""
         dossier = await self.repository.get(code, for_update=for_update)
         if dossier is None or dossier.agency_code != agency_code:
             raise DossierNotFound(f"no dossier {code!r} at agency {agency_code}", field="code")
@@ -234,14 +236,11 @@ class DossierService:
     # -- the one transition service -------------------------------------------------------
 
     async def transition(
-        self, dossier: Dossier, target: int, actor: Actor, note: str | None = None
+        self, dossier: Dossier, wanted: Status, actor: Actor, note: str | None = None
     ) -> DossierEvent:
-        """Move a dossier to `target` now, if the status machine allows it; the clock effects
+        """Move a dossier to `wanted` now, if the status machine allows it; the clock effects
         (due date, pauses, end of processing) are those of `lifecycle.advance`."""
-        try:
-            current, wanted = Status(dossier.status), Status(target)
-        except ValueError as exc:
-            raise InvalidInput(f"{target} is not a status (1-10)", field="to_status") from exc
+        current = Status(dossier.status)
         now = self.clock.now()
         try:
             progress = advance(
@@ -366,7 +365,7 @@ class DossierService:
         return dossier
 
     async def agency_transition(
-        self, agency_code: str, code: str, target: int, note: str | None
+        self, agency_code: str, code: str, target: Status, note: str | None
     ) -> Dossier:
         dossier = await self.for_agency(agency_code, code, for_update=True)
         await self.transition(dossier, target, Actor("agency", agency_code), note)
@@ -377,26 +376,19 @@ def _citizen(owner: Account) -> Actor:
     return Actor("citizen", owner.identifier)
 
 
+# Progress is a view of these columns of a dossier, under the same names.
+_PROGRESS_FIELDS = tuple(field.name for field in fields(Progress))
+
+
 def progress_of(dossier: Dossier) -> Progress:
-    return Progress(
-        status=Status(dossier.status),
-        accepted_at=dossier.accepted_at,
-        due_at=dossier.due_at,
-        paused_at=dossier.paused_at,
-        supplement_requests=dossier.supplement_requests,
-        finished_at=dossier.finished_at,
-        returned_at=dossier.returned_at,
-    )
+    values = {name: getattr(dossier, name) for name in _PROGRESS_FIELDS}
+    return Progress(**values | {"status": Status(dossier.status)})
 
 
 def apply_progress(dossier: Dossier, progress: Progress) -> None:
+    for name in _PROGRESS_FIELDS:
+        setattr(dossier, name, getattr(progress, name))
     dossier.status = int(progress.status)
-    dossier.accepted_at = progress.accepted_at
-    dossier.due_at = progress.due_at
-    dossier.paused_at = progress.paused_at
-    dossier.supplement_requests = progress.supplement_requests
-    dossier.finished_at = progress.finished_at
-    dossier.returned_at = progress.returned_at
 
 
 _UNITS: dict[str, ProcessingUnit] = {"working_day": "working_day", "working_hour": "working_hour"}

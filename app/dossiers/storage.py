@@ -1,7 +1,8 @@
 """Dossier documents on disk: streamed with a size limit, hashed, and checked by content.
 
-The declared Content-Type is not trusted alone: the first bytes must match it, so a renamed
-executable is refused as the wrong type rather than stored as a "PDF".
+The declared Content-Type is not trusted alone: for the types whose signature is known here
+(PDF, JPEG, PNG) the first bytes must match it, so a renamed executable is refused rather than
+stored as a "PDF". Other types allowed by DOCUMENT_TYPES are taken as declared.
 """
 
 from __future__ import annotations
@@ -53,9 +54,7 @@ class DocumentStore:
                 + ", ".join(self.allowed_types),
                 field="files",
             )
-        # The name is only shown back; control characters (NUL above all) cannot be stored.
-        printable = "".join(ch for ch in (upload.filename or "") if ch.isprintable())
-        filename = Path(printable).name[:MAX_FILENAME] or "document"
+        filename = display_name(upload.filename)
         storage_key = f"{folder}/{uuid.uuid4().hex}"
         target = self.path(storage_key)
         await aiofiles.os.makedirs(target.parent, exist_ok=True)
@@ -95,3 +94,13 @@ class DocumentStore:
 def folder_for(dossier_code: str) -> str:
     # Dossier codes hold only digits, dots, letters and dashes; keep the folder name safe anyway.
     return "".join(ch if ch.isalnum() or ch in ".-" else "_" for ch in dossier_code)
+
+
+def display_name(raw: str | None) -> str:
+    """The name shown back to users: printable characters only (NUL above all cannot be
+    stored), no directories, and an over-long name shortened in its stem, keeping its extension."""
+    name = Path("".join(ch for ch in raw or "" if ch.isprintable())).name
+    if len(name) > MAX_FILENAME:
+        suffix = Path(name).suffix[:16]
+        name = name[: MAX_FILENAME - len(suffix)] + suffix
+    return name or "document"
