@@ -1,0 +1,131 @@
+"""A dossier's history as the back offices tell it, and the replay that turns it into state.
+
+Back offices resend, reorder and batch. Rather than applying each update to whatever the
+dossier looks like when it arrives, the portal keeps every update it has received and replays
+the whole history in the order of the updates' own times through the one status machine
+(`lifecycle.advance`). The state is therefore a function of the set of updates, not of their
+arrival order: any permutation or duplication of the deliveries of a valid history ends where
+in-order delivery ends, with the same timeline.
+
+One guard keeps that from ever moving a dossier backwards while deliveries are incomplete: if
+an update older than the dossier's latest applied update would make the replay end earlier (a
+missing middle step makes the newer ones illegal for now), the older update is kept in the
+history but left out of the state until the updates between arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from app.core.calendar import WorkingCalendar
+from app.dossiers.lifecycle import ProcessingTime, Progress, advance
+from app.dossiers.states import Status, TransitionRefused
+
+Origin = Literal["portal", "sync"]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One status a dossier reached at an instant, as told by the portal or by a sync item."""
+
+    at: datetime
+    status: Status
+    origin: Origin
+    key: str  # the portal event's id, or the sync item's payload hash
+    actor: str = ""
+    note: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def identity(self) -> tuple[datetime, Status]:
+        """What the entry says; snapshots restate steps, so two entries may say the same."""
+        return (self.at, self.status)
+
+    @property
+    def order(self) -> tuple[datetime, int, str]:
+        # Updates of one instant go by status code (2 before 4, 9 before 10), then by key so
+        # that the order never depends on arrival.
+        return (self.at, int(self.status), self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    progress: Progress | None
+    applied: tuple[Entry, ...]
+    refused: tuple[Entry, ...] = field(default=())
+
+    @property
+    def last_applied_at(self) -> datetime | None:
+        return self.applied[-1].at if self.applied else None
+
+
+def distinct(entries: Iterable[Entry]) -> list[Entry]:
+    """One entry per (instant, status): several snapshots of a dossier restate the same steps."""
+    seen: dict[tuple[datetime, Status], Entry] = {}
+    for entry in sorted(entries, key=lambda e: e.order):
+        seen.setdefault(entry.identity, entry)
+    return list(seen.values())
+
+
+def replay(
+    entries: Iterable[Entry], *, calendar: WorkingCalendar, processing: ProcessingTime
+) -> Replay:
+    """Fold the entries in time order through the status machine. An entry that is not a legal
+    move at its place is refused (and may become legal once missing entries arrive); a step
+    that restates the current status (another officer's progress note) is applied as is."""
+    progress: Progress | None = None
+    applied: list[Entry] = []
+    refused: list[Entry] = []
+    for entry in distinct(entries):
+        if progress is None:
+            if entry.status is Status.SUBMITTED:
+                progress = Progress(status=Status.SUBMITTED)
+                applied.append(entry)
+            else:
+                refused.append(entry)  # nothing can happen to a dossier before its submission
+            continue
+        if entry.status is progress.status:
+            applied.append(entry)
+            continue
+        try:
+            progress = advance(
+                progress, entry.status, entry.at, "system", calendar=calendar, processing=processing
+            )
+        except TransitionRefused:
+            refused.append(entry)
+        else:
+            applied.append(entry)
+    return Replay(progress, tuple(applied), tuple(refused))
+
+
+def reconcile(
+    known: Iterable[Entry],
+    applied: frozenset[tuple[datetime, Status]],
+    new: Iterable[Entry],
+    *,
+    calendar: WorkingCalendar,
+    processing: ProcessingTime,
+) -> Replay:
+    """The dossier's state once `new` entries join the `known` ones, of which those with the
+    identities in `applied` made up the current state. Never backwards: see the module's
+    docstring."""
+    known, new = list(known), list(new)
+    previous = distinct(e for e in known if e.identity in applied)
+    previous_last = max((e.at for e in previous), default=None)
+    full = replay(known + new, calendar=calendar, processing=processing)
+    if previous_last is None or not _regresses(full, previous, previous_last):
+        return full
+    fresh = [e for e in new if e.at >= previous_last]
+    return replay(previous + fresh, calendar=calendar, processing=processing)
+
+
+def _regresses(result: Replay, previous: list[Entry], previous_last: datetime) -> bool:
+    last = result.last_applied_at
+    if last is None or last < previous_last:
+        return True
+    # Whatever the portal itself applied stays applied.
+    kept = {e.identity for e in result.applied}
+    return any(e.origin == "portal" and e.identity not in kept for e in previous)
