@@ -22,7 +22,7 @@ from app.catalogue.service import CatalogueService
 from app.core import migrations
 from app.core.config import Settings, get_settings
 from app.core.db import Database
-from app.core.security import agency_key
+from app.core.security import agency_key, sync_credentials
 
 app = typer.Typer(
     help="portalsim: a mock of Vietnam's National Public Service Portal, and its load harness.",
@@ -174,16 +174,22 @@ def agencies(
     level: Annotated[str | None, typer.Option(help="central, province or commune")] = None,
     province: Annotated[int | None, typer.Option(help="province code")] = None,
 ) -> None:
-    """List every agency with its code, name, level and back-office key."""
+    """List every agency with its code, name, level, back-office key and sync account."""
     settings = get_settings()
     rows = asyncio.run(_agencies(settings, level, province))
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("code", "name", "level", "province", "key")
+    table = Table("code", "name", "level", "province", "key", "sync username", "sync password")
     for row in rows:
         table.add_row(
-            row["code"], row["name"], row["level"], str(row["province_code"] or ""), row["key"]
+            row["code"],
+            row["name"],
+            row["level"],
+            str(row["province_code"] or ""),
+            row["key"],
+            row["sync_username"],
+            row["sync_password"],
         )
     Console().print(table)
 
@@ -206,6 +212,8 @@ async def _agencies(
             "level": a.level,
             "province_code": a.province_code,
             "key": agency_key(settings, a.code),
+            "sync_username": sync_credentials(settings, a.code)[0],
+            "sync_password": sync_credentials(settings, a.code)[1],
         }
         for a in found
     ]

@@ -19,6 +19,7 @@ from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.ops import router as ops_router
 from app.dossiers.endpoints import agency_router, citizen_router
 from app.dossiers.storage import DocumentStore
+from app.sync.endpoints import router as sync_router
 
 
 def calendar_from_settings(settings: Settings) -> WorkingCalendar:
@@ -65,7 +66,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.request_max_bytes)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    routers = (ops_router, accounts_router, catalogue_router, citizen_router, agency_router)
+    routers = (
+        ops_router,
+        accounts_router,
+        catalogue_router,
+        citizen_router,
+        agency_router,
+        sync_router,
+    )
     for router in routers:
         app.include_router(router)
     app.state.route_methods = route_methods(routers)

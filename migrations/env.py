@@ -10,7 +10,8 @@ from sqlalchemy.engine import Connection
 
 import app.accounts.models
 import app.catalogue.models
-import app.dossiers.models  # noqa: F401 - registers every table on Base.metadata
+import app.dossiers.models
+import app.sync.models  # noqa: F401 - registers every table on Base.metadata
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine
 from app.core.models import Base

@@ -35,6 +35,19 @@ class AccountRepository:
         assert account is not None
         return account, result.rowcount == 1  # type: ignore[attr-defined]
 
+    async def ensure(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Create the accounts that do not exist yet (first seen in a back office's sync) and
+        return the id of every identifier given."""
+        if not rows:
+            return {}
+        statement = dialect_insert(self.session, Account).values(rows)
+        await self.session.execute(statement.on_conflict_do_nothing(index_elements=["identifier"]))
+        identifiers = {row["identifier"] for row in rows}
+        found = await self.session.execute(
+            select(Account.identifier, Account.id).where(Account.identifier.in_(identifiers))
+        )
+        return dict(found.all())
+
     async def count(self) -> int:
         return await self.session.scalar(select(func.count()).select_from(Account)) or 0
 

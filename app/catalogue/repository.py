@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -33,6 +33,14 @@ class CatalogueRepository:
         )
         row = (await self.session.execute(statement.where(Agency.code == code))).one_or_none()
         return (row[0], row[1] is not None) if row else None
+
+    async def procedures_by_code(self, codes: Iterable[str]) -> dict[str, Procedure]:
+        statement = select(Procedure).where(Procedure.code.in_(set(codes)))
+        return {p.code: p for p in await self.session.scalars(statement)}
+
+    async def existing_agencies(self, codes: Iterable[str]) -> set[str]:
+        statement = select(Agency.code).where(Agency.code.in_(set(codes)))
+        return set(await self.session.scalars(statement))
 
     async def get_procedure_count(self) -> int:
         return await self.session.scalar(select(func.count()).select_from(Procedure)) or 0

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     # Secrets: defaults are for a local mock only; set real ones in any shared deployment.
     secret_key: str = "portalsim-development-secret-change-me-before-sharing"
     token_ttl_minutes: int = 12 * 60
+    sync_session_ttl_minutes: int = 60
 
     # Catalogue generator
     catalogue_seed: int = 0

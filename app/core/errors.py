@@ -29,6 +29,10 @@ class DomainError(Exception):
         self.field = field
         self.extra = extra
 
+    def body(self) -> dict[str, Any]:
+        """The response body; contracts with a documented error shape override it."""
+        return error_body(self.code, self.detail, self.field, **self.extra)
+
 
 class NotFound(DomainError):
     status_code = 404
@@ -73,11 +77,7 @@ def _field_of(location: tuple[Any, ...] | list[Any]) -> str | None:
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-    return JSONResponse(
-        error_body(exc.code, exc.detail, exc.field, **exc.extra),
-        status_code=exc.status_code,
-        headers=headers,
-    )
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -30,9 +30,34 @@ def read_token(settings: Settings, token: str) -> int:
     """The account id a token was issued to; InvalidToken if forged, malformed or expired."""
     try:
         claims = jwt.decode(token, settings.secret_key, algorithms=[TOKEN_ALGORITHM])
+        if claims.get("kind") not in ("citizen", "business"):
+            raise InvalidToken("not a citizen's token")
         return int(claims["sub"])
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise InvalidToken(str(exc)) from exc
+
+
+class ExpiredSession(InvalidToken):
+    pass
+
+
+def issue_sync_session(settings: Settings, agency_code: str) -> tuple[str, datetime]:
+    expires_at = datetime.now(UTC) + timedelta(minutes=settings.sync_session_ttl_minutes)
+    claims = {"sub": agency_code, "kind": "sync", "exp": expires_at}
+    return jwt.encode(claims, settings.secret_key, algorithm=TOKEN_ALGORITHM), expires_at
+
+
+def read_sync_session(settings: Settings, token: str) -> str:
+    """The agency a sync session was opened for; ExpiredSession or InvalidToken otherwise."""
+    try:
+        claims = jwt.decode(token, settings.secret_key, algorithms=[TOKEN_ALGORITHM])
+    except jwt.ExpiredSignatureError as exc:
+        raise ExpiredSession("the session has expired: log in again") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"not a session of this portal: {exc}") from exc
+    if claims.get("kind") != "sync" or not isinstance(claims.get("sub"), str):
+        raise InvalidToken("not a sync session")
+    return str(claims["sub"])
 
 
 def _derive(settings: Settings, purpose: str, subject: str) -> str:
@@ -44,6 +69,18 @@ def agency_key(settings: Settings, agency_code: str) -> str:
     """The agency's API key: its code and a MAC of it, so keys survive re-seeding and the
     portal needs no key table."""
     return f"{agency_code}{AGENCY_KEY_SEPARATOR}{_derive(settings, 'agency-key', agency_code)}"
+
+
+def sync_credentials(settings: Settings, agency_code: str) -> tuple[str, str]:
+    """The agency's integration account: its code as the username, a derived password."""
+    return agency_code, _derive(settings, "sync-password", agency_code)[:24]
+
+
+def check_sync_credentials(settings: Settings, username: str, password: str) -> bool:
+    if not username.isascii() or not password.isascii():
+        return False
+    _, expected = sync_credentials(settings, username)
+    return hmac.compare_digest(expected, password)
 
 
 def agency_of_key(settings: Settings, key: str) -> str | None:

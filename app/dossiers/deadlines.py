@@ -43,3 +43,11 @@ def classify(
     # dossier is overdue once due <= now.
     reference = paused_at if paused_at is not None else now
     return "overdue" if reference >= due_at else "in_time"
+
+
+def due_disagrees(claimed: datetime | None, computed: datetime | None) -> bool:
+    """Whether a back office's NgayHenTra falls on another day than the portal's own due date.
+    Days, not instants: back offices commonly state the due date as a day (at 17:00)."""
+    if claimed is None or computed is None:
+        return False
+    return claimed.astimezone(VIETNAM_TZ).date() != computed.astimezone(VIETNAM_TZ).date()

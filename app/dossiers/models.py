@@ -61,6 +61,20 @@ class Dossier(Base):
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    # What back offices report (status sync): the processing agency when it is not the
+    # receiving one, their claimed due date (NgayHenTra, kept beside the portal's own), when
+    # the latest whole-dossier record was taken and received, and the record's flags.
+    processing_agency_code: Mapped[str | None] = mapped_column(
+        ForeignKey("agencies.code"), default=None
+    )
+    claimed_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    record_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    digitised: Mapped[bool] = mapped_column(default=False)  # HoSoCoThanhPhanSoHoa
+    vneid_verified: Mapped[bool] = mapped_column(default=False)  # TaiKhoanDuocXacThucVoiVNeID
+    paid_online: Mapped[int] = mapped_column(SmallInteger, default=0)  # DuocThanhToanTrucTuyen
+    electronic_result: Mapped[bool] = mapped_column(default=False)  # DanhSachGiayToKetQua
+
     rating: Mapped[int | None] = mapped_column(SmallInteger, default=None)
     rating_comment: Mapped[str | None] = mapped_column(Text, default=None)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -79,6 +93,12 @@ class DossierEvent(Base):
     actor: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text, default=None)
+    # "portal" for the portal's own transitions; "sync" for what back offices reported, which
+    # is rebuilt from sync_items on every replay and may be kept without being applied.
+    origin: Mapped[str] = mapped_column(String(10), default="portal")
+    applied: Mapped[bool] = mapped_column(default=True)
+    sync_item_id: Mapped[int | None] = mapped_column(ForeignKey("sync_items.id"), default=None)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONValue, default=None)
 
 
 class DossierDocument(Base):

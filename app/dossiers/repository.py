@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.repository import fetch_page
@@ -33,6 +33,25 @@ class DossierRepository:
         ).returning(DossierCodeCounter.last_seq)
         sequence: int = (await self.session.execute(statement)).scalar_one()
         return sequence
+
+    async def reserve_sequence(self, agency_code: str, day: date, sequence: int) -> None:
+        """Make sure the portal numbers the agency's day past `sequence`, a number a back office
+        has already used in a code of its own."""
+        insert = dialect_insert(self.session, DossierCodeCounter).values(
+            agency_code=agency_code, day=day, last_seq=sequence
+        )
+        counter = DossierCodeCounter.last_seq
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["agency_code", "day"],
+                set_={
+                    "last_seq": case(
+                        (counter < insert.excluded.last_seq, insert.excluded.last_seq),
+                        else_=counter,
+                    )
+                },
+            )
+        )
 
     async def add(self, *rows: Dossier | DossierEvent | DossierDocument) -> None:
         self.session.add_all(rows)

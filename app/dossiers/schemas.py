@@ -66,6 +66,12 @@ class DossierOut(BaseModel):
     )
     supplement_requests: int
     timeliness: Timeliness | None
+    processing_agency_code: str | None = Field(description="DonViXuLy, from status sync")
+    claimed_due_at: LocalDateTime | None = Field(
+        description="NgayHenTra as the back office reports it; due_at is the portal's own"
+    )
+    due_disagreement: bool = Field(description="the two due dates fall on different days")
+    synced_at: LocalDateTime | None
     rating: int | None
     rating_comment: str | None
 
@@ -79,6 +85,11 @@ class EventOut(BaseModel):
     actor: str
     at: LocalDateTime
     note: str | None
+    origin: Literal["portal", "sync"]
+    applied: bool = Field(
+        description="false for a reported step kept in the history but not (yet) applied"
+    )
+    details: dict[str, Any] | None
 
 
 class DocumentOut(BaseModel):

@@ -19,7 +19,7 @@ from app.core.clock import Clock
 from app.core.db import on_rollback
 from app.core.errors import InvalidInput
 from app.core.pagination import Page, PageParams
-from app.dossiers.deadlines import classify
+from app.dossiers.deadlines import classify, due_disagrees
 from app.dossiers.errors import (
     AlreadyRated,
     DocumentNotFound,
@@ -98,6 +98,10 @@ class DossierService:
                 supplement_requests=dossier.supplement_requests,
                 now=self.clock.now(),
             ),
+            processing_agency_code=dossier.processing_agency_code,
+            claimed_due_at=dossier.claimed_due_at,
+            due_disagreement=due_disagrees(dossier.claimed_due_at, dossier.due_at),
+            synced_at=dossier.synced_at,
             rating=dossier.rating,
             rating_comment=dossier.rating_comment,
         )
@@ -227,9 +231,13 @@ class DossierService:
         return dossier
 
     async def for_agency(self, agency_code: str, code: str, *, for_update: bool = False) -> Dossier:
-        """The dossier if `agency_code` receives it; otherwise 404, as for a citizen."""
+        """The dossier if `agency_code` receives or processes it; otherwise 404, as for a
+        citizen."""
         dossier = await self.repository.get(code, for_update=for_update)
-        if dossier is None or dossier.agency_code != agency_code:
+        if dossier is None or agency_code not in (
+            dossier.agency_code,
+            dossier.processing_agency_code,
+        ):
             raise DossierNotFound(f"no dossier {code!r} at agency {agency_code}", field="code")
         return dossier
 

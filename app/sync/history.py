@@ -45,10 +45,11 @@ class Entry:
         return (self.at, self.status)
 
     @property
-    def order(self) -> tuple[datetime, int, str]:
-        # Updates of one instant go by status code (2 before 4, 9 before 10), then by key so
-        # that the order never depends on arrival.
-        return (self.at, int(self.status), self.key)
+    def order(self) -> tuple[datetime, int, int, str]:
+        # Updates of one instant go by status code (2 before 4, 9 before 10); of two that say
+        # the same, the portal's own comes first; then the key, so that the order never
+        # depends on arrival.
+        return (self.at, int(self.status), self.origin != "portal", self.key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,6 +178,9 @@ async def test_supplement_request_pauses_and_handing_in_shifts_the_due_date(
         "actor": citizen.identifier,
         "at": "2026-03-09T09:30:00+07:00",
         "note": "đã bổ sung bản sao",
+        "origin": "portal",
+        "applied": True,
+        "details": None,
     }
 
 
@@ -561,6 +564,9 @@ def _event(
         "actor": actor,
         "at": at,
         "note": note,
+        "origin": "portal",
+        "applied": True,
+        "details": None,
     }
 
 

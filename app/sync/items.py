@@ -1,0 +1,93 @@
+"""From contract items to history entries (pure).
+
+A whole-dossier record (DongBoHoSoMC) restates the dossier's history through its dates:
+submitted at NgayNopHoSo, accepted (and processing) at NgayTiepNhan, each supplement requested
+at NgayBoSung and handed in at NgayTiepNhanBoSung, ended at NgayKetThucXuLy, returned at NgayTra.
+Statuses without a date of their own in the contract (fees requested, withdrawal requested)
+take the record's time. A progress step (CapNhatTienDoHoSoMC) is one entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from app.dossiers.states import Status
+from app.sync.contract import DossierRecord, ProgressStep
+from app.sync.history import Entry
+
+S = Status
+
+
+def item_key(service: str, payload: dict[str, Any]) -> str:
+    """The identity of an item: the same content sent twice is one item."""
+    canonical = json.dumps([service, payload], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record_time(record: DossierRecord) -> datetime:
+    """When the record was taken: its ThoiDiemCapNhat, else its latest date."""
+    if record.ThoiDiemCapNhat is not None:
+        return record.ThoiDiemCapNhat
+    dates = [
+        record.NgayNopHoSo,
+        record.NgayTiepNhan,
+        record.NgayKetThucXuLy,
+        record.NgayTra,
+        *(s.NgayBoSung for s in record.DanhSachHoSoBoSung),
+        *(s.NgayTiepNhanBoSung for s in record.DanhSachHoSoBoSung),
+    ]
+    return max(d for d in dates if d is not None)
+
+
+def record_entries(record: DossierRecord, key: str, actor: str) -> list[Entry]:
+    """The history a record tells, oldest first."""
+    at = record_time(record)
+    final = Status(record.TrangThaiHoSo)
+
+    def step(instant: datetime | None, status: Status) -> Entry:
+        return Entry(at=instant or at, status=status, origin="sync", key=key, actor=actor)
+
+    entries = [step(record.NgayNopHoSo, S.SUBMITTED)]
+    if final is S.SUBMITTED:
+        return entries
+    if final is S.REFUSED_AT_INTAKE:
+        return [*entries, step(record.NgayKetThucXuLy or record.NgayTiepNhan, final)]
+    if final is S.WITHDRAWAL_REQUESTED and record.NgayTiepNhan is None:
+        return [*entries, step(None, final)]
+    entries.append(step(record.NgayTiepNhan, S.ACCEPTED))
+    if final is S.ACCEPTED:
+        return entries
+    entries.append(step(record.NgayTiepNhan, S.PROCESSING))
+    for supplement in sorted(record.DanhSachHoSoBoSung, key=lambda s: s.NgayBoSung):
+        entries.append(step(supplement.NgayBoSung, S.SUPPLEMENT_REQUESTED))
+        if supplement.NgayTiepNhanBoSung is not None:
+            entries.append(step(supplement.NgayTiepNhanBoSung, S.PROCESSING))
+    if final in (S.FEES_REQUESTED, S.WITHDRAWAL_REQUESTED):
+        entries.append(step(None, final))
+    elif final is S.STOPPED:
+        entries.append(step(record.NgayKetThucXuLy, final))
+    elif final in (S.RESOLVED, S.RESULT_RETURNED):
+        entries.append(step(record.NgayKetThucXuLy, S.RESOLVED))
+        if final is S.RESULT_RETURNED:
+            entries.append(step(record.NgayTra, final))
+    return entries
+
+
+def step_entry(step: ProgressStep, key: str, actor: str) -> Entry:
+    details = tuple(
+        (name, value)
+        for name, value in (("ChucDanh", step.ChucDanh), ("PhongBanXuLy", step.PhongBanXuLy))
+        if value
+    )
+    return Entry(
+        at=step.ThoiDiemXuLy,
+        status=Status(step.TrangThai),
+        origin="sync",
+        key=key,
+        actor=step.NguoiXuLy or actor,
+        note=step.NoiDungXuLy,
+        details=details,
+    )

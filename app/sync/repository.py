@@ -1,0 +1,96 @@
+"""All SQL of the status sync: a batch costs a fixed number of statements, whatever its size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.upsert import dialect_insert
+from app.dossiers.models import Dossier, DossierEvent
+from app.sync.models import SyncDailyStat, SyncItem
+
+STAT_COLUMNS = (
+    "items",
+    "created",
+    "updated",
+    "duplicates",
+    "stale",
+    "refused",
+    "due_disagreements",
+)
+
+
+class SyncRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock_dossier_codes(self, codes: Iterable[str]) -> None:
+        """Serialise batches that touch the same dossiers, existing or about to be created, for
+        the rest of the transaction. Locks are taken in one sorted order, so two batches cannot
+        deadlock. SQLite needs none: its write transactions are serial already."""
+        ordered = sorted(set(codes))
+        if not ordered or self.session.get_bind().dialect.name != "postgresql":
+            return
+        await self.session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(k) FROM "
+                "(SELECT hashtextextended(c, 0) AS k FROM unnest(:codes) AS c ORDER BY k) AS s"
+            ).bindparams(bindparam("codes", ordered))
+        )
+
+    async def dossiers(self, codes: Iterable[str], *, for_update: bool) -> dict[str, Dossier]:
+        statement = select(Dossier).where(Dossier.code.in_(set(codes))).order_by(Dossier.code)
+        if for_update:
+            statement = statement.with_for_update()
+        return {d.code: d for d in await self.session.scalars(statement)}
+
+    async def items(self, dossier_ids: Sequence[int]) -> Sequence[SyncItem]:
+        statement = (
+            select(SyncItem).where(SyncItem.dossier_id.in_(dossier_ids)).order_by(SyncItem.id)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def events(self, dossier_ids: Sequence[int]) -> Sequence[DossierEvent]:
+        statement = (
+            select(DossierEvent)
+            .where(DossierEvent.dossier_id.in_(dossier_ids))
+            .order_by(DossierEvent.id)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def drop_sync_events(self, dossier_ids: Sequence[int]) -> None:
+        """Reported events are rebuilt from the items on every replay."""
+        await self.session.execute(
+            delete(DossierEvent).where(
+                DossierEvent.dossier_id.in_(dossier_ids), DossierEvent.origin == "sync"
+            )
+        )
+
+    async def add(self, rows: Sequence[Dossier | DossierEvent | SyncItem]) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def count_day(self, agency_code: str, day: date, counts: dict[str, int]) -> None:
+        row = {"agency_code": agency_code, "day": day} | {c: counts.get(c, 0) for c in STAT_COLUMNS}
+        statement = dialect_insert(self.session, SyncDailyStat).values(row)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["agency_code", "day"],
+                set_={c: getattr(SyncDailyStat, c) + statement.excluded[c] for c in STAT_COLUMNS},
+            )
+        )
+
+    async def daily_stats(
+        self, *, agency_code: str | None, since: date | None, until: date | None
+    ) -> Sequence[SyncDailyStat]:
+        statement = select(SyncDailyStat).order_by(SyncDailyStat.day, SyncDailyStat.agency_code)
+        if agency_code:
+            statement = statement.where(SyncDailyStat.agency_code == agency_code)
+        if since:
+            statement = statement.where(SyncDailyStat.day >= since)
+        if until:
+            statement = statement.where(SyncDailyStat.day <= until)
+        return (await self.session.scalars(statement)).all()

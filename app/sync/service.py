@@ -1,0 +1,606 @@
+"""The national sync contract for back offices: log-in, whole-dossier records, progress steps
+and look-ups.
+
+A call is one transaction. Every item is validated and its effect computed before anything is
+written, and an item that is refused writes nothing, so one bad item never drops the good ones
+beside it and nothing is half-applied. The good items of a call commit together: if the commit
+itself fails the back office gets an error for the call and resends it, which is safe because
+items are idempotent. Per-item transactions would cost a round trip per item; a batch costs a
+fixed number of statements whatever its size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from app.accounts.identifiers import identifier_problem
+from app.accounts.repository import AccountRepository
+from app.catalogue.models import Procedure
+from app.catalogue.repository import CatalogueRepository
+from app.core.calendar import VIETNAM_TZ, WorkingCalendar
+from app.core.clock import Clock
+from app.core.config import Settings
+from app.core.errors import DomainError
+from app.core.security import (
+    ExpiredSession,
+    InvalidToken,
+    check_sync_credentials,
+    issue_sync_session,
+    read_sync_session,
+)
+from app.dossiers.deadlines import due_disagrees
+from app.dossiers.lifecycle import ProcessingTime
+from app.dossiers.models import Dossier, DossierEvent
+from app.dossiers.repository import DossierRepository
+from app.dossiers.service import apply_progress, processing_of
+from app.dossiers.states import Status
+from app.sync.contract import (
+    ITEM_MODELS,
+    MAX_BATCH,
+    DossierRecord,
+    ItemOutcome,
+    ItemResult,
+    ProgressStep,
+    SyncCode,
+    SyncLogin,
+    SyncReply,
+    SyncRequest,
+    format_contract_date,
+)
+from app.sync.history import Entry, Replay, reconcile, replay
+from app.sync.items import item_key, record_entries, record_time, step_entry
+from app.sync.models import SyncDailyStat, SyncItem
+from app.sync.repository import SyncRepository
+
+RECORDS, STEPS, LOOK_UP = "DongBoHoSoMC", "CapNhatTienDoHoSoMC", "TraCuuHoSo"
+_PORTAL_CODE = re.compile(r"^(?P<agency>.+)-(?P<day>[0-9]{6})-(?P<number>[0-9]{4,})$")
+
+
+class SyncRefused(DomainError):
+    """A refused call, answered in the contract's own shape `{error_code, message}`."""
+
+    def __init__(self, sync_code: SyncCode, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.sync_code = sync_code
+        self.status_code = status_code
+
+    def body(self) -> dict[str, Any]:
+        return {"error_code": int(self.sync_code), "message": self.detail}
+
+
+@dataclass
+class _Item:
+    """One item of the call on its way through: parsed, judged, and finally answered."""
+
+    index: int
+    code: str | None
+    model: BaseModel | None = None
+    key: str = ""
+    result: ItemResult | None = None
+
+    def answer(
+        self, code: SyncCode, result: ItemOutcome, message: str, status: int | None = None
+    ) -> None:
+        self.result = ItemResult(
+            MaHoSo=self.code,
+            error_code=int(code),
+            message=message,
+            result=result,
+            TrangThaiHoSo=status,
+        )
+
+
+class SyncService:
+    def __init__(
+        self,
+        repository: SyncRepository,
+        catalogue: CatalogueRepository,
+        accounts: AccountRepository,
+        dossiers: DossierRepository,
+        *,
+        settings: Settings,
+        calendar: WorkingCalendar,
+        clock: Clock,
+    ) -> None:
+        self.repository = repository
+        self.catalogue = catalogue
+        self.accounts = accounts
+        self.dossiers = dossiers
+        self.settings = settings
+        self.calendar = calendar
+        self.clock = clock
+
+    # -- the call --------------------------------------------------------------------------
+
+    async def login(self, body: SyncLogin) -> dict[str, Any]:
+        known = await self.catalogue.existing_agencies([body.username])
+        if not known or not check_sync_credentials(self.settings, body.username, body.password):
+            raise SyncRefused(SyncCode.BAD_CREDENTIALS, "wrong username or password", 401)
+        session, expires_at = issue_sync_session(self.settings, body.username)
+        return {
+            "error_code": int(SyncCode.OK),
+            "message": "Đăng nhập thành công",
+            "session": session,
+            "madonvi": body.username,
+            "expires_at": format_contract_date(expires_at),
+        }
+
+    async def daily_stats(
+        self, *, agency_code: str | None, since: date | None, until: date | None
+    ) -> Sequence[SyncDailyStat]:
+        return await self.repository.daily_stats(agency_code=agency_code, since=since, until=until)
+
+    async def handle(self, request: SyncRequest) -> SyncReply:
+        agency = self._agency_of(request)
+        if request.service not in ITEM_MODELS:
+            raise SyncRefused(
+                SyncCode.UNKNOWN_SERVICE,
+                f"unknown service {request.service!r}; one of {', '.join(ITEM_MODELS)}",
+                422,
+            )
+        if not 1 <= len(request.data) <= MAX_BATCH:
+            raise SyncRefused(
+                SyncCode.BATCH_SIZE,
+                f"data holds 1 to {MAX_BATCH} items, not {len(request.data)}",
+                413,
+            )
+        items = [self._parse(request.service, index, raw) for index, raw in enumerate(request.data)]
+        valid = [item for item in items if item.result is None]
+        data: list[dict[str, Any]] = []
+        if request.service == LOOK_UP:
+            data = await self._look_up(agency, valid)
+        results = [item.result for item in items if item.result is not None]
+        if request.service != LOOK_UP:
+            counts = await self._apply(agency, request.service, valid)
+            results = [item.result for item in items if item.result is not None]
+            counts.update(
+                items=len(results),
+                duplicates=sum(r.result == "duplicate" for r in results),
+                stale=sum(r.result == "stale" for r in results),
+                refused=sum(r.error_code != SyncCode.OK for r in results),
+            )
+            day = self.clock.now().astimezone(VIETNAM_TZ).date()
+            await self.repository.count_day(agency, day, counts)
+        refused = sum(1 for r in results if r.error_code != SyncCode.OK)
+        return SyncReply(
+            error_code=int(SyncCode.OK),
+            message=f"{len(results) - refused} accepted, {refused} refused",
+            results=results,
+            data=data,
+        )
+
+    def _agency_of(self, request: SyncRequest) -> str:
+        try:
+            agency = read_sync_session(self.settings, request.session)
+        except ExpiredSession as exc:
+            raise SyncRefused(SyncCode.SESSION_EXPIRED, str(exc), 401) from exc
+        except InvalidToken as exc:
+            raise SyncRefused(SyncCode.BAD_SESSION, str(exc), 401) from exc
+        if request.madonvi != agency:
+            raise SyncRefused(
+                SyncCode.WRONG_AGENCY,
+                f"madonvi {request.madonvi!r} is not the session's agency {agency!r}",
+                403,
+            )
+        return agency
+
+    def _parse(self, service: str, index: int, raw: Any) -> _Item:
+        code = raw.get("MaHoSo") if isinstance(raw, dict) else None
+        item = _Item(index=index, code=code if isinstance(code, str) else None)
+        try:
+            item.model = ITEM_MODELS[service].model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "item"
+            item.answer(SyncCode.INVALID_ITEM, "refused", f"{where}: {first['msg']}")
+            return item
+        payload = item.model.model_dump(mode="json")
+        item.code = payload["MaHoSo"]
+        item.key = item_key(service, payload)
+        return item
+
+    # -- look-ups --------------------------------------------------------------------------
+
+    async def _look_up(self, agency: str, items: list[_Item]) -> list[dict[str, Any]]:
+        found = await self.repository.dossiers((i.code for i in items if i.code), for_update=False)
+        data = []
+        for item in items:
+            dossier = found.get(item.code or "")
+            if dossier is None or agency not in (
+                dossier.agency_code,
+                dossier.processing_agency_code,
+            ):
+                # Another agency's dossier looks like a missing one: codes cannot be probed.
+                item.answer(SyncCode.DOSSIER_NOT_FOUND, "refused", "no such dossier of yours")
+                continue
+            item.answer(SyncCode.OK, "found", "found", dossier.status)
+            data.append(contract_view(dossier))
+        return data
+
+    # -- records and steps -----------------------------------------------------------------
+
+    async def _apply(self, agency: str, service: str, items: list[_Item]) -> Counter[str]:
+        """Apply records or steps; answers every item and returns the counts only this knows:
+        dossiers created and updated, and due dates that the back office reports otherwise."""
+        now = self.clock.now()
+        counts: Counter[str] = Counter()
+        codes = sorted({item.code for item in items if item.code})
+        await self.repository.lock_dossier_codes(codes)
+        dossiers = await self.repository.dossiers(codes, for_update=True)
+        records = [i.model for i in items if isinstance(i.model, DossierRecord)]
+        procedures = await self.catalogue.procedures_by_code(
+            {r.MaTTHC for r in records} | {d.procedure_code for d in dossiers.values()}
+        )
+        agencies = await self.catalogue.existing_agencies(
+            {_prefix(code) for code in codes} | {r.DonViXuLy for r in records if r.DonViXuLy}
+        )
+        groups: dict[str, list[_Item]] = defaultdict(list)
+        for item in items:
+            if self._admissible(agency, item, dossiers, procedures, agencies):
+                groups[item.code or ""].append(item)
+
+        created = await self._create(agency, groups, dossiers, procedures, agencies, now)
+        counts["created"] = len(created)
+        existing_ids = [d.id for code, d in dossiers.items() if code not in created]
+        stored = await self.repository.items(existing_ids)
+        events = await self.repository.events(existing_ids)
+        stored_by_dossier: dict[int, list[SyncItem]] = defaultdict(list)
+        for stored_item in stored:
+            stored_by_dossier[stored_item.dossier_id].append(stored_item)
+        events_by_dossier: dict[int, list[DossierEvent]] = defaultdict(list)
+        for event in events:
+            events_by_dossier[event.dossier_id].append(event)
+
+        new_items: list[SyncItem] = []
+        replays: dict[int, tuple[Dossier, Replay, list[Entry]]] = {}
+        for code, group in sorted(groups.items()):
+            dossier = dossiers[code]
+            fresh = self._drop_duplicates(group, stored_by_dossier[dossier.id])
+            if not fresh:
+                continue
+            portal = [
+                _portal_entry(e) for e in events_by_dossier[dossier.id] if e.origin == "portal"
+            ]
+            known = portal + [
+                entry
+                for s in stored_by_dossier[dossier.id]
+                for entry in _entries(s.service, s.payload, s.item_key, s.agency_code)
+            ]
+            applied = frozenset(
+                (e.at, Status(e.to_status)) for e in events_by_dossier[dossier.id] if e.applied
+            )
+            previous_last = max((at for at, _ in applied), default=None)
+            new = [entry for item in fresh for entry in self._item_entries(service, item, agency)]
+            result = reconcile(
+                known, applied, new, calendar=self.calendar, processing=processing_of(dossier)
+            )
+            assert result.progress is not None  # every dossier's history starts with its submission
+            apply_progress(dossier, result.progress)
+            dossier.synced_at = dossier.updated_at = now
+            counts["due_disagreements"] += self._take_record_facts(dossier, fresh, agencies)
+            counts["updated"] += code not in created
+            self._judge(fresh, result, previous_last, code in created, agency)
+            new_items += [
+                SyncItem(
+                    dossier_id=dossier.id,
+                    agency_code=agency,
+                    service=service,
+                    item_key=item.key,
+                    item_at=_item_time(item),
+                    received_at=now,
+                    payload=item.model.model_dump(mode="json") if item.model else {},
+                )
+                for item in fresh
+            ]
+            replays[dossier.id] = (dossier, result, portal)
+        await self.repository.add(new_items)
+        await self._rebuild_events(replays, [*stored, *new_items])
+        await self._reserve_codes(created.values())
+        return counts
+
+    def _admissible(
+        self,
+        agency: str,
+        item: _Item,
+        dossiers: dict[str, Dossier],
+        procedures: dict[str, Procedure],
+        agencies: set[str],
+    ) -> bool:
+        """Refuse, with its own code, an item that cannot apply whatever the history."""
+        dossier = dossiers.get(item.code or "")
+        model = item.model
+        if isinstance(model, ProgressStep):
+            if dossier is None:
+                item.answer(SyncCode.DOSSIER_NOT_FOUND, "refused", "no dossier with this code yet")
+                return False
+        elif isinstance(model, DossierRecord):
+            if model.MaTTHC not in procedures:
+                item.answer(
+                    SyncCode.UNKNOWN_PROCEDURE, "refused", f"unknown procedure {model.MaTTHC}"
+                )
+                return False
+            problem = identifier_problem(
+                "citizen" if model.LoaiDoiTuong == 1 else "business", model.SoDinhDanh
+            )
+            if problem:
+                item.answer(SyncCode.INVALID_ITEM, "refused", f"SoDinhDanh: {problem}")
+                return False
+            if dossier is not None and dossier.procedure_code != model.MaTTHC:
+                item.answer(
+                    SyncCode.CODE_CONFLICT,
+                    "refused",
+                    f"{model.MaHoSo} is a dossier of procedure {dossier.procedure_code}",
+                )
+                return False
+            told = replay(
+                self._item_entries(RECORDS, item, agency),
+                calendar=self.calendar,
+                processing=ProcessingTime(1, "working_day"),
+            )
+            if told.refused or told.progress is None or told.progress.status != model.TrangThaiHoSo:
+                item.answer(
+                    SyncCode.INCONSISTENT_HISTORY,
+                    "refused",
+                    f"the record's dates do not lead to TrangThaiHoSo {model.TrangThaiHoSo}",
+                )
+                return False
+        if dossier is not None:
+            allowed = {dossier.agency_code, dossier.processing_agency_code}
+        else:
+            assert isinstance(model, DossierRecord)
+            allowed = {_receiving_agency(model.MaHoSo, agency, agencies), model.DonViXuLy}
+        if agency not in allowed:
+            item.answer(
+                SyncCode.OTHER_AGENCYS_DOSSIER,
+                "refused",
+                f"agency {agency} neither receives nor processes {item.code}",
+            )
+            return False
+        return True
+
+    async def _create(
+        self,
+        agency: str,
+        groups: dict[str, list[_Item]],
+        dossiers: dict[str, Dossier],
+        procedures: dict[str, Procedure],
+        agencies: set[str],
+        now: datetime,
+    ) -> dict[str, Dossier]:
+        """Dossiers that began at a back office, from their newest record."""
+        newest: dict[str, DossierRecord] = {}
+        for code, group in groups.items():
+            if code not in dossiers:
+                records = [i.model for i in group if isinstance(i.model, DossierRecord)]
+                newest[code] = max(records, key=record_time)
+        owners = await self.accounts.ensure(
+            [
+                {
+                    "kind": "citizen" if r.LoaiDoiTuong == 1 else "business",
+                    "identifier": r.SoDinhDanh,
+                    "full_name": r.ChuHoSo,
+                    "created_at": now,
+                }
+                for r in newest.values()
+            ]
+        )
+        created = {}
+        for code, record in newest.items():
+            procedure = procedures[record.MaTTHC]
+            created[code] = Dossier(
+                code=code,
+                procedure_code=procedure.code,
+                agency_code=_receiving_agency(code, agency, agencies),
+                owner_id=owners[record.SoDinhDanh],
+                status=int(Status.SUBMITTED),
+                channel=record.KenhThucHien,
+                processing_time=procedure.processing_time,
+                processing_unit=procedure.processing_unit,
+                applicant={
+                    "full_name": record.ChuHoSo,
+                    "identifier": record.SoDinhDanh,
+                    "kind": "citizen" if record.LoaiDoiTuong == 1 else "business",
+                },
+                form={},
+                submitted_at=record.NgayNopHoSo,
+                updated_at=now,
+                supplement_requests=0,
+            )
+        await self.repository.add(list(created.values()))
+        dossiers.update(created)
+        return created
+
+    def _drop_duplicates(self, group: list[_Item], stored: list[SyncItem]) -> list[_Item]:
+        seen = {s.item_key for s in stored}
+        fresh = []
+        for item in group:
+            if item.key in seen:
+                item.answer(SyncCode.OK, "duplicate", "already received: nothing changed")
+            else:
+                seen.add(item.key)
+                fresh.append(item)
+        return fresh
+
+    def _item_entries(self, service: str, item: _Item, agency: str) -> list[Entry]:
+        assert item.model is not None
+        return _entries(service, item.model.model_dump(mode="json"), item.key, agency)
+
+    def _take_record_facts(self, dossier: Dossier, items: list[_Item], agencies: set[str]) -> int:
+        """The newest record, if newer than what the dossier shows, sets the facts only records
+        carry; returns 1 if its claimed due date disagrees with the portal's, by day."""
+        records = [i.model for i in items if isinstance(i.model, DossierRecord)]
+        if not records:
+            return 0
+        record = max(records, key=record_time)
+        taken = record_time(record)
+        if dossier.record_at is not None and taken <= dossier.record_at:
+            return 0
+        dossier.record_at = taken
+        dossier.claimed_due_at = record.NgayHenTra
+        if record.DonViXuLy in agencies:
+            dossier.processing_agency_code = record.DonViXuLy
+        dossier.digitised = bool(record.HoSoCoThanhPhanSoHoa)
+        dossier.vneid_verified = bool(record.TaiKhoanDuocXacThucVoiVNeID)
+        dossier.paid_online = record.DuocThanhToanTrucTuyen
+        dossier.electronic_result = bool(record.DanhSachGiayToKetQua)
+        return int(due_disagrees(dossier.claimed_due_at, dossier.due_at))
+
+    def _judge(
+        self,
+        items: list[_Item],
+        result: Replay,
+        previous_last: datetime | None,
+        created: bool,
+        agency: str,
+    ) -> None:
+        applied = {e.identity for e in result.applied}
+        status = int(result.progress.status) if result.progress else None
+        for item in items:
+            said = self._item_entries(item_service(item), item, agency)[-1].identity
+            if previous_last is not None and _item_time(item) < previous_last:
+                item.answer(
+                    SyncCode.OK,
+                    "stale",
+                    "older than the dossier's latest update: kept in its history, the current "
+                    "status is unchanged",
+                    status,
+                )
+            elif said in applied:
+                item.answer(SyncCode.OK, "created" if created else "applied", "applied", status)
+            else:
+                item.answer(
+                    SyncCode.ILLEGAL_TRANSITION,
+                    "refused",
+                    f"illegal transition {status} -> {int(said[1])}: kept in the history, "
+                    "applied if the missing steps arrive",
+                    status,
+                )
+
+    async def _rebuild_events(
+        self, replays: dict[int, tuple[Dossier, Replay, list[Entry]]], items: list[SyncItem]
+    ) -> None:
+        """The reported part of each replayed dossier's timeline, rebuilt from its replay."""
+        if not replays:
+            return
+        await self.repository.drop_sync_events(list(replays))
+        item_ids = {(i.dossier_id, i.item_key): i.id for i in items}
+        rows: list[DossierEvent] = []
+        for dossier_id, (_dossier, result, portal) in replays.items():
+            own = {e.identity for e in portal}
+            previous: int | None = None
+            for entry in result.applied:
+                if entry.origin == "sync" and entry.identity not in own:
+                    rows.append(_event(dossier_id, entry, previous, True, item_ids))
+                previous = int(entry.status)
+            rows += [
+                _event(dossier_id, entry, None, False, item_ids)
+                for entry in result.refused
+                if entry.origin == "sync"
+            ]
+        await self.repository.add(rows)
+
+    async def _reserve_codes(self, created: Any) -> None:
+        """Codes a back office gave in the portal's own shape keep the portal's numbering of
+        that agency's day past them, so that an online submission never collides."""
+        highest: dict[tuple[str, date], int] = {}
+        for dossier in created:
+            match = _PORTAL_CODE.match(dossier.code)
+            if match and match["agency"] == dossier.agency_code:
+                day = datetime.strptime(match["day"], "%y%m%d").date()
+                key = (dossier.agency_code, day)
+                highest[key] = max(highest.get(key, 0), int(match["number"]))
+        for (agency_code, day), number in highest.items():
+            await self.dossiers.reserve_sequence(agency_code, day, number)
+
+
+def contract_view(dossier: Dossier) -> dict[str, Any]:
+    """A dossier as TraCuuHoSo returns it: the portal's own state and due date, with the back
+    office's claimed due date beside it."""
+
+    def date_or_none(value: datetime | None) -> str | None:
+        return format_contract_date(value) if value else None
+
+    return {
+        "MaHoSo": dossier.code,
+        "MaTTHC": dossier.procedure_code,
+        "TrangThaiHoSo": dossier.status,
+        "KenhThucHien": dossier.channel,
+        "ChuHoSo": dossier.applicant.get("full_name"),
+        "SoDinhDanh": dossier.applicant.get("identifier"),
+        "NgayNopHoSo": date_or_none(dossier.submitted_at),
+        "NgayTiepNhan": date_or_none(dossier.accepted_at),
+        "NgayHenTra": date_or_none(dossier.due_at),
+        "NgayHenTraBaoCao": date_or_none(dossier.claimed_due_at),
+        "NgayKetThucXuLy": date_or_none(dossier.finished_at),
+        "NgayTra": date_or_none(dossier.returned_at),
+        "DonViXuLy": dossier.processing_agency_code,
+        "DuocThanhToanTrucTuyen": dossier.paid_online,
+    }
+
+
+def _entries(service: str, payload: dict[str, Any], key: str, agency: str) -> list[Entry]:
+    if service == RECORDS:
+        return record_entries(DossierRecord.model_validate(payload), key, agency)
+    return [step_entry(ProgressStep.model_validate(payload), key, agency)]
+
+
+def item_service(item: _Item) -> str:
+    return RECORDS if isinstance(item.model, DossierRecord) else STEPS
+
+
+def _item_time(item: _Item) -> datetime:
+    if isinstance(item.model, DossierRecord):
+        return record_time(item.model)
+    assert isinstance(item.model, ProgressStep)
+    return item.model.ThoiDiemXuLy
+
+
+def _prefix(code: str) -> str:
+    match = _PORTAL_CODE.match(code)
+    return match["agency"] if match else ""
+
+
+def _receiving_agency(code: str, syncing: str, known: set[str]) -> str:
+    """The agency whose identifier heads the code, if it is one; else the agency syncing."""
+    prefix = _prefix(code)
+    return prefix if prefix in known else syncing
+
+
+def _portal_entry(event: DossierEvent) -> Entry:
+    return Entry(
+        at=event.at,
+        status=Status(event.to_status),
+        origin="portal",
+        key=f"portal-{event.id}",
+        actor=event.actor,
+        note=event.note,
+    )
+
+
+def _event(
+    dossier_id: int,
+    entry: Entry,
+    from_status: int | None,
+    applied: bool,
+    item_ids: dict[tuple[int, str], int],
+) -> DossierEvent:
+    return DossierEvent(
+        dossier_id=dossier_id,
+        from_status=from_status,
+        to_status=int(entry.status),
+        actor_kind="agency",
+        actor=entry.actor[:40],
+        at=entry.at,
+        note=entry.note,
+        origin="sync",
+        applied=applied,
+        sync_item_id=item_ids.get((dossier_id, entry.key)),
+        details=dict(entry.details) or None,
+    )
