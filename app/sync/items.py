@@ -43,7 +43,8 @@ def record_time(record: DossierRecord) -> datetime:
 
 
 def record_entries(record: DossierRecord, key: str, actor: str) -> list[Entry]:
-    """The history a record tells, oldest first."""
+    """The history a record tells, oldest first. Whether it is a legal history is for the
+    status machine to say when it is replayed."""
     at = record_time(record)
     final = Status(record.TrangThaiHoSo)
 
@@ -55,12 +56,13 @@ def record_entries(record: DossierRecord, key: str, actor: str) -> list[Entry]:
         return entries
     if final is S.REFUSED_AT_INTAKE:
         return [*entries, step(record.NgayKetThucXuLy or record.NgayTiepNhan, final)]
-    if final is S.WITHDRAWAL_REQUESTED and record.NgayTiepNhan is None:
-        return [*entries, step(None, final)]
-    entries.append(step(record.NgayTiepNhan, S.ACCEPTED))
-    if final is S.ACCEPTED:
-        return entries
-    entries.append(step(record.NgayTiepNhan, S.PROCESSING))
+    accepted = record.NgayTiepNhan is not None
+    if accepted:
+        entries.append(step(record.NgayTiepNhan, S.ACCEPTED))
+        if final is S.ACCEPTED:
+            return entries
+        entries.append(step(record.NgayTiepNhan, S.PROCESSING))
+    # Supplements requested before acceptance complete the dossier at intake (1 -> 5 -> 4).
     for supplement in sorted(record.DanhSachHoSoBoSung, key=lambda s: s.NgayBoSung):
         entries.append(step(supplement.NgayBoSung, S.SUPPLEMENT_REQUESTED))
         if supplement.NgayTiepNhanBoSung is not None:
@@ -68,6 +70,9 @@ def record_entries(record: DossierRecord, key: str, actor: str) -> list[Entry]:
     if final in (S.FEES_REQUESTED, S.WITHDRAWAL_REQUESTED):
         entries.append(step(None, final))
     elif final is S.STOPPED:
+        if entries[-1].status is S.SUBMITTED:
+            # Stopped before anything else happened: only a withdrawal leads there.
+            entries.append(step(record.NgayKetThucXuLy, S.WITHDRAWAL_REQUESTED))
         entries.append(step(record.NgayKetThucXuLy, final))
     elif final in (S.RESOLVED, S.RESULT_RETURNED):
         entries.append(step(record.NgayKetThucXuLy, S.RESOLVED))
