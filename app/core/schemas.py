@@ -40,8 +40,8 @@ def reject_unstorable(value: str) -> str:
     return value
 
 
-class InputModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StorableModel(BaseModel):
+    """Refuses input with text that no database here can store."""
 
     @model_validator(mode="before")
     @classmethod
@@ -49,3 +49,7 @@ class InputModel(BaseModel):
         if has_unstorable_text(data):
             raise ValueError(UNSTORABLE)
         return data
+
+
+class InputModel(StorableModel):
+    model_config = ConfigDict(extra="forbid")

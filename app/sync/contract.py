@@ -19,11 +19,10 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
-    model_validator,
 )
 
 from app.core.calendar import VIETNAM_TZ
-from app.core.schemas import UNSTORABLE, has_unstorable_text, reject_unstorable
+from app.core.schemas import StorableModel, reject_unstorable
 
 CONTRACT_DATE = "%Y%m%d%H%M%S"
 MAX_BATCH = 500
@@ -80,17 +79,10 @@ Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Flag = Annotated[int, Field(ge=0, le=1)]
 
 
-class ContractModel(BaseModel):
+class ContractModel(StorableModel):
     # Back offices send more than the portal reads; unknown fields are kept in the stored
     # payload, not refused.
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _storable_text_only(cls, data: Any) -> Any:
-        if has_unstorable_text(data):
-            raise ValueError(UNSTORABLE)
-        return data
 
 
 class Fee(ContractModel):
@@ -133,9 +125,13 @@ class DossierRecord(ContractModel):
     TaiKhoanDuocXacThucVoiVNeID: Flag = 0
     DuocThanhToanTrucTuyen: Literal[0, 1, 2] = 0
     ThoiGianThucHien: Annotated[float, Field(ge=0, le=10_000)] | None = None
-    DanhSachLePhi: Annotated[list[Fee], Field(max_length=50)] = []
-    DanhSachHoSoBoSung: Annotated[list[Supplement], Field(max_length=50)] = []
-    DanhSachGiayToKetQua: Annotated[list[ResultDocument], Field(max_length=50)] = []
+    DanhSachLePhi: Annotated[list[Fee], Field(max_length=50)] = Field(default_factory=list)
+    DanhSachHoSoBoSung: Annotated[list[Supplement], Field(max_length=50)] = Field(
+        default_factory=list
+    )
+    DanhSachGiayToKetQua: Annotated[list[ResultDocument], Field(max_length=50)] = Field(
+        default_factory=list
+    )
     # Not in the published field list: when the record was taken. Without it, a record's time
     # is its latest date, which cannot order two records that differ only by a status without
     # a date of its own (6, 7).
