@@ -25,6 +25,9 @@ from app.core.calendar import VIETNAM_TZ
 from app.core.schemas import StorableModel, reject_unstorable
 
 CONTRACT_DATE = "%Y%m%d%H%M%S"
+# Dates outside these years are typing errors, and near datetime's limits the deadline
+# arithmetic itself would overflow.
+YEARS = range(1990, 2100)
 MAX_BATCH = 500
 SERVICES = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC", "TraCuuHoSo")
 Service = Literal["DongBoHoSoMC", "CapNhatTienDoHoSoMC", "TraCuuHoSo"]
@@ -62,6 +65,8 @@ def parse_contract_date(value: Any) -> datetime:
         local = datetime.strptime(value, CONTRACT_DATE)
     except ValueError as exc:
         raise ValueError(f"{value} is not a real date and time") from exc
+    if local.year not in YEARS:
+        raise ValueError(f"{value}: the year must be {YEARS.start} to {YEARS.stop - 1}")
     return local.replace(tzinfo=VIETNAM_TZ).astimezone(UTC)
 
 
@@ -76,7 +81,18 @@ ContractDate = Annotated[
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Flag = Annotated[int, Field(ge=0, le=1)]
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # JSON true would otherwise pass for the number 1.
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not true or false")
+    return value
+
+
+Number = Annotated[int, BeforeValidator(_not_a_boolean)]
+Flag = Annotated[Number, Field(ge=0, le=1)]
+StatusCode = Annotated[Number, Field(ge=1, le=10)]
 
 
 class ContractModel(StorableModel):
@@ -87,7 +103,7 @@ class ContractModel(StorableModel):
 
 class Fee(ContractModel):
     MaPhiLePhi: Code
-    Gia: Annotated[int, Field(ge=0)]
+    Gia: Annotated[Number, Field(ge=0)]
 
 
 class Supplement(ContractModel):
@@ -111,19 +127,19 @@ class DossierRecord(ContractModel):
     TenTTHC: Text | None = None
     MaLinhVuc: Code | None = None
     ChuHoSo: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    LoaiDoiTuong: Literal[1, 2]
+    LoaiDoiTuong: Annotated[Literal[1, 2], BeforeValidator(_not_a_boolean)]
     SoDinhDanh: Code
     NgayNopHoSo: ContractDate
     NgayTiepNhan: ContractDate | None = None
     NgayHenTra: ContractDate | None = None
     NgayKetThucXuLy: ContractDate | None = None
     NgayTra: ContractDate | None = None
-    TrangThaiHoSo: Annotated[int, Field(ge=1, le=10)]
-    KenhThucHien: Literal[1, 2, 3]
+    TrangThaiHoSo: StatusCode
+    KenhThucHien: Annotated[Literal[1, 2, 3], BeforeValidator(_not_a_boolean)]
     DonViXuLy: Code | None = None
     HoSoCoThanhPhanSoHoa: Flag = 0
     TaiKhoanDuocXacThucVoiVNeID: Flag = 0
-    DuocThanhToanTrucTuyen: Literal[0, 1, 2] = 0
+    DuocThanhToanTrucTuyen: Annotated[Literal[0, 1, 2], BeforeValidator(_not_a_boolean)] = 0
     ThoiGianThucHien: Annotated[float, Field(ge=0, le=10_000)] | None = None
     DanhSachLePhi: Annotated[list[Fee], Field(max_length=50)] = Field(default_factory=list)
     DanhSachHoSoBoSung: Annotated[list[Supplement], Field(max_length=50)] = Field(
@@ -142,7 +158,7 @@ class ProgressStep(ContractModel):
     """CapNhatTienDoHoSoMC: one processing step."""
 
     MaHoSo: Code
-    TrangThai: Annotated[int, Field(ge=1, le=10)]
+    TrangThai: StatusCode
     ThoiDiemXuLy: ContractDate
     NguoiXuLy: Text | None = None
     ChucDanh: Text | None = None

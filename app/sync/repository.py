@@ -37,7 +37,8 @@ class SyncRepository:
         await self.session.execute(
             text(
                 "SELECT pg_advisory_xact_lock(k) FROM "
-                "(SELECT hashtextextended(c, 0) AS k FROM unnest(:codes) AS c ORDER BY k) AS s"
+                "(SELECT hashtextextended(c, 0) AS k FROM unnest(CAST(:codes AS text[])) AS c "
+                "ORDER BY k) AS s"
             ).bindparams(bindparam("codes", ordered))
         )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -54,7 +54,7 @@ from app.sync.contract import (
     SyncRequest,
     format_contract_date,
 )
-from app.sync.history import Entry, Replay, reconcile, replay
+from app.sync.history import Entry, Replay, distinct, reconcile, replay
 from app.sync.items import item_key, record_entries, record_time, step_entry
 from app.sync.models import SyncDailyStat, SyncItem
 from app.sync.repository import SyncRepository
@@ -83,6 +83,8 @@ class _Item:
     code: str | None
     model: BaseModel | None = None
     key: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    entries: list[Entry] = field(default_factory=list)  # the history it tells
     result: ItemResult | None = None
 
     def answer(
@@ -151,7 +153,10 @@ class SyncService:
                 f"data holds 1 to {MAX_BATCH} items, not {len(request.data)}",
                 413,
             )
-        items = [self._parse(request.service, index, raw) for index, raw in enumerate(request.data)]
+        items = [
+            self._parse(request.service, index, raw, agency)
+            for index, raw in enumerate(request.data)
+        ]
         valid = [item for item in items if item.result is None]
         data: list[dict[str, Any]] = []
         if request.service == LOOK_UP:
@@ -191,7 +196,7 @@ class SyncService:
             )
         return agency
 
-    def _parse(self, service: str, index: int, raw: Any) -> _Item:
+    def _parse(self, service: str, index: int, raw: Any, agency: str) -> _Item:
         code = raw.get("MaHoSo") if isinstance(raw, dict) else None
         item = _Item(index=index, code=code if isinstance(code, str) else None)
         try:
@@ -201,9 +206,13 @@ class SyncService:
             where = ".".join(str(part) for part in first["loc"]) or "item"
             item.answer(SyncCode.INVALID_ITEM, "refused", f"{where}: {first['msg']}")
             return item
-        payload = item.model.model_dump(mode="json")
-        item.code = payload["MaHoSo"]
-        item.key = item_key(service, payload)
+        item.payload = item.model.model_dump(mode="json")
+        item.code = item.payload["MaHoSo"]
+        item.key = item_key(service, item.payload)
+        if isinstance(item.model, DossierRecord):
+            item.entries = record_entries(item.model, item.key, agency)
+        elif isinstance(item.model, ProgressStep):
+            item.entries = [step_entry(item.model, item.key, agency)]
         return item
 
     # -- look-ups --------------------------------------------------------------------------
@@ -259,7 +268,7 @@ class SyncService:
             events_by_dossier[event.dossier_id].append(event)
 
         new_items: list[SyncItem] = []
-        replays: dict[int, tuple[Dossier, Replay, list[Entry]]] = {}
+        replays: dict[int, tuple[Replay, list[Entry], list[Entry]]] = {}
         for code, group in sorted(groups.items()):
             dossier = dossiers[code]
             fresh = self._drop_duplicates(group, stored_by_dossier[dossier.id])
@@ -277,7 +286,7 @@ class SyncService:
                 (e.at, Status(e.to_status)) for e in events_by_dossier[dossier.id] if e.applied
             )
             previous_last = max((at for at, _ in applied), default=None)
-            new = [entry for item in fresh for entry in self._item_entries(service, item, agency)]
+            new = [entry for item in fresh for entry in item.entries]
             result = reconcile(
                 known, applied, new, calendar=self.calendar, processing=processing_of(dossier)
             )
@@ -286,7 +295,7 @@ class SyncService:
             dossier.synced_at = dossier.updated_at = now
             counts["due_disagreements"] += self._take_record_facts(dossier, fresh, agencies)
             counts["updated"] += code not in created
-            self._judge(fresh, result, previous_last, code in created, agency)
+            self._judge(fresh, result, previous_last, code in created)
             new_items += [
                 SyncItem(
                     dossier_id=dossier.id,
@@ -295,11 +304,12 @@ class SyncService:
                     item_key=item.key,
                     item_at=_item_time(item),
                     received_at=now,
-                    payload=item.model.model_dump(mode="json") if item.model else {},
+                    payload=item.payload,
                 )
                 for item in fresh
             ]
-            replays[dossier.id] = (dossier, result, portal)
+            reported = [e for e in [*known, *new] if e.origin == "sync"]
+            replays[dossier.id] = (result, portal, reported)
         await self.repository.add(new_items)
         await self._rebuild_events(replays, [*stored, *new_items])
         await self._reserve_codes(created.values())
@@ -340,7 +350,7 @@ class SyncService:
                 )
                 return False
             told = replay(
-                self._item_entries(RECORDS, item, agency),
+                item.entries,
                 calendar=self.calendar,
                 processing=ProcessingTime(1, "working_day"),
             )
@@ -374,12 +384,24 @@ class SyncService:
         agencies: set[str],
         now: datetime,
     ) -> dict[str, Dossier]:
-        """Dossiers that began at a back office, from their newest record."""
+        """Dossiers that began at a back office, from their newest record. Records in the same
+        call that give the new code another procedure conflict with it, as they would in a
+        later call."""
         newest: dict[str, DossierRecord] = {}
         for code, group in groups.items():
-            if code not in dossiers:
-                records = [i.model for i in group if isinstance(i.model, DossierRecord)]
-                newest[code] = max(records, key=record_time)
+            if code in dossiers:
+                continue
+            records = [i.model for i in group if isinstance(i.model, DossierRecord)]
+            newest[code] = max(records, key=record_time)
+            for item in list(group):
+                model = item.model
+                if isinstance(model, DossierRecord) and model.MaTTHC != newest[code].MaTTHC:
+                    item.answer(
+                        SyncCode.CODE_CONFLICT,
+                        "refused",
+                        f"{code} is a dossier of procedure {newest[code].MaTTHC}",
+                    )
+                    group.remove(item)
         owners = await self.accounts.ensure(
             [
                 {
@@ -428,10 +450,6 @@ class SyncService:
                 fresh.append(item)
         return fresh
 
-    def _item_entries(self, service: str, item: _Item, agency: str) -> list[Entry]:
-        assert item.model is not None
-        return _entries(service, item.model.model_dump(mode="json"), item.key, agency)
-
     def _take_record_facts(self, dossier: Dossier, items: list[_Item], agencies: set[str]) -> int:
         """The newest record, if newer than what the dossier shows, sets the facts only records
         carry; returns 1 if its claimed due date disagrees with the portal's, by day."""
@@ -458,18 +476,18 @@ class SyncService:
         result: Replay,
         previous_last: datetime | None,
         created: bool,
-        agency: str,
     ) -> None:
         applied = {e.identity for e in result.applied}
         status = int(result.progress.status) if result.progress else None
         for item in items:
-            said = self._item_entries(item_service(item), item, agency)[-1].identity
+            said = item.entries[-1].identity
             if previous_last is not None and _item_time(item) < previous_last:
                 item.answer(
                     SyncCode.OK,
                     "stale",
-                    "older than the dossier's latest update: kept in its history, the current "
-                    "status is unchanged",
+                    "older than the dossier's latest update: the current status is unchanged; "
+                    "kept in the history, where it counts (e.g. a pause) once the steps around "
+                    "it are known",
                     status,
                 )
             elif said in applied:
@@ -484,26 +502,29 @@ class SyncService:
                 )
 
     async def _rebuild_events(
-        self, replays: dict[int, tuple[Dossier, Replay, list[Entry]]], items: list[SyncItem]
+        self,
+        replays: dict[int, tuple[Replay, list[Entry], list[Entry]]],
+        items: list[SyncItem],
     ) -> None:
-        """The reported part of each replayed dossier's timeline, rebuilt from its replay."""
+        """The reported part of each replayed dossier's timeline, rebuilt: what the replay
+        applied, in order, then every other reported step, kept but not applied."""
         if not replays:
             return
         await self.repository.drop_sync_events(list(replays))
         item_ids = {(i.dossier_id, i.item_key): i.id for i in items}
         rows: list[DossierEvent] = []
-        for dossier_id, (_dossier, result, portal) in replays.items():
-            own = {e.identity for e in portal}
+        for dossier_id, (result, portal, reported) in replays.items():
+            shown = {e.identity for e in portal}
             previous: int | None = None
             for entry in result.applied:
-                if entry.origin == "sync" and entry.identity not in own:
+                if entry.identity not in shown:
                     rows.append(_event(dossier_id, entry, previous, True, item_ids))
+                    shown.add(entry.identity)
                 previous = int(entry.status)
-            rows += [
-                _event(dossier_id, entry, None, False, item_ids)
-                for entry in result.refused
-                if entry.origin == "sync"
-            ]
+            for entry in distinct(reported):
+                if entry.identity not in shown:
+                    rows.append(_event(dossier_id, entry, None, False, item_ids))
+                    shown.add(entry.identity)
         await self.repository.add(rows)
 
     async def _reserve_codes(self, created: Any) -> None:
@@ -549,10 +570,6 @@ def _entries(service: str, payload: dict[str, Any], key: str, agency: str) -> li
     if service == RECORDS:
         return record_entries(DossierRecord.model_validate(payload), key, agency)
     return [step_entry(ProgressStep.model_validate(payload), key, agency)]
-
-
-def item_service(item: _Item) -> str:
-    return RECORDS if isinstance(item.model, DossierRecord) else STEPS
 
 
 def _item_time(item: _Item) -> datetime:
