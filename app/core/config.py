@@ -71,6 +71,21 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    # Online payment on the VNPay contract. The merchant (the portal) and the mock gateway read
+    # the same code and secret; the defaults are demo values for loopback use only.
+    vnpay_tmn_code: str = "PORTALSIM"
+    vnpay_hash_secret: str = "portalsim-demo-vnpay-hash-secret-0123456789"
+    vnpay_gateway_url: str = "http://127.0.0.1:8001"  # where the portal's pay URLs point
+    vnpay_ipn_url: str = "http://127.0.0.1:8000/api/v1/payments/vnpay/ipn"  # registered IPN
+
+    # The mock gateway (`portalsim gateway`): its own server and its own ledger.
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8001
+    gateway_database_url: str = Field(default=f"sqlite:///{DEFAULT_VAR_DIR / 'gateway.db'}")
+    # Fault knobs, each "probability" or "probability:value" (see app/gateway/faults.py);
+    # a request's X-Gateway-Faults header overrides them for that payment.
+    gateway_faults: str = ""
+
     @field_validator("clock_speed")
     @classmethod
     def _positive_speed(cls, value: float) -> float:
