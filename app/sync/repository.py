@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy import bindparam, delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.upsert import dialect_insert
@@ -70,9 +71,23 @@ class SyncRepository:
             )
         )
 
-    async def add(self, rows: Sequence[Dossier | DossierEvent | SyncItem]) -> None:
+    async def add(self, rows: Sequence[Dossier]) -> None:
         self.session.add_all(rows)
         await self.session.flush()
+
+    # Items and events go in as plain rows (one multi-row INSERT each), not ORM objects: a
+    # 500-item call writes thousands of them and never reads them back as objects.
+    async def insert_items(self, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
+        """Store new items; returns their ids by (dossier id, item key)."""
+        if not rows:
+            return {}
+        statement = insert(SyncItem).returning(SyncItem.id, SyncItem.dossier_id, SyncItem.item_key)
+        result = await self.session.execute(statement, rows)
+        return {(dossier_id, key): item_id for item_id, dossier_id, key in result}
+
+    async def insert_events(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(DossierEvent), rows)
 
     async def count_day(self, agency_code: str, day: date, counts: dict[str, int]) -> None:
         row = {"agency_code": agency_code, "day": day} | {c: counts.get(c, 0) for c in STAT_COLUMNS}

@@ -267,7 +267,7 @@ class SyncService:
         for event in events:
             events_by_dossier[event.dossier_id].append(event)
 
-        new_items: list[SyncItem] = []
+        new_items: list[dict[str, Any]] = []
         replays: dict[int, tuple[Replay, list[Entry], list[Entry]]] = {}
         for code, group in sorted(groups.items()):
             dossier = dossiers[code]
@@ -297,21 +297,22 @@ class SyncService:
             counts["updated"] += code not in created
             self._judge(fresh, result, previous_last, code in created)
             new_items += [
-                SyncItem(
-                    dossier_id=dossier.id,
-                    agency_code=agency,
-                    service=service,
-                    item_key=item.key,
-                    item_at=_item_time(item),
-                    received_at=now,
-                    payload=item.payload,
-                )
+                {
+                    "dossier_id": dossier.id,
+                    "agency_code": agency,
+                    "service": service,
+                    "item_key": item.key,
+                    "item_at": _item_time(item),
+                    "received_at": now,
+                    "payload": item.payload,
+                }
                 for item in fresh
             ]
             reported = [e for e in [*known, *new] if e.origin == "sync"]
             replays[dossier.id] = (result, portal, reported)
-        await self.repository.add(new_items)
-        await self._rebuild_events(replays, [*stored, *new_items])
+        item_ids = {(i.dossier_id, i.item_key): i.id for i in stored}
+        item_ids |= await self.repository.insert_items(new_items)
+        await self._rebuild_events(replays, item_ids)
         await self._reserve_codes(created.values())
         return counts
 
@@ -504,15 +505,14 @@ class SyncService:
     async def _rebuild_events(
         self,
         replays: dict[int, tuple[Replay, list[Entry], list[Entry]]],
-        items: list[SyncItem],
+        item_ids: dict[tuple[int, str], int],
     ) -> None:
         """The reported part of each replayed dossier's timeline, rebuilt: what the replay
         applied, in order, then every other reported step, kept but not applied."""
         if not replays:
             return
         await self.repository.drop_sync_events(list(replays))
-        item_ids = {(i.dossier_id, i.item_key): i.id for i in items}
-        rows: list[DossierEvent] = []
+        rows: list[dict[str, Any]] = []
         for dossier_id, (result, portal, reported) in replays.items():
             shown = {e.identity for e in portal}
             previous: int | None = None
@@ -525,7 +525,7 @@ class SyncService:
                 if entry.identity not in shown:
                     rows.append(_event(dossier_id, entry, None, False, item_ids))
                     shown.add(entry.identity)
-        await self.repository.add(rows)
+        await self.repository.insert_events(rows)
 
     async def _reserve_codes(self, created: Any) -> None:
         """Codes a back office gave in the portal's own shape keep the portal's numbering of
@@ -607,17 +607,17 @@ def _event(
     from_status: int | None,
     applied: bool,
     item_ids: dict[tuple[int, str], int],
-) -> DossierEvent:
-    return DossierEvent(
-        dossier_id=dossier_id,
-        from_status=from_status,
-        to_status=int(entry.status),
-        actor_kind="agency",
-        actor=entry.actor[:40],
-        at=entry.at,
-        note=entry.note,
-        origin="sync",
-        applied=applied,
-        sync_item_id=item_ids.get((dossier_id, entry.key)),
-        details=dict(entry.details) or None,
-    )
+) -> dict[str, Any]:
+    return {
+        "dossier_id": dossier_id,
+        "from_status": from_status,
+        "to_status": int(entry.status),
+        "actor_kind": "agency",
+        "actor": entry.actor[:40],
+        "at": entry.at,
+        "note": entry.note,
+        "origin": "sync",
+        "applied": applied,
+        "sync_item_id": item_ids.get((dossier_id, entry.key)),
+        "details": dict(entry.details) or None,
+    }
