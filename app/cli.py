@@ -23,6 +23,7 @@ from app.core import migrations
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.security import agency_key, sync_credentials
+from app.gateway.faults import FaultSyntaxError, parse_faults
 
 app = typer.Typer(
     help="portalsim: a mock of Vietnam's National Public Service Portal, and its load harness.",
@@ -164,6 +165,27 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+def gateway(
+    host: Annotated[str | None, typer.Option(help="default: settings' GATEWAY_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: settings' GATEWAY_PORT")] = None,
+) -> None:
+    """Serve the mock VNPay payment gateway, creating its ledger (GATEWAY_DATABASE_URL) first."""
+    settings = get_settings()
+    try:
+        parse_faults(settings.gateway_faults)
+    except FaultSyntaxError as exc:
+        console.print(f"[red]GATEWAY_FAULTS: {exc}[/red]")
+        raise typer.Exit(2) from None
+    uvicorn.run(
+        "app.gateway.main:create_gateway_app",
+        factory=True,
+        host=host or settings.gateway_host,
+        port=port or settings.gateway_port,
         log_level="info",
     )
 

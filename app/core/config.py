@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     vnpay_hash_secret: str = "portalsim-demo-vnpay-hash-secret-0123456789"
     vnpay_gateway_url: str = "http://127.0.0.1:8001"  # where the portal's pay URLs point
     vnpay_ipn_url: str = "http://127.0.0.1:8000/api/v1/payments/vnpay/ipn"  # registered IPN
+    public_url: str = "http://127.0.0.1:8000"  # the portal as payers' browsers reach it
+    payment_expiry_minutes: int = Field(default=15, ge=1)
+    # Reconciliation: pending payments older than this are asked about (querydr), every
+    # interval while serving (0: only `portalsim reconcile`).
+    payment_reconcile_after_minutes: float = Field(default=5, ge=0)
+    payment_reconcile_interval_seconds: float = Field(default=60, ge=0)
 
     # The mock gateway (`portalsim gateway`): its own server and its own ledger.
     gateway_host: str = "127.0.0.1"
@@ -85,6 +91,12 @@ class Settings(BaseSettings):
     # Fault knobs, each "probability" or "probability:value" (see app/gateway/faults.py);
     # a request's X-Gateway-Faults header overrides them for that payment.
     gateway_faults: str = ""
+    gateway_faults_seed: int = 0  # seeds the app's random.Random that rolls the fault knobs
+    gateway_timeout_max_seconds: float = 60.0  # upper bound of the `timeout` knob's sleep
+    gateway_expire_minutes: int = 15  # a pay URL without vnp_ExpireDate expires after this
+    gateway_ipn_attempts: int = 5  # IPN deliveries per copy, the first one included
+    gateway_ipn_backoff_seconds: float = 0.2  # wait before retry n: base x 2^(n-1)
+    gateway_ipn_timeout_seconds: float = 5.0  # per IPN HTTP request
 
     @field_validator("clock_speed")
     @classmethod
