@@ -7,8 +7,10 @@ import json
 import os
 import time
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Annotated, Any
 
+import httpx
 import typer
 import uvicorn
 from rich.console import Console
@@ -20,10 +22,13 @@ from app.accounts.service import seed_accounts
 from app.catalogue.repository import CatalogueRepository
 from app.catalogue.service import CatalogueService
 from app.core import migrations
+from app.core.clock import clock_from_settings
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.security import agency_key, sync_credentials
 from app.gateway.faults import FaultSyntaxError, parse_faults
+from app.main import calendar_from_settings
+from app.payments.reconciler import reconcile_once
 
 app = typer.Typer(
     help="portalsim: a mock of Vietnam's National Public Service Portal, and its load harness.",
@@ -239,3 +244,26 @@ async def _agencies(
         }
         for a in found
     ]
+
+
+@app.command()
+def reconcile() -> None:
+    """Settle pending payments from the gateway's ledger (querydr), expire abandoned ones and
+    refund payments of dossiers stopped or refused; prints what it found."""
+    settings = get_settings()
+    report = asyncio.run(_reconcile(settings))
+    typer.echo(json.dumps(dict(sorted(report.items())), ensure_ascii=False))
+
+
+async def _reconcile(settings: Settings) -> dict[str, int]:
+    database = Database.from_settings(settings)
+    state = SimpleNamespace(
+        calendar=calendar_from_settings(settings),
+        clock=clock_from_settings(settings),
+        document_store=None,
+    )
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            return dict(await reconcile_once(database, settings, state, http))
+    finally:
+        await database.dispose()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
+import httpx
 from fastapi import FastAPI
 
 from app.accounts.endpoints import router as accounts_router
@@ -19,7 +21,11 @@ from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.ops import router as ops_router
 from app.dossiers.endpoints import agency_router, citizen_router
 from app.dossiers.storage import DocumentStore
+from app.payments.endpoints import router as payments_router
+from app.payments.reconciler import start_reconciler
 from app.sync.endpoints import router as sync_router
+
+GATEWAY_TIMEOUT_SECONDS = 10.0
 
 
 def calendar_from_settings(settings: Settings) -> WorkingCalendar:
@@ -39,9 +45,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database.from_settings(settings)
+        app.state.gateway_http = httpx.AsyncClient(timeout=GATEWAY_TIMEOUT_SECONDS)
+        reconciler = start_reconciler(app.state.database, settings, app.state)
         try:
             yield
         finally:
+            if reconciler is not None:
+                reconciler.cancel()
+                with suppress(asyncio.CancelledError):
+                    await reconciler
+            await app.state.gateway_http.aclose()
             await app.state.database.dispose()
 
     app = FastAPI(
@@ -73,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         citizen_router,
         agency_router,
         sync_router,
+        payments_router,
     )
     for router in routers:
         app.include_router(router)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 import app.accounts.models
 import app.catalogue.models
 import app.dossiers.models
+import app.payments.models
 import app.sync.models  # noqa: F401 - registers every table on Base.metadata
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine

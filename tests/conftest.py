@@ -27,12 +27,14 @@ from app.core.config import Settings
 from app.core.db import Database, create_engine
 from app.dossiers.models import Dossier, DossierCodeCounter, DossierDocument, DossierEvent
 from app.main import create_app
+from app.payments.models import Payment
 from app.sync.models import SyncDailyStat, SyncItem
 from tests.support.clock import ManualClock
 
 # Tuesday 3 March 2026, 09:00 in Hanoi: a plain working day, clear of Tết.
 DEFAULT_NOW = datetime(2026, 3, 3, 9, 0, tzinfo=VIETNAM_TZ)
 MUTABLE_TABLES = (
+    Payment,
     DossierDocument,
     DossierEvent,
     SyncItem,

@@ -65,6 +65,12 @@ class DossierRepository:
             statement = statement.with_for_update()
         return await self.session.scalar(statement)
 
+    async def by_id(self, dossier_id: int, *, for_update: bool = False) -> Dossier:
+        statement = select(Dossier).where(Dossier.id == dossier_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self.session.scalars(statement)).one()
+
     async def by_idempotency_key(self, owner_id: int, key: str) -> Dossier | None:
         return await self.session.scalar(
             select(Dossier).where(Dossier.owner_id == owner_id, Dossier.idempotency_key == key)

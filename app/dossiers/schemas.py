@@ -72,6 +72,9 @@ class DossierOut(BaseModel):
     )
     due_disagreement: bool = Field(description="the two due dates fall on different days")
     synced_at: LocalDateTime | None
+    paid_online: int = Field(
+        description="DuocThanhToanTrucTuyen: 0 no, 1 national portal, 2 province"
+    )
     rating: int | None
     rating_comment: str | None
 

@@ -102,6 +102,7 @@ class DossierService:
             claimed_due_at=dossier.claimed_due_at,
             due_disagreement=due_disagrees(dossier.claimed_due_at, dossier.due_at),
             synced_at=dossier.synced_at,
+            paid_online=dossier.paid_online,
             rating=dossier.rating,
             rating_comment=dossier.rating_comment,
         )

@@ -1,0 +1,80 @@
+"""HTTP for payments: the payer's routes, and the gateway's IPN and return URL, which answer in
+the VNPay contract's own shapes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+
+from app.accounts.dependencies import CurrentAccountRecord
+from app.catalogue.repository import CatalogueRepository
+from app.core.config import SettingsDep
+from app.core.db import SessionDep
+from app.dossiers.dependencies import DossierServiceDep
+from app.payments.gateway_client import GatewayClient
+from app.payments.repository import PaymentRepository
+from app.payments.schemas import PaymentOut
+from app.payments.service import PaymentService
+
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+
+
+def _service(
+    request: Request, session: SessionDep, dossiers: DossierServiceDep, settings: SettingsDep
+) -> PaymentService:
+    return PaymentService(
+        PaymentRepository(session),
+        dossiers,
+        CatalogueRepository(session),
+        settings,
+        GatewayClient(settings, request.app.state.gateway_http),
+    )
+
+
+PaymentServiceDep = Annotated[PaymentService, Depends(_service)]
+
+
+@router.post(
+    "/dossiers/{code}/payments",
+    response_model=PaymentOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "replayed: the payment first created with this key"}},
+)
+async def create_payment(
+    code: str,
+    request: Request,
+    owner: CurrentAccountRecord,
+    service: PaymentServiceDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+    ] = None,
+) -> PaymentOut:
+    """Pay the fees of a dossier whose fees were requested (status 6): returns the pay URL,
+    signed for the gateway."""
+    client_ip = request.client.host if request.client else "127.0.0.1"
+    payment, created = await service.create(owner, code, idempotency_key, client_ip)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return PaymentOut.model_validate(payment)
+
+
+@router.get("/dossiers/{code}/payments", response_model=list[PaymentOut])
+async def dossier_payments(
+    code: str, owner: CurrentAccountRecord, service: PaymentServiceDep
+) -> list[PaymentOut]:
+    return [PaymentOut.model_validate(p) for p in await service.of_dossier(owner, code)]
+
+
+@router.get("/payments/vnpay/ipn")
+async def vnpay_ipn(request: Request, service: PaymentServiceDep) -> dict[str, str]:
+    """The gateway's notification: `{RspCode, Message}`, 00 once per payment, 02 after."""
+    return await service.ipn(dict(request.query_params))
+
+
+@router.get("/payments/vnpay/return")
+async def vnpay_return(request: Request, service: PaymentServiceDep) -> dict[str, Any]:
+    """Where the payer's browser lands: shows the outcome, confirms nothing."""
+    return await service.returned(dict(request.query_params))

@@ -1,0 +1,273 @@
+"""Online payment of a dossier's fees through the VNPay contract.
+
+A payment is confirmed exactly once, by whichever comes first of the gateway's IPN and the
+portal's reconciliation (`querydr`); the return URL only shows the outcome. Payment instants use
+the wall clock, not the portal's virtual clock: the gateway and the payer live in real time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.accounts.models import Account
+from app.catalogue.repository import CatalogueRepository
+from app.core import vnpay
+from app.core.config import Settings
+from app.core.errors import Conflict
+from app.dossiers.errors import NotAllowedNow
+from app.dossiers.models import Dossier
+from app.dossiers.service import Actor, DossierService
+from app.dossiers.states import Status
+from app.payments.gateway_client import GatewayClient, GatewayUnavailable, GatewayView
+from app.payments.models import Payment
+from app.payments.repository import PaymentRepository
+
+logger = logging.getLogger(__name__)
+
+PENDING, PAID, FAILED, CANCELLED, EXPIRED, REFUNDED = (
+    "pending",
+    "success",
+    "failed",
+    "cancelled",
+    "expired",
+    "refunded",
+)
+CANCELLED_BY_PAYER = "24"
+ENDED_UNPAID = frozenset({Status.STOPPED, Status.REFUSED_AT_INTAKE})
+RETURN_PATH = "/api/v1/payments/vnpay/return"
+PAY_PATH = "/paymentv2/vpcpay.html"
+GATEWAY = Actor("system", "vnpay")
+
+
+class NoFeesDue(Conflict):
+    code = "no_fees_due"
+
+
+class PaymentInProgress(Conflict):
+    code = "payment_in_progress"
+
+
+class AlreadyPaid(Conflict):
+    code = "already_paid"
+
+
+class PaymentService:
+    def __init__(
+        self,
+        repository: PaymentRepository,
+        dossiers: DossierService,
+        catalogue: CatalogueRepository,
+        settings: Settings,
+        gateway: GatewayClient | None = None,
+    ) -> None:
+        self.repository = repository
+        self.dossiers = dossiers
+        self.catalogue = catalogue
+        self.settings = settings
+        self.gateway = gateway
+
+    # -- the payer ---------------------------------------------------------------------------
+
+    async def create(
+        self, owner: Account, code: str, idempotency_key: str | None, client_ip: str
+    ) -> tuple[Payment, bool]:
+        """A payment of the dossier's fees and its signed pay URL; with an Idempotency-Key,
+        the same key gives back the same payment."""
+        dossier = await self.dossiers.for_owner(owner.id, code, for_update=True)
+        if idempotency_key:
+            existing = await self.repository.by_key(dossier.id, idempotency_key)
+            if existing is not None:
+                return existing, False
+        if dossier.status != Status.FEES_REQUESTED:
+            raise NotAllowedNow(
+                f"fees are paid when requested (status 6), not in status {dossier.status}",
+                field="status",
+                status=dossier.status,
+            )
+        amount = await self._fees(dossier)
+        now = datetime.now(UTC)
+        attempts = await self.repository.of_dossier(dossier.id)
+        for earlier in attempts:
+            if earlier.status == PAID:
+                raise AlreadyPaid(f"{code} is paid ({earlier.txn_ref})", txn_ref=earlier.txn_ref)
+            if earlier.status == PENDING and earlier.expires_at > now:
+                raise PaymentInProgress(
+                    f"{earlier.txn_ref} is waiting for the payer until it expires",
+                    txn_ref=earlier.txn_ref,
+                )
+        txn_ref = f"{dossier.code}-{len(attempts) + 1}"
+        expires_at = now + timedelta(minutes=self.settings.payment_expiry_minutes)
+        payment = Payment(
+            dossier_id=dossier.id,
+            txn_ref=txn_ref,
+            amount=amount,
+            status=PENDING,
+            pay_url=self._pay_url(txn_ref, amount, dossier.code, client_ip, now, expires_at),
+            idempotency_key=idempotency_key,
+            request_hash=hashlib.sha256(dossier.code.encode()).hexdigest(),
+            created_at=now,
+            expires_at=expires_at,
+        )
+        await self.repository.add(payment)
+        return payment, True
+
+    async def of_dossier(self, owner: Account, code: str) -> list[Payment]:
+        dossier = await self.dossiers.for_owner(owner.id, code)
+        return list(await self.repository.of_dossier(dossier.id))
+
+    async def _fees(self, dossier: Dossier) -> int:
+        procedures = await self.catalogue.procedures_by_code([dossier.procedure_code])
+        fees = procedures[dossier.procedure_code].fees
+        amount = sum(int(line["amount"]) for line in fees)
+        if amount <= 0:
+            raise NoFeesDue(f"procedure {dossier.procedure_code} charges no fee", field="code")
+        return amount
+
+    def _pay_url(
+        self,
+        txn_ref: str,
+        amount: int,
+        code: str,
+        client_ip: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> str:
+        params = {
+            "vnp_Version": vnpay.VERSION,
+            "vnp_Command": "pay",
+            "vnp_TmnCode": self.settings.vnpay_tmn_code,
+            "vnp_Amount": amount * 100,
+            "vnp_CurrCode": "VND",
+            "vnp_TxnRef": txn_ref,
+            "vnp_OrderInfo": f"Thanh toan phi le phi ho so {code}",
+            "vnp_OrderType": "other",
+            "vnp_Locale": "vn",
+            "vnp_ReturnUrl": self.settings.public_url.rstrip("/") + RETURN_PATH,
+            "vnp_IpAddr": client_ip,
+            "vnp_CreateDate": vnpay.format_date(now),
+            "vnp_ExpireDate": vnpay.format_date(expires_at),
+        }
+        query = vnpay.signed_query(params, self.settings.vnpay_hash_secret)
+        return f"{self.settings.vnpay_gateway_url.rstrip('/')}{PAY_PATH}?{query}"
+
+    # -- the gateway's calls -----------------------------------------------------------------
+
+    async def ipn(self, params: Mapping[str, str]) -> dict[str, str]:
+        """The gateway's server-to-server notification, answered in the contract's shape."""
+        if not vnpay.verify(params, self.settings.vnpay_hash_secret):
+            logger.warning("IPN refused: bad signature for %s", params.get("vnp_TxnRef"))
+            return _rsp(vnpay.IPN_BAD_SIGNATURE, "Invalid signature")
+        payment = await self.repository.by_txn_ref(
+            str(params.get("vnp_TxnRef", "")), for_update=True
+        )
+        if payment is None:
+            logger.warning("IPN refused: unknown order %s", params.get("vnp_TxnRef"))
+            return _rsp(vnpay.IPN_ORDER_NOT_FOUND, "Order not found")
+        if str(params.get("vnp_Amount")) != str(payment.amount * 100):
+            logger.warning(
+                "IPN refused: amount %s for %s", params.get("vnp_Amount"), payment.txn_ref
+            )
+            return _rsp(vnpay.IPN_INVALID_AMOUNT, "Invalid amount")
+        paid = (
+            params.get("vnp_ResponseCode") == "00"
+            and params.get("vnp_TransactionStatus") == vnpay.TRANSACTION_SUCCESS
+        )
+        if not await self._settle(payment, paid, params, by="ipn"):
+            return _rsp(vnpay.IPN_ALREADY_CONFIRMED, "Order already confirmed")
+        return _rsp(vnpay.IPN_CONFIRMED, "Confirm Success")
+
+    async def returned(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """What the payer's browser brings back: shown, never acted upon (the IPN or
+        reconciliation confirms)."""
+        verified = vnpay.verify(params, self.settings.vnpay_hash_secret)
+        payment = await self.repository.by_txn_ref(str(params.get("vnp_TxnRef", "")))
+        code = str(params.get("vnp_ResponseCode", ""))
+        return {
+            "verified": verified,
+            "txn_ref": payment.txn_ref if payment else None,
+            "status": payment.status if payment else None,
+            "gateway_response_code": code if verified else None,
+            "message": vnpay.PAYMENT_RESPONSES.get(code, "") if verified else "Sai chữ ký",
+        }
+
+    async def _settle(
+        self, payment: Payment, paid: bool, facts: Mapping[str, Any], *, by: str
+    ) -> bool:
+        """Record the gateway's outcome once; returns False if it was recorded already."""
+        if payment.status == PAID or (payment.settled_at is not None and not paid):
+            return False
+        payment.status = PAID if paid else _failure(str(facts.get("vnp_ResponseCode", "")))
+        payment.settled_at = datetime.now(UTC)
+        payment.settled_by = by
+        payment.response_code = str(facts.get("vnp_ResponseCode") or "") or None
+        payment.transaction_no = str(facts.get("vnp_TransactionNo") or "") or None
+        payment.bank_code = str(facts.get("vnp_BankCode") or "") or None
+        if paid:
+            dossier = await self.dossiers.repository.by_id(payment.dossier_id, for_update=True)
+            dossier.paid_online = 1  # DuocThanhToanTrucTuyen: paid on the national portal
+            if dossier.status == Status.FEES_REQUESTED:
+                await self.dossiers.transition(dossier, Status.PROCESSING, GATEWAY, payment.txn_ref)
+        await self.repository.session.flush()
+        return True
+
+    # -- reconciliation ----------------------------------------------------------------------
+
+    async def reconcile(self, *, older_than: timedelta, limit: int = 500) -> Counter[str]:
+        """Settle pending payments from the gateway's ledger (querydr), expire the abandoned,
+        and refund payments of dossiers stopped or refused since. Returns what it found:
+        matched (both sides agree), confirmed (settled here, the IPN never came), failed,
+        expired, amount_mismatch, refunded, unreachable."""
+        assert self.gateway is not None, "reconciliation needs a gateway client"
+        report: Counter[str] = Counter()
+        now = datetime.now(UTC)
+        for payment in await self.repository.pending_since(now - older_than, limit=limit):
+            try:
+                view = await self.gateway.query(payment, payment.created_at)
+            except GatewayUnavailable:
+                report["unreachable"] += 1
+                continue
+            report[await self._reconcile_one(payment, view, now)] += 1
+        for payment, dossier in await self.repository.paid_for_ended_dossiers(
+            [int(s) for s in ENDED_UNPAID], limit=limit
+        ):
+            try:
+                view = await self.gateway.refund(payment, payment.created_at)
+            except GatewayUnavailable:
+                report["unreachable"] += 1
+                continue
+            if view.found:
+                payment.status, payment.refunded_at = REFUNDED, now
+                dossier.paid_online = 0
+                report["refunded"] += 1
+        await self.repository.session.flush()
+        return report
+
+    async def _reconcile_one(self, payment: Payment, view: GatewayView, now: datetime) -> str:
+        if not view.found or view.transaction_status == vnpay.TRANSACTION_INCOMPLETE:
+            if payment.expires_at <= now:
+                payment.status, payment.settled_at, payment.settled_by = EXPIRED, now, "expiry"
+                return "expired"
+            return "still_pending"
+        if view.amount is not None and view.amount != payment.amount:
+            return "amount_mismatch"
+        paid = view.transaction_status == vnpay.TRANSACTION_SUCCESS
+        facts = {
+            "vnp_ResponseCode": "00" if paid else "99",
+            "vnp_TransactionNo": view.transaction_no,
+            "vnp_BankCode": view.bank_code,
+        }
+        await self._settle(payment, paid, facts, by="reconciliation")
+        return "confirmed" if paid else "failed"
+
+
+def _failure(response_code: str) -> str:
+    return CANCELLED if response_code == CANCELLED_BY_PAYER else FAILED
+
+
+def _rsp(code: str, message: str) -> dict[str, str]:
+    return {"RspCode": code, "Message": message}
