@@ -24,7 +24,14 @@ from app.gateway.main import create_gateway_app
 from app.payments.models import Payment
 from app.payments.reconciler import reconcile_once
 from tests.gateway.support import RecordingSleep
-from tests.support.factories import Citizen, agency_headers, assert_error, login, submit
+from tests.support.factories import (
+    Citizen,
+    agency_headers,
+    assert_error,
+    fee_bearing_pair,
+    login,
+    submit,
+)
 
 PAY_PATH = "/api/v1/dossiers/{code}/payments"
 IPN_PATH = "/api/v1/payments/vnpay/ipn"
@@ -86,23 +93,6 @@ class Payer:
         return await reconcile_once(state.database, settings, state, state.gateway_http)
 
 
-async def _fee_bearing_pair(client: AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
-    page = 1
-    while True:
-        response = await client.get(
-            "/api/v1/procedures", params={"agency_level": "province", "size": 200, "page": page}
-        )
-        items = response.json()["items"]
-        assert items, "no fee-bearing province procedure"
-        for procedure in items:
-            if sum(fee["amount"] for fee in procedure["fees"]) > 0:
-                agencies = await client.get(
-                    "/api/v1/agencies", params={"procedure": procedure["code"], "size": 1}
-                )
-                return procedure, agencies.json()["items"][0]
-        page += 1
-
-
 @pytest.fixture
 async def payer(
     app: FastAPI, client: AsyncClient, settings: Settings, tmp_path: Path
@@ -119,7 +109,7 @@ async def payer(
         gateway = AsyncClient(transport=ASGITransport(app=gateway_app), base_url="http://gw.test")
         await app.state.gateway_http.aclose()
         app.state.gateway_http = gateway
-        procedure, agency = await _fee_bearing_pair(client)
+        procedure, agency = await fee_bearing_pair(client)
         citizen = await login(client)
         dossier = await submit(client, citizen, procedure["code"], agency["code"])
         for status in (2, 4, 6):

@@ -242,3 +242,21 @@ def server_errors(app: FastAPI) -> list[str]:
 
 def assert_no_server_errors(app: FastAPI) -> None:
     assert server_errors(app) == []
+
+
+async def fee_bearing_pair(client: AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A province procedure that charges fees, and an agency that receives it."""
+    page = 1
+    while True:
+        response = await client.get(
+            "/api/v1/procedures", params={"agency_level": "province", "size": 200, "page": page}
+        )
+        items = response.json()["items"]
+        assert items, "no fee-bearing province procedure"
+        for procedure in items:
+            if sum(fee["amount"] for fee in procedure["fees"]) > 0:
+                agencies = await client.get(
+                    "/api/v1/agencies", params={"procedure": procedure["code"], "size": 1}
+                )
+                return procedure, agencies.json()["items"][0]
+        page += 1
