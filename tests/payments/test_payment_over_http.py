@@ -3,46 +3,16 @@ loopback port, the payer and the IPN crossing the network stack between them."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.gateway.main import create_gateway_app
 from app.main import create_app
 from tests.payments.test_payments_api import SUCCESS_CARD
 from tests.support.factories import agency_headers, fee_bearing_pair, login, submit
-
-STARTUP_CHECKS = 200  # bounded: 200 polls of 10 ms each at most
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@asynccontextmanager
-async def served(app: FastAPI, port: int) -> AsyncIterator[None]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        for _ in range(STARTUP_CHECKS):
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
-        assert server.started, f"server on port {port} did not start"
-        yield
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
+from tests.support.servers import free_port, served
 
 
 async def test_a_whole_payment_between_two_running_servers(

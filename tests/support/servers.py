@@ -1,0 +1,36 @@
+"""Serving an app for real on a loopback port, for tests that cross the network stack."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+STARTUP_CHECKS = 200  # bounded: 200 polls of 10 ms each at most
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def served(app: FastAPI, port: int) -> AsyncIterator[None]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(STARTUP_CHECKS):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        assert server.started, f"server on port {port} did not start"
+        yield
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
