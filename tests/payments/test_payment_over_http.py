@@ -11,7 +11,7 @@ from app.core.config import Settings
 from app.gateway.main import create_gateway_app
 from app.main import create_app
 from tests.payments.test_payments_api import SUCCESS_CARD
-from tests.support.factories import agency_headers, fee_bearing_pair, login, submit
+from tests.support.factories import dossier_with_fees_due
 from tests.support.servers import free_port, served
 
 
@@ -36,16 +36,7 @@ async def test_a_whole_payment_between_two_running_servers(
         httpx.AsyncClient(base_url=portal_url, timeout=10) as portal,
         httpx.AsyncClient(timeout=10, follow_redirects=False) as browser,
     ):
-        procedure, agency = await fee_bearing_pair(portal)
-        citizen = await login(portal)
-        dossier = await submit(portal, citizen, procedure["code"], agency["code"])
-        for status in (2, 4, 6):
-            moved = await portal.post(
-                f"/api/v1/agency/dossiers/{dossier['code']}/transitions",
-                json={"to_status": status},
-                headers=agency_headers(shared, agency["code"]),
-            )
-            assert moved.status_code == 200, moved.text
+        citizen, dossier, _, _ = await dossier_with_fees_due(portal, shared)
         payment = (
             await portal.post(
                 f"/api/v1/dossiers/{dossier['code']}/payments", headers=citizen.headers

@@ -28,9 +28,8 @@ from tests.support.factories import (
     Citizen,
     agency_headers,
     assert_error,
-    fee_bearing_pair,
+    dossier_with_fees_due,
     login,
-    submit,
 )
 
 PAY_PATH = "/api/v1/dossiers/{code}/payments"
@@ -109,16 +108,7 @@ async def payer(
         gateway = AsyncClient(transport=ASGITransport(app=gateway_app), base_url="http://gw.test")
         await app.state.gateway_http.aclose()
         app.state.gateway_http = gateway
-        procedure, agency = await fee_bearing_pair(client)
-        citizen = await login(client)
-        dossier = await submit(client, citizen, procedure["code"], agency["code"])
-        for status in (2, 4, 6):
-            moved = await client.post(
-                f"/api/v1/agency/dossiers/{dossier['code']}/transitions",
-                json={"to_status": status},
-                headers=agency_headers(settings, agency["code"]),
-            )
-            assert moved.status_code == 200, moved.text
+        citizen, dossier, procedure, agency = await dossier_with_fees_due(client, settings)
         yield Payer(
             portal=client,
             gateway=gateway,

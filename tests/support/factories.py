@@ -260,3 +260,21 @@ async def fee_bearing_pair(client: AsyncClient) -> tuple[dict[str, Any], dict[st
                 )
                 return procedure, agencies.json()["items"][0]
         page += 1
+
+
+async def dossier_with_fees_due(
+    client: AsyncClient, settings: Settings
+) -> tuple[Citizen, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A citizen's dossier of a fee-bearing procedure, moved by its agency to status 6 (fees
+    requested); returns the citizen, the dossier, the procedure and the agency."""
+    procedure, agency = await fee_bearing_pair(client)
+    citizen = await login(client)
+    dossier = await submit(client, citizen, procedure["code"], agency["code"])
+    for status in (2, 4, 6):
+        moved = await client.post(
+            f"/api/v1/agency/dossiers/{dossier['code']}/transitions",
+            json={"to_status": status},
+            headers=agency_headers(settings, agency["code"]),
+        )
+        assert moved.status_code == 200, moved.text
+    return citizen, dossier, procedure, agency
