@@ -6,12 +6,13 @@ from __future__ import annotations
 from base64 import b64encode
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi import Path as FastAPIPath
 from fastapi.responses import FileResponse
 
 from app.accounts.dependencies import CurrentAccount, CurrentAccountRecord
 from app.catalogue.dependencies import CurrentAgency
+from app.core.idempotency import IdempotencyKey, answer_replay
 from app.core.pagination import Page, PageDep
 from app.dossiers.dependencies import DossierServiceDep, ReadDossierServiceDep
 from app.dossiers.schemas import (
@@ -30,15 +31,6 @@ MAX_BIGINT = 2**63 - 1
 citizen_router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers (citizen)"])
 agency_router = APIRouter(prefix="/api/v1/agency/dossiers", tags=["dossiers (back office)"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="same key and same body return the original dossier; another body gets 409",
-    ),
-]
 Files = Annotated[list[UploadFile], File(description="PDF, JPEG or PNG documents")]
 
 
@@ -56,9 +48,7 @@ async def submit_dossier(
     idempotency_key: IdempotencyKey = None,
 ) -> DossierOut:
     dossier, created = await service.submit(owner, body, idempotency_key)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-        response.headers["Idempotent-Replayed"] = "true"
+    answer_replay(response, created)
     response.headers["Location"] = f"/api/v1/dossiers/{dossier.code}"
     return service.to_out(dossier)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.accounts.dependencies import CurrentAccountRecord
 from app.catalogue.repository import CatalogueRepository
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
+from app.core.idempotency import IdempotencyKey, answer_replay
 from app.dossiers.dependencies import DossierServiceDep
 from app.payments.gateway_client import GatewayClient
 from app.payments.repository import PaymentRepository
@@ -47,17 +48,13 @@ async def create_payment(
     owner: CurrentAccountRecord,
     service: PaymentServiceDep,
     response: Response,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> PaymentOut:
     """Pay the fees of a dossier whose fees were requested (status 6): returns the pay URL,
     signed for the gateway."""
     client_ip = request.client.host if request.client else "127.0.0.1"
     payment, created = await service.create(owner, code, idempotency_key, client_ip)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-        response.headers["Idempotent-Replayed"] = "true"
+    answer_replay(response, created)
     return PaymentOut.model_validate(payment)
 
 
