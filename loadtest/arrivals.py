@@ -1,0 +1,228 @@
+"""The schedule of arrivals, made before the run: Poisson processes in simulated time whose rate
+follows the workload's profiles, each arrival with its intended real start.
+
+A rate that is constant within each local hour makes the process a piecewise-homogeneous
+Poisson process, drawn exactly with exponential gaps hour by hour. The M/M/c case draws its
+arrivals on the working-time axis instead (flat over working time), mapped back to instants by
+the calendar. Every stream has its own seeded generator, so a partition's schedule does not
+depend on how many workers share the run."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.core.calendar import VIETNAM_TZ, WorkingCalendar
+from loadtest.workload import Workload
+from loadtest.world import Agency, World
+
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    at: float  # intended real start (wall clock)
+    actor: str
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _local_hours(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """[from, to) pieces of the span cut at local hour boundaries."""
+    cursor = start
+    while cursor < end:
+        local = cursor.astimezone(VIETNAM_TZ)
+        boundary = local.replace(minute=0, second=0, microsecond=0) + HOUR
+        stop = min(end, boundary.astimezone(UTC))
+        yield cursor, stop
+        cursor = stop
+
+
+def poisson_instants(
+    rng: random.Random,
+    start: datetime,
+    end: datetime,
+    rate_per_hour: Any,  # (local datetime) -> arrivals per simulated hour
+) -> list[datetime]:
+    instants: list[datetime] = []
+    for piece_start, piece_end in _local_hours(start, end):
+        rate = float(rate_per_hour(piece_start.astimezone(VIETNAM_TZ)))
+        if rate <= 0:
+            continue
+        span = (piece_end - piece_start).total_seconds() / 3600
+        t = rng.expovariate(rate)
+        while t < span:
+            instants.append(piece_start + timedelta(hours=t))
+            t += rng.expovariate(rate)
+    return instants
+
+
+def working_time_instants(
+    rng: random.Random,
+    calendar: WorkingCalendar,
+    start: datetime,
+    end: datetime,
+    rate_per_working_hour: float,
+) -> list[datetime]:
+    """Poisson arrivals flat over working time: exponential gaps in working hours."""
+    total = calendar.between(start, end).total_seconds() / 3600
+    instants, t = [], rng.expovariate(rate_per_working_hour)
+    while t < total:
+        instants.append(calendar.add(start, timedelta(hours=t)))
+        t += rng.expovariate(rate_per_working_hour)
+    return instants
+
+
+def periodic_working_instants(
+    rng: random.Random, calendar: WorkingCalendar, start: datetime, end: datetime, minutes: float
+) -> list[datetime]:
+    """Every `minutes` of working time, from a random phase."""
+    total = calendar.between(start, end).total_seconds() / 60
+    instants, t = [], rng.uniform(0, minutes)
+    while t < total:
+        instants.append(calendar.add(start, timedelta(minutes=t)))
+        t += minutes
+    return instants
+
+
+class _Profile:
+    def __init__(self, workload: Workload, calendar: WorkingCalendar) -> None:
+        self.profile = workload.profile
+        self.calendar = calendar
+
+    def day_weight(self, local: datetime, *, counter: bool) -> float:
+        if not self.calendar.is_working_day(local.date()):
+            # Counters are closed; online submission goes on at the Sunday rate.
+            return 0.0 if counter else self.profile.weekly[6]
+        weekday = local.weekday()
+        if weekday >= 5:  # a compensatory working Saturday: an ordinary working day
+            return 1.0
+        return self.profile.weekly[weekday]
+
+    def online(self, per_day: float) -> Any:
+        return lambda local: (
+            per_day * self.day_weight(local, counter=False) * self.profile.online_hourly[local.hour]
+        )
+
+    def counter(self, per_day: float) -> Any:
+        return lambda local: (
+            per_day * self.day_weight(local, counter=True) * self.profile.counter_hourly[local.hour]
+        )
+
+
+def _pick(rng: random.Random, agency: Agency) -> str:
+    return rng.choices(agency.procedures, weights=agency.weights)[0]
+
+
+def generate_arrivals(
+    world: World, workload: Workload, partition: int, calendar: WorkingCalendar
+) -> list[Arrival]:
+    """Every arrival of `partition` over the run, sorted by intended start."""
+    timeline = world.timeline
+    start = datetime.fromtimestamp(timeline.sim_start, UTC)
+    end = datetime.fromtimestamp(timeline.sim_end, UTC)
+    real = timeline.real
+    profile = _Profile(workload, calendar)
+    arrivals: list[Arrival] = []
+
+    def rng(stream: str) -> random.Random:
+        return random.Random(f"{world.seed}:{stream}")
+
+    for agency in world.agencies_of(partition):
+        online_rng = rng(f"{agency.code}:online")
+        if workload.queueing is not None:
+            online = working_time_instants(
+                online_rng, calendar, start, end, workload.queueing.arrivals_per_hour * world.scale
+            )
+        else:
+            online = poisson_instants(online_rng, start, end, profile.online(agency.online_per_day))
+        for number, instant in enumerate(online):
+            arrivals.append(
+                Arrival(
+                    real(instant.timestamp()),
+                    "citizen",
+                    "submit",
+                    {
+                        "agency": agency.code,
+                        "procedure": _pick(online_rng, agency),
+                        "identity": identity(f"{world.seed}:{agency.code}:{number}", workload),
+                        "key": f"{world.seed}-{agency.code}-{number}",
+                    },
+                )
+            )
+        counter_rng = rng(f"{agency.code}:counter")
+        counter = poisson_instants(counter_rng, start, end, profile.counter(agency.counter_per_day))
+        for instant in counter:
+            arrivals.append(
+                Arrival(
+                    real(instant.timestamp()),
+                    "sync",
+                    "counter",
+                    {"agency": agency.code, "procedure": _pick(counter_rng, agency)},
+                )
+            )
+        polls = periodic_working_instants(
+            rng(f"{agency.code}:inbox"),
+            calendar,
+            start,
+            end,
+            workload.backoffice.inbox_poll_minutes,
+        )
+        arrivals.extend(
+            Arrival(real(i.timestamp()), "backoffice", "inbox", {"agency": agency.code})
+            for i in polls
+        )
+        if agency.counter_per_day > 0:
+            pushes = periodic_working_instants(
+                rng(f"{agency.code}:push"), calendar, start, end, workload.sync.batch_minutes
+            )
+            arrivals.extend(
+                Arrival(real(i.timestamp()), "sync", "push", {"agency": agency.code})
+                for i in pushes
+            )
+    if workload.queueing is None:
+        arrivals.extend(_browsing(world, workload, partition, start, end, profile, rng("browse")))
+        if partition == 0 and workload.reviewer.reads_per_hour > 0:
+            reads = poisson_instants(
+                rng("reviewer"), start, end, lambda _: workload.reviewer.reads_per_hour
+            )
+            arrivals.extend(Arrival(real(i.timestamp()), "reviewer", "read") for i in reads)
+    arrivals.sort(key=lambda a: a.at)
+    return arrivals
+
+
+def _browsing(
+    world: World,
+    workload: Workload,
+    partition: int,
+    start: datetime,
+    end: datetime,
+    profile: _Profile,
+    rng: random.Random,
+) -> list[Arrival]:
+    """Catalogue visits in proportion to the dossiers in scope; dealt to partitions in turn."""
+    per_day = sum(a.online_per_day for a in world.agencies) * workload.volumes.visits_per_dossier
+    visits = poisson_instants(rng, start, end, profile.online(per_day))
+    codes = sorted(world.procedures)
+    plain = workload.citizen.browse_without_diacritics
+    return [
+        Arrival(
+            world.timeline.real(instant.timestamp()),
+            "browse",
+            "visit",
+            {"procedure": rng.choice(codes), "plain": rng.random() < plain},
+        )
+        for number, instant in enumerate(visits)
+        if number % world.partitions == partition
+    ]
+
+
+def identity(stream: str, workload: Workload) -> str:
+    """A valid 12-digit personal identification number, drawn from a pool per agency so that
+    some citizens come back (and log in once)."""
+    index = random.Random(stream).randrange(workload.citizen.accounts_pool)
+    serial = random.Random(stream.rsplit(":", 1)[0]).randrange(10**4) * 100 + index % 100
+    return f"001{index // 100 % 2}{50 + index // 200 % 50:02d}{serial % 10**6:06d}"

@@ -1,0 +1,148 @@
+"""Business figures of a run, from the harness's ledger and the portal's own view of each
+dossier: throughput of dossiers, on-time share (domain.md's rules, as the portal classifies),
+business latency in working hours and in real seconds, payments, sync, and the M/M/c check."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.core.calendar import WorkingCalendar
+from loadtest.audit import instant
+from loadtest.metrics import Book, new_histogram, percentiles_ms, record_ms
+from loadtest.queueing import MMc
+from loadtest.workload import Workload
+from loadtest.world import World
+
+ON_TIME = ("early", "on_time")
+DECIDED = ("early", "on_time", "overdue")
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    """p50/p95/p99 of plain values (hours or seconds) through an HdrHistogram of thousandths."""
+    histogram = new_histogram()
+    for value in values:
+        record_ms(histogram, value)  # a value in units is kept to three decimals
+    found = percentiles_ms(histogram)
+    return {k: found[k] for k in ("p50", "p95", "p99")}
+
+
+def _share(views: list[dict[str, Any]]) -> dict[str, Any]:
+    decided = [v for v in views if v["timeliness"] in DECIDED]
+    on_time = sum(1 for v in decided if v["timeliness"] in ON_TIME)
+    return {
+        "finished": len(decided),
+        "on_time_share": round(on_time / len(decided), 4) if decided else None,
+    }
+
+
+def business_section(
+    ledger: dict[str, dict[str, Any]],
+    views: dict[str, dict[str, Any]],
+    world: World,
+    workload: Workload,
+    calendar: WorkingCalendar,
+) -> dict[str, Any]:
+    timeline = world.timeline
+    warm_up = datetime.fromtimestamp(
+        timeline.sim_start + workload.run.warmup_share * (timeline.sim_end - timeline.sim_start),
+        UTC,
+    )
+    agencies = {a.code: a for a in world.agencies}
+    finished = [v for v in views.values() if v["finished_at"]]
+    measured = [v for v in finished if v["accepted_at"] and instant(v["accepted_at"]) >= warm_up]
+    returned = [v for v in views.values() if v["returned_at"]]
+    working_hours = [
+        calendar.between(instant(v["submitted_at"]), instant(v["returned_at"])) / timedelta(hours=1)
+        for v in returned
+    ]
+    real_seconds = [
+        r["returned_real"] - r["submitted_real"] for r in ledger.values() if r["returned_real"]
+    ]
+    by: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for view in measured:
+        procedure = world.procedures[view["procedure_code"]]
+        by["level"][agencies[ledger[view["code"]]["agency"]].level].append(view)
+        by["channel"]["online" if view["channel"] == 2 else "counter"].append(view)
+        by["field"][procedure.field].append(view)
+    return {
+        "submitted": len(ledger),
+        "accepted": sum(1 for v in views.values() if v["accepted_at"]),
+        "finished": len(finished),
+        "returned": len(returned),
+        **{k: v for k, v in _share(measured).items() if k == "on_time_share"},
+        "measured": len(measured),
+        "overdue": sum(1 for v in views.values() if v["timeliness"] == "overdue"),
+        "latency_working_hours": _percentiles(working_hours),
+        "latency_real_s": _percentiles(real_seconds),
+        "by": {
+            dimension: {key: _share(group) for key, group in sorted(groups.items())}
+            for dimension, groups in sorted(by.items())
+        },
+    }
+
+
+def payments_section(book: Book) -> dict[str, Any]:
+    counters = book.counters
+    return {
+        "created": counters.get("payments.created", 0),
+        "confirmed": counters.get("payments.confirmed", 0),
+        "failed": counters.get("payments.failed", 0),
+        "unconfirmed": counters.get("payments.unconfirmed", 0),
+        "confirmation_ms": percentiles_ms(book.named.get("payment.confirmation", new_histogram())),
+    }
+
+
+def sync_section(book: Book) -> dict[str, Any]:
+    counters = book.counters
+    return {
+        "items": counters.get("sync.items", 0),
+        "resent": counters.get("sync.resent", 0),
+        "accepted": counters.get("sync.accepted", 0),
+        "refused": counters.get("sync.refused", 0),
+        "lag_ms": percentiles_ms(book.named.get("sync.lag", new_histogram())),
+    }
+
+
+def queueing_section(
+    views: dict[str, dict[str, Any]], world: World, workload: Workload, calendar: WorkingCalendar
+) -> dict[str, Any] | None:
+    """The Erlang-C prediction beside the measured share: dossiers accepted after the warm-up
+    and early enough that their due date passed before the run ended, so that each is decided
+    (finished by its due date, or not)."""
+    queueing = workload.queueing
+    if queueing is None:
+        return None
+    model = MMc(
+        arrival_rate=queueing.arrivals_per_hour * world.scale,
+        service_mean=queueing.service_mean_hours,
+        servers=queueing.officers,
+    )
+    timeline = world.timeline
+    start = datetime.fromtimestamp(timeline.sim_start, UTC)
+    end = datetime.fromtimestamp(timeline.sim_end, UTC)
+    warm_up = calendar.add(start, calendar.between(start, end) * workload.run.warmup_share)
+    on_time = decided = 0
+    for view in views.values():
+        if not view["accepted_at"] or not view["due_at"]:
+            continue
+        if instant(view["accepted_at"]) < warm_up or instant(view["due_at"]) >= end:
+            continue
+        decided += 1
+        on_time += view["timeliness"] in ON_TIME
+    predicted = model.on_time_share(queueing.deadline_hours)
+    return {
+        "predicted": round(predicted, 4),
+        "measured": round(on_time / decided, 4) if decided else None,
+        "n": decided,
+        "utilisation": round(model.utilisation, 4),
+        "wait_probability": round(model.wait_probability, 4),
+        "model": {
+            "arrivals_per_hour": model.arrival_rate,
+            "service_mean_hours": model.service_mean,
+            "officers": model.servers,
+            "deadline_hours": queueing.deadline_hours,
+            "agencies": len(world.agencies),
+        },
+    }

@@ -1,0 +1,207 @@
+"""The open model on one Locust process: every arrival and every follow-up (a back office's next
+step, a citizen's poll) is a task with an intended start, queued per actor; the actor's users
+take tasks when they fall due. A task that starts late is counted as lag, never hidden: the
+generator, not the target, was then the limit.
+
+The process simulates the agencies of its partition whole (citizens, officers, sync pushes), so
+a dossier's life never crosses processes; only measurements and the ledger go to the master."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import gevent
+from gevent.event import Event
+from gevent.lock import BoundedSemaphore
+
+from app.core.calendar import WorkingCalendar
+from loadtest.arrivals import Arrival, generate_arrivals
+from loadtest.metrics import Book
+from loadtest.officers import OfficerPool
+from loadtest.workload import Workload
+from loadtest.world import Agency, World
+
+ACTORS = ("citizen", "browse", "backoffice", "sync", "payer", "reviewer")
+WAKE_SECONDS = 0.25  # a waiting user looks at its queue at least this often
+
+
+@dataclass(order=True)
+class Task:
+    at: float  # the intended start, real wall-clock time
+    seq: int
+    kind: str = field(compare=False)
+    data: dict[str, Any] = field(compare=False, default_factory=dict)
+    arrival: bool = field(compare=False, default=False)  # an arrival of the schedule
+
+
+class TaskQueue:
+    def __init__(self) -> None:
+        self._heap: list[Task] = []
+        self._changed = Event()
+
+    def put(self, task: Task) -> None:
+        heapq.heappush(self._heap, task)
+        self._changed.set()
+
+    def take(self, until: float) -> Task | None:
+        """The next task once it is due, or None when none falls due before `until`."""
+        while True:
+            now = time.time()
+            if now >= until:
+                return None
+            if self._heap and self._heap[0].at <= now:
+                return heapq.heappop(self._heap)
+            wait = min(WAKE_SECONDS, until - now)
+            if self._heap:
+                wait = min(wait, self._heap[0].at - now)
+            self._changed.clear()
+            self._changed.wait(timeout=max(wait, 0.0))
+
+    def due_before(self, instant: float) -> int:
+        return sum(1 for task in self._heap if task.at < instant)
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+
+@dataclass
+class DossierRecord:
+    """What the harness saw acknowledged for one dossier: the audit checks the portal against
+    these facts, the business metrics are computed from them and the portal's own."""
+
+    code: str
+    agency: str
+    procedure: str
+    channel: int  # KenhThucHien: 1 counter (synced), 2 online
+    identity: str
+    status: int  # the last status the harness drove the dossier to, acknowledged by a 2xx
+    submitted_real: float
+    submitted_at: str | None = None  # the portal's instant (ISO), or the back office's
+    accepted_at: str | None = None
+    finished_real: float | None = None
+    returned_real: float | None = None
+    supplements: int = 0
+    payments_confirmed: list[str] = field(default_factory=list)
+    sync_items: int = 0  # items of this dossier the portal accepted
+    synced_status: int | None = None  # the status of the latest item accepted (by its time)
+    synced_at: str = ""  # that item's time, yyyyMMddHHmmss
+    events: list[list[Any]] = field(default_factory=list)  # counter: [status, ISO instant]
+    procedure_hours: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Simulation:
+    """The state of one process's share of the run."""
+
+    def __init__(
+        self,
+        world: World,
+        workload: Workload,
+        partition: int,
+        calendar: WorkingCalendar,
+        *,
+        lag_budget_ms: float,
+    ) -> None:
+        self.world = world
+        self.workload = workload
+        self.partition = partition
+        self.calendar = calendar
+        self.lag_budget_ms = lag_budget_ms
+        self.timeline = world.timeline
+        self.ends_at = self.timeline.start_real + self.timeline.real_seconds
+        self.book = Book(started_at=self.timeline.start_real)
+        self.queues = {actor: TaskQueue() for actor in ACTORS}
+        self.agencies: dict[str, Agency] = {a.code: a for a in world.agencies_of(partition)}
+        opening = self.sim_datetime(self.timeline.start_real)
+        self.officers = {
+            code: OfficerPool(a.officers, calendar, opening) for code, a in self.agencies.items()
+        }
+        self.ledger: dict[str, DossierRecord] = {}
+        self._dirty: set[str] = set()
+        self._locks: dict[str, BoundedSemaphore] = defaultdict(BoundedSemaphore)
+        self._seq = itertools.count()
+        self._rng = random.Random(f"{world.seed}:{partition}:follow-ups")
+        self.tokens: dict[str, str] = {}
+        self.taken: set[str] = set()  # online dossiers a back office has taken from its inbox
+        self.outbox: dict[str, list[dict[str, Any]]] = defaultdict(list)  # per agency, sync
+        self.sent: dict[str, list[dict[str, Any]]] = defaultdict(list)  # for resends
+        self.sync_sessions: dict[str, str] = {}
+        self.counter_numbers: dict[tuple[str, str], int] = defaultdict(int)
+
+    # -- time ----------------------------------------------------------------------------------
+
+    def sim_datetime(self, real: float | None = None) -> datetime:
+        return datetime.fromtimestamp(self.timeline.sim(time.time() if real is None else real), UTC)
+
+    def real_of(self, instant: datetime) -> float:
+        return self.timeline.real(instant.timestamp())
+
+    @property
+    def rng(self) -> random.Random:
+        return self._rng
+
+    # -- the schedule --------------------------------------------------------------------------
+
+    def seed_arrivals(self) -> int:
+        arrivals = generate_arrivals(self.world, self.workload, self.partition, self.calendar)
+        for arrival in arrivals:
+            self._put(arrival)
+        return len(arrivals)
+
+    def _put(self, arrival: Arrival) -> None:
+        self.queues[arrival.actor].put(
+            Task(arrival.at, next(self._seq), arrival.kind, arrival.data, arrival=True)
+        )
+
+    def later(self, actor: str, kind: str, at: datetime | float, **data: Any) -> None:
+        """A follow-up task at a simulated instant (datetime) or a real one (float)."""
+        real = self.real_of(at) if isinstance(at, datetime) else at
+        if real < self.ends_at:
+            self.queues[actor].put(Task(real, next(self._seq), kind, data))
+
+    def after_working_hours(self, actor: str, kind: str, hours: float, **data: Any) -> None:
+        instant = self.calendar.add(self.sim_datetime(), timedelta(hours=max(0.0, hours)))
+        self.later(actor, kind, instant, **data)
+
+    def take(self, actor: str) -> Task | None:
+        task = self.queues[actor].take(self.ends_at)
+        if task is not None:
+            self.book.arrival(task.at, time.time(), self.lag_budget_ms)
+        return task
+
+    def unstarted(self) -> int:
+        return sum(queue.due_before(self.ends_at) for queue in self.queues.values())
+
+    # -- the ledger ----------------------------------------------------------------------------
+
+    def record(self, record: DossierRecord) -> DossierRecord:
+        self.ledger[record.code] = record
+        self._dirty.add(record.code)
+        return record
+
+    def touch(self, code: str) -> None:
+        self._dirty.add(code)
+
+    def lock(self, code: str) -> BoundedSemaphore:
+        """Tasks on one dossier run one at a time, as one person's clicks would."""
+        return self._locks[code]
+
+    def drain(self) -> dict[str, Any]:
+        changed = {code: self.ledger[code].as_dict() for code in self._dirty}
+        self._dirty.clear()
+        return {"book": self.book.drain(), "ledger": changed}
+
+
+def sleep_until(instant: float) -> None:
+    delay = instant - time.time()
+    if delay > 0:
+        gevent.sleep(delay)

@@ -1,0 +1,387 @@
+"""The harness's Locust hooks: its command-line options, the world built once (on the master, or
+the only process) and sent to every worker, measurements merged from the workers, and at the
+end the audit, results.json, the summary and the exit code.
+
+Message flow in distributed mode: master --portalsim_world--> workers (at test start);
+workers --report_to_master--> master (every few seconds, deltas); workers --portalsim_final-->
+master (when they stop, before they report stopped)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from locust import events
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+from app.core.config import Settings
+from app.main import calendar_from_settings
+from loadtest.audit import Auditor, Procedure
+from loadtest.business import business_section, payments_section, queueing_section, sync_section
+from loadtest.engine import Simulation
+from loadtest.metrics import Book, percentiles_ms
+from loadtest.results import Verdict, summary_lines, write_results
+from loadtest.runtime import RUNTIME
+from loadtest.users import USER_CLASSES
+from loadtest.workload import (
+    DEFAULT_WORKLOAD,
+    Workload,
+    WorkloadError,
+    load_workload,
+    parse_duration,
+)
+from loadtest.world import World, build_world, timeline_from_clock
+
+logger = logging.getLogger("portalsim.loadtest")
+logging.getLogger("httpx").setLevel(logging.WARNING)
+START_LEAD_SECONDS = 3.0  # between the world's dispatch and the first arrival
+PAGE = 200
+
+
+class Run:
+    """The master's (or the only process's) view of the run."""
+
+    def __init__(self) -> None:
+        self.workload: Workload | None = None
+        self.world: World | None = None
+        self.book = Book()
+        self.ledger: dict[str, dict[str, Any]] = {}
+        self.started_at: datetime | None = None
+        self.exit_code = 0
+        self.reason = ""
+        self.finished = False
+
+    def absorb(self, message: dict[str, Any]) -> None:
+        self.book.absorb(message["book"])
+        self.ledger.update(message["ledger"])
+
+
+RUN = Run()
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any) -> None:
+    group = parser.add_argument_group("portalsim")
+    group.add_argument("--workload", default=str(DEFAULT_WORKLOAD), help="the workload file")
+    group.add_argument("--scale", type=float, default=None, help="x the national volumes")
+    group.add_argument(
+        "--speed",
+        type=float,
+        default=None,
+        help="the portal's clock speed (read from the portal; checked)",
+    )
+    group.add_argument("--duration", default=None, help="real run time, e.g. 90s or 10m")
+    group.add_argument("--seed", type=int, default=None)
+    group.add_argument("--out", default="reports", help="results go to OUT/RUN_ID/")
+    group.add_argument("--run-id", default="", help="default: the start time")
+    group.add_argument(
+        "--gateway", default=os.environ.get("VNPAY_GATEWAY_URL", "http://127.0.0.1:8001")
+    )
+    group.add_argument("--force", action="store_true", help="run a plan above the ceiling")
+    group.add_argument("--plan-only", action="store_true", help="print the plan and exit")
+
+
+def options_of(environment: Environment) -> Any:
+    options = environment.parsed_options
+    if options is None:  # Locust used as a library without its parser
+        raise WorkloadError("the harness needs Locust's parsed options (--workload, ...)")
+    return options
+
+
+def _resolve(environment: Environment) -> tuple[Workload, float, float, int]:
+    options = options_of(environment)
+    workload = load_workload(options.workload)
+    scale = options.scale if options.scale is not None else workload.run.scale
+    seconds = parse_duration(options.duration or workload.run.duration)
+    seed = options.seed if options.seed is not None else workload.run.seed
+    return workload, scale, seconds, seed
+
+
+def _get_all(client: httpx.Client, path: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        response = client.get(path, params={"page": page, "size": PAGE})
+        response.raise_for_status()
+        body = response.json()
+        items.extend(body["items"])
+        if page * PAGE >= body["total"]:
+            return items
+        page += 1
+
+
+def make_world(environment: Environment, *, start_in: float) -> World:
+    """Read the portal's catalogue and clock, and build the world and its plan."""
+    workload, scale, seconds, seed = _resolve(environment)
+    with httpx.Client(base_url=environment.host or "", timeout=30) as client:
+        procedures = _get_all(client, "/api/v1/procedures")
+        agencies = _get_all(client, "/api/v1/agencies")
+        measured_at = time.time()
+        clock = client.get("/api/v1/clock").raise_for_status().json()
+    expected = options_of(environment).speed
+    if expected is not None and abs(float(clock["speed"]) - expected) > 1e-9:
+        raise WorkloadError(
+            f"--speed {expected:g}, but the portal's clock runs at {clock['speed']}: start the "
+            "portal with CLOCK_SPEED (and CLOCK_MODE=accelerated), or drop --speed"
+        )
+    timeline = timeline_from_clock(
+        clock, measured_at=measured_at, start_in=start_in, real_seconds=seconds
+    )
+    return build_world(
+        workload,
+        procedures=procedures,
+        agencies=agencies,
+        timeline=timeline,
+        scale=scale,
+        seed=seed,
+        workload_name=str(options_of(environment).workload),
+    )
+
+
+@events.init.add_listener
+def _init(environment: Environment, **_: Any) -> None:
+    runner = environment.runner
+    RUNTIME.reset()
+    RUNTIME.settings = Settings()
+    options = environment.parsed_options
+    if options is None:
+        return
+    RUNTIME.gateway = options.gateway.rstrip("/")
+    if isinstance(runner, WorkerRunner):
+        runner.register_message("portalsim_world", _on_world)
+        return
+    if isinstance(runner, MasterRunner):
+        runner.register_message("portalsim_final", lambda msg, **_: RUN.absorb(msg.data))
+    try:
+        world = make_world(environment, start_in=START_LEAD_SECONDS)
+        RUN.workload = load_workload(options.workload)
+        RUN.world = world
+        plan = world.plan
+        for user_class in USER_CLASSES:
+            user_class.fixed_count = int(plan["pools"][user_class.actor])
+        if options.plan_only:
+            print(json.dumps(plan, indent=2))
+            raise SystemExit(0)
+        if plan["total_rps"] > plan["ceiling_rps"] and not options.force:
+            raise WorkloadError(
+                f"the plan offers {plan['total_rps']:,.0f} requests/s at the busiest hour, above "
+                f"the ceiling of {plan['ceiling_rps']:,.0f}/s: lower --scale or --speed, raise "
+                "run.ceiling_rps, or pass --force"
+            )
+    except (WorkloadError, httpx.HTTPError, OSError) as exc:
+        # One clear line, before any user starts; Locust's own exit would bury it.
+        print(f"cannot start the run: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def total_users() -> int:
+    return sum(int(c.fixed_count) for c in USER_CLASSES)
+
+
+@events.test_start.add_listener
+def _test_start(environment: Environment, **_: Any) -> None:
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner) or RUN.world is None:
+        return
+    # The time line starts now: re-read the clock so that every process agrees on it.
+    world = make_world(environment, start_in=START_LEAD_SECONDS)
+    RUN.world = world
+    RUN.started_at = datetime.now(UTC)
+    RUN.book = Book(started_at=world.timeline.start_real)
+    if isinstance(runner, MasterRunner):
+        world.partition(max(1, runner.worker_count))
+        runner.send_message("portalsim_world", world.as_message())
+    else:
+        world.partition(1)
+        _start_simulation(world, 0)
+
+
+def _on_world(message: Any, **_: Any) -> None:
+    runner = message_environment().runner
+    world = World.from_message(message.data)
+    _start_simulation(world, int(getattr(runner, "worker_index", 0)) % world.partitions)
+
+
+_ENVIRONMENT: list[Environment] = []
+
+
+def message_environment() -> Environment:
+    return _ENVIRONMENT[0]
+
+
+@events.init.add_listener
+def _remember(environment: Environment, **_: Any) -> None:
+    _ENVIRONMENT[:] = [environment]
+
+
+def _start_simulation(world: World, partition: int) -> None:
+    environment = message_environment()
+    workload = load_workload(options_of(environment).workload)
+    simulation = Simulation(
+        world,
+        workload,
+        partition,
+        calendar_from_settings(RUNTIME.settings),
+        lag_budget_ms=workload.run.lag_budget_ms,
+    )
+    arrivals = simulation.seed_arrivals()
+    logger.info("partition %s of %s: %s arrivals scheduled", partition, world.partitions, arrivals)
+    RUNTIME.simulation = simulation
+    RUNTIME.ready.set()
+
+
+@events.report_to_master.add_listener
+def _report(data: dict[str, Any], **_: Any) -> None:
+    if RUNTIME.simulation is not None:
+        data["portalsim"] = RUNTIME.simulation.drain()
+
+
+@events.worker_report.add_listener
+def _worker_report(data: dict[str, Any], **_: Any) -> None:
+    if "portalsim" in data:
+        RUN.absorb(data["portalsim"])
+
+
+def _final_drain() -> dict[str, Any] | None:
+    simulation = RUNTIME.simulation
+    if simulation is None:
+        return None
+    simulation.book.unstarted(simulation.unstarted())
+    return simulation.drain()
+
+
+@events.test_stop.add_listener
+def _test_stop(environment: Environment, **_: Any) -> None:
+    runner = environment.runner
+    final = _final_drain()
+    if isinstance(runner, WorkerRunner):
+        if final is not None:
+            runner.send_message("portalsim_final", final)
+        return
+    if final is not None:
+        RUN.absorb(final)
+    if RUN.world is None or RUN.workload is None or RUN.started_at is None or RUN.finished:
+        return
+    RUN.finished = True
+    try:
+        finish(environment)
+    except Exception as exc:  # the run's figures are still written; the reason is printed last
+        logger.exception("finishing the run failed")
+        RUN.exit_code, RUN.reason = 1, f"the harness failed while finishing: {exc}"
+
+
+def finish(environment: Environment) -> None:
+    world, workload = RUN.world, RUN.workload
+    assert world is not None
+    assert workload is not None
+    assert RUN.started_at is not None
+    settings = RUNTIME.settings
+    calendar = calendar_from_settings(settings)
+    options = options_of(environment)
+    auditor_tokens: dict[str, dict[str, str]] = {}
+    with httpx.Client(base_url=environment.host or "", timeout=30) as client:
+
+        def login(identity: str) -> dict[str, str]:
+            if identity not in auditor_tokens:
+                response = client.post(
+                    "/api/v1/auth/citizen-login", json={"identifier": identity}
+                ).raise_for_status()
+                auditor_tokens[identity] = {
+                    "Authorization": f"Bearer {response.json()['access_token']}"
+                }
+            return auditor_tokens[identity]
+
+        auditor = Auditor(
+            client,
+            headers=RUNTIME.agency_headers,
+            login=login,
+            sync_login=RUNTIME.sync_login,
+            calendar=calendar,
+            procedures={
+                code: Procedure(p.processing_time, p.processing_unit)
+                for code, p in world.procedures.items()
+            },
+            since=datetime.fromtimestamp(world.timeline.sim_start, UTC),
+        )
+        audit = auditor.run(RUN.ledger, [a.code for a in world.agencies])
+    finished_at = datetime.now(UTC)
+    book = RUN.book
+    real_seconds = world.timeline.real_seconds
+    counters = book.counters
+    started = counters.get("arrivals.started", 0)
+    late = counters.get("arrivals.late", 0) + counters.get("arrivals.unstarted", 0)
+    lag = percentiles_ms(book.named["arrival.lag"]) if "arrival.lag" in book.named else None
+    intended = started + counters.get("arrivals.unstarted", 0)
+    crashes = counters.get("harness.crashes", 0)
+    verdict = Verdict(
+        lag_ok=intended > 0 and late <= workload.run.lag_budget_share * intended,
+        audit_ok=audit.ok,
+        crashes=crashes,
+        late=late,
+        intended=intended,
+        budget_ms=workload.run.lag_budget_ms,
+    )
+    results: dict[str, Any] = {
+        "schema": "portalsim.results/1",
+        "run": {
+            "id": options.run_id or RUN.started_at.strftime("%Y%m%d-%H%M%S"),
+            "started_at": RUN.started_at.isoformat(),
+            "finished_at": finished_at.isoformat(),
+            "real_seconds": real_seconds,
+            "target": environment.host,
+            "gateway": RUNTIME.gateway,
+            "seed": world.seed,
+            "scale": world.scale,
+            "speed": world.timeline.speed,
+            "simulated_from": datetime.fromtimestamp(world.timeline.sim_start, UTC).isoformat(),
+            "simulated_to": datetime.fromtimestamp(world.timeline.sim_end, UTC).isoformat(),
+            "valid": verdict.valid,
+            "workers": world.partitions,
+        },
+        "plan": world.plan,
+        "requests": book.requests_section(real_seconds),
+        "groups": {
+            group: {"count": h.get_total_count(), "latency_ms": percentiles_ms(h)}
+            for group, h in sorted(book.group_totals().items())
+        },
+        "arrivals": {
+            "intended": intended,
+            "started": started,
+            "late": late,
+            "unstarted": counters.get("arrivals.unstarted", 0),
+            "max_lag_ms": lag["max"] if lag else 0.0,
+            "lag_ms": lag,
+            "budget_ms": workload.run.lag_budget_ms,
+        },
+        "business": business_section(RUN.ledger, audit.views, world, workload, calendar),
+        "payments": payments_section(book),
+        "sync": sync_section(book),
+        "audit": audit.as_dict(),
+        "harness": {"crashes": crashes, "generator_cpu_warnings": counters.get("cpu.high", 0)},
+        "timeseries": book.timeseries(),
+    }
+    queueing = queueing_section(audit.views, world, workload, calendar)
+    if queueing is not None:
+        results["queueing"] = queueing
+    folder = write_results(Path(options.out), results, RUN.ledger)
+    for line in summary_lines(results, folder):
+        print(line)
+    RUN.exit_code, RUN.reason = verdict.exit_code, verdict.reason
+
+
+@events.quitting.add_listener
+def _quitting(environment: Environment, **_: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    if RUN.reason:
+        print(RUN.reason)
+    if RUN.exit_code:
+        environment.process_exit_code = RUN.exit_code

@@ -1,0 +1,183 @@
+"""What the harness measures, kept so that it merges exactly across Locust workers: latency
+HdrHistograms per request name and per route group and interval, counts, and arrival lag.
+
+A worker drains its book (encoded histograms and counters since the last drain) into a message;
+the master absorbs every worker's messages into one book. HdrHistogram adds exactly, so the
+merged percentiles are those of all samples, not an average of the workers' percentiles."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+LOWEST_US = 1
+HIGHEST_US = 3_600_000_000  # an hour: anything slower is clamped, and counted as max
+SIGNIFICANT_DIGITS = 3
+INTERVAL_SECONDS = 5.0
+PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
+
+
+def new_histogram() -> HdrHistogram:
+    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+
+
+def record_ms(histogram: HdrHistogram, milliseconds: float) -> None:
+    histogram.record_value(min(HIGHEST_US, max(LOWEST_US, round(milliseconds * 1000))))
+
+
+def percentiles_ms(histogram: HdrHistogram) -> dict[str, float]:
+    if histogram.get_total_count() == 0:
+        return {**dict.fromkeys(PERCENTILES, 0.0), "max": 0.0}
+    values = {k: histogram.get_value_at_percentile(p) / 1000 for k, p in PERCENTILES.items()}
+    values["max"] = histogram.get_max_value() / 1000
+    return {k: round(v, 3) for k, v in values.items()}
+
+
+def _absorb_histograms(
+    target: dict[Any, HdrHistogram], encoded: dict[Any, bytes], key: Any = None
+) -> None:
+    for name, blob in encoded.items():
+        histogram = target.setdefault(key(name) if key else name, new_histogram())
+        histogram.decode_and_add(blob)
+
+
+@dataclass
+class RequestCounts:
+    count: int = 0
+    failures: int = 0
+
+
+@dataclass
+class Book:
+    """The measurements of one process (a worker), or of the whole run (the master)."""
+
+    started_at: float = 0.0  # the real instant interval 0 starts at
+    latency: dict[str, HdrHistogram] = field(default_factory=dict)
+    requests: dict[str, RequestCounts] = field(default_factory=dict)
+    groups: dict[tuple[int, str], HdrHistogram] = field(default_factory=dict)
+    interval_counts: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    named: dict[str, HdrHistogram] = field(default_factory=dict)  # business and lag figures
+    counters: Counter[str] = field(default_factory=Counter)
+
+    def interval(self, at: float) -> int:
+        return max(0, int((at - self.started_at) // INTERVAL_SECONDS))
+
+    def request(
+        self, name: str, group: str, latency_ms: float, *, ok: bool, error: str | None, at: float
+    ) -> None:
+        """One request, `latency_ms` measured from its intended start."""
+        record_ms(self.latency.setdefault(name, new_histogram()), latency_ms)
+        counts = self.requests.setdefault(name, RequestCounts())
+        counts.count += 1
+        slot = self.interval(at)
+        self.interval_counts[slot]["completed"] += 1
+        if not ok:
+            counts.failures += 1
+            self.interval_counts[slot][f"error:{error or 'failed'}"] += 1
+        record_ms(self.groups.setdefault((slot, group), new_histogram()), latency_ms)
+
+    def arrival(self, intended: float, started: float, budget_ms: float) -> None:
+        lag_ms = max(0.0, (started - intended) * 1000)
+        record_ms(self.named.setdefault("arrival.lag", new_histogram()), lag_ms)
+        self.counters["arrivals.started"] += 1
+        if lag_ms > budget_ms:
+            self.counters["arrivals.late"] += 1
+        self.interval_counts[self.interval(intended)]["offered"] += 1
+        self.interval_counts[self.interval(started)]["started"] += 1
+
+    def unstarted(self, count: int) -> None:
+        self.counters["arrivals.unstarted"] += count
+
+    def observe(self, name: str, value_ms: float) -> None:
+        record_ms(self.named.setdefault(name, new_histogram()), value_ms)
+
+    def count(self, name: str, by: int = 1) -> None:
+        self.counters[name] += by
+
+    # -- merging -------------------------------------------------------------------------------
+
+    def drain(self) -> dict[str, Any]:
+        """Everything recorded since the last drain, encoded for a Locust message; resets."""
+        message = {
+            "latency": {k: h.encode() for k, h in self.latency.items()},
+            "requests": {k: [c.count, c.failures] for k, c in self.requests.items()},
+            "groups": {f"{slot}|{group}": h.encode() for (slot, group), h in self.groups.items()},
+            "intervals": {str(k): dict(v) for k, v in self.interval_counts.items()},
+            "named": {k: h.encode() for k, h in self.named.items()},
+            "counters": dict(self.counters),
+        }
+        self.latency, self.requests, self.groups, self.named = {}, {}, {}, {}
+        self.interval_counts = defaultdict(Counter)
+        self.counters = Counter()
+        return message
+
+    def absorb(self, message: dict[str, Any]) -> None:
+        _absorb_histograms(self.latency, message["latency"])
+        _absorb_histograms(self.named, message["named"])
+        _absorb_histograms(self.groups, message["groups"], key=_group_key)
+        for name, (count, failures) in message["requests"].items():
+            counts = self.requests.setdefault(name, RequestCounts())
+            counts.count += count
+            counts.failures += failures
+        for slot, counts_of_slot in message["intervals"].items():
+            self.interval_counts[int(slot)].update(counts_of_slot)
+        self.counters.update(message["counters"])
+
+    # -- results -------------------------------------------------------------------------------
+
+    def requests_section(self, real_seconds: float) -> dict[str, Any]:
+        return {
+            name: {
+                "count": counts.count,
+                "failures": counts.failures,
+                "rps": round(counts.count / real_seconds, 3) if real_seconds else 0.0,
+                "latency_ms": percentiles_ms(self.latency[name]),
+            }
+            for name, counts in sorted(self.requests.items())
+        }
+
+    def group_totals(self) -> dict[str, HdrHistogram]:
+        totals: dict[str, HdrHistogram] = {}
+        for (_, group), histogram in self.groups.items():
+            totals.setdefault(group, new_histogram()).add(histogram)
+        return totals
+
+    def timeseries(self) -> list[dict[str, Any]]:
+        slots = sorted(set(self.interval_counts) | {slot for slot, _ in self.groups})
+        series = []
+        for slot in slots:
+            counts = self.interval_counts.get(slot, Counter())
+            groups = {
+                group: {"count": h.get_total_count(), **percentiles_ms(h)}
+                for (s, group), h in sorted(self.groups.items())
+                if s == slot
+            }
+            everything = new_histogram()
+            for (s, _), h in self.groups.items():
+                if s == slot:
+                    everything.add(h)
+            series.append(
+                {
+                    "t": round(slot * INTERVAL_SECONDS, 1),
+                    "seconds": INTERVAL_SECONDS,
+                    "offered_rps": round(counts.get("offered", 0) / INTERVAL_SECONDS, 3),
+                    "started_rps": round(counts.get("started", 0) / INTERVAL_SECONDS, 3),
+                    "achieved_rps": round(counts.get("completed", 0) / INTERVAL_SECONDS, 3),
+                    "latency_ms": percentiles_ms(everything),
+                    "errors": {
+                        k.removeprefix("error:"): v
+                        for k, v in sorted(counts.items())
+                        if k.startswith("error:")
+                    },
+                    "groups": groups,
+                }
+            )
+        return series
+
+
+def _group_key(name: str) -> tuple[int, str]:
+    slot, group = name.split("|", 1)
+    return int(slot), group

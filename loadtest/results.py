@@ -1,0 +1,131 @@
+"""results.json (the stable format other tools read, `portalsim.results/1`), the ledger beside
+it, the verdict of a run and the summary a tester reads in ten seconds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EXIT_INVALID, EXIT_AUDIT, EXIT_CRASH = 3, 4, 5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    lag_ok: bool
+    audit_ok: bool
+    crashes: int
+    late: int
+    intended: int
+    budget_ms: float
+
+    @property
+    def valid(self) -> bool:
+        """A run is valid when the generator kept to the schedule and did not crash."""
+        return self.lag_ok and self.crashes == 0
+
+    @property
+    def exit_code(self) -> int:
+        if self.crashes:
+            return EXIT_CRASH
+        if not self.lag_ok:
+            return EXIT_INVALID
+        return 0 if self.audit_ok else EXIT_AUDIT
+
+    @property
+    def reason(self) -> str:
+        if self.crashes:
+            return f"FAILED: the harness crashed {self.crashes} times (see the log above)"
+        if not self.lag_ok:
+            if self.intended == 0:
+                return "INVALID: no arrival fell within the run"
+            return (
+                f"INVALID: {self.late} of {self.intended} arrivals started more than "
+                f"{self.budget_ms:g} ms late: the generator, not the target, was the limit"
+            )
+        if not self.audit_ok:
+            return "FAILED: the audit found lost, doubled or mismatched dossiers (above)"
+        return "OK: valid run, audit passed"
+
+
+def write_results(out: Path, results: dict[str, Any], ledger: dict[str, Any]) -> Path:
+    folder = out / str(results["run"]["id"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    (folder / "ledger.json").write_text(
+        json.dumps(ledger, ensure_ascii=False, sort_keys=True), encoding="utf-8"
+    )
+    return folder
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
+    run, plan, arrivals = results["run"], results["plan"], results["arrivals"]
+    business, audit = results["business"], results["audit"]
+    achieved = sum(r["count"] for r in results["requests"].values()) / max(run["real_seconds"], 1)
+    failures = sum(r["failures"] for r in results["requests"].values())
+    lines = [
+        "",
+        f"portalsim run {run['id']}: scale {run['scale']:g}, speed {run['speed']:g}, "
+        f"{run['real_seconds']:g} s real = {plan['simulated_hours']:.1f} simulated hours, "
+        f"{plan['agencies']} agencies, {run['workers']} worker(s)",
+        f"  rate      offered {plan['total_rps']:.1f} req/s at the busiest hour (plan); "
+        f"achieved {achieved:.1f} req/s on average; {failures} failed",
+        f"  arrivals  {arrivals['started']} started of {arrivals['intended']}, "
+        f"{arrivals['late']} late (> {arrivals['budget_ms']:g} ms), max lag "
+        f"{_ms(arrivals['max_lag_ms'])} ms",
+        "  latency from the intended start, ms:   p50      p99     count",
+    ]
+    for group, figures in results["groups"].items():
+        latency = figures["latency_ms"]
+        lines.append(
+            f"    {group:<12} {_ms(latency['p50']):>22} {_ms(latency['p99']):>8} "
+            f"{figures['count']:>9,}"
+        )
+    share = business["on_time_share"]
+    hours = business["latency_working_hours"]
+    seconds = business["latency_real_s"]
+    lines += [
+        f"  dossiers  {business['submitted']} submitted, {business['accepted']} accepted, "
+        f"{business['finished']} finished, {business['returned']} returned",
+        f"  on time   {'n/a' if share is None else f'{share:.1%}'} of {business['measured']} "
+        f"finished after the warm-up; {business['overdue']} overdue",
+        f"  business latency (submitted -> returned): p50 {hours['p50']:.1f} / p95 "
+        f"{hours['p95']:.1f} working hours; p50 {seconds['p50']:.1f} / p95 "
+        f"{seconds['p95']:.1f} s real",
+        f"  payments  {results['payments']['confirmed']} confirmed of "
+        f"{results['payments']['created']} created; sync {results['sync']['accepted']} items "
+        f"accepted, {results['sync']['refused']} refused",
+    ]
+    if "queueing" in results:
+        q = results["queueing"]
+        measured = "n/a" if q["measured"] is None else f"{q['measured']:.3f}"
+        lines.append(
+            f"  queueing  M/M/c predicts {q['predicted']:.3f} on time, measured {measured} "
+            f"(n = {q['n']}, rho = {q['utilisation']:.2f})"
+        )
+    verdict = "passed" if audit["ok"] else "FAILED"
+    lines.append(
+        f"  audit     {verdict}: {audit['checked']} dossiers checked; lost "
+        f"{len(audit['lost'])}, doubled {len(audit['duplicated'])}, mismatched "
+        f"{len(audit['mismatched'])}"
+    )
+    for kind in ("lost", "duplicated", "mismatched"):
+        for item in audit[kind][:10]:
+            lines.append(f"    {kind}: {item}")
+    lines.append(
+        "  generator "
+        + (
+            "CPU stayed below Locust's 90% warning"
+            if not results["harness"]["generator_cpu_warnings"]
+            else "CPU passed 90%: latency figures include the generator"
+        )
+    )
+    lines.append(f"  results   {folder / 'results.json'}")
+    return lines

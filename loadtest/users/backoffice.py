@@ -1,0 +1,206 @@
+"""The back office of an agency for online dossiers, on the agency API: pulls its inbox,
+acknowledges, takes dossiers in or refuses them, and has its officers work them (a queue of `c`
+officers in working time), requesting supplements or fees, stopping some, resolving and
+returning the rest."""
+
+from __future__ import annotations
+
+import time
+
+from app.core.pagination import Page
+from app.dossiers.schemas import DossierOut
+from loadtest.engine import DossierRecord, Simulation, Task
+from loadtest.officers import lognormal_hours
+from loadtest.runtime import RUNTIME
+from loadtest.users.base import ActorUser, expect_status
+
+
+def service_hours(sim: Simulation, record: DossierRecord) -> float:
+    """The officer's working hours for this dossier: exponential in the M/M/c case, else a
+    log-normal share of the procedure's legal processing time."""
+    queueing = sim.workload.queueing
+    if queueing is not None:
+        return sim.rng.expovariate(1 / queueing.service_mean_hours)
+    backoffice = sim.workload.backoffice
+    return lognormal_hours(
+        sim.rng,
+        record.procedure_hours * backoffice.service_median_share,
+        backoffice.service_sigma,
+        backoffice.service_min_hours,
+    )
+
+
+class BackOffice(ActorUser):
+    actor = "backoffice"
+
+    def headers(self, record: DossierRecord | str) -> dict[str, str]:
+        return RUNTIME.agency_headers(record if isinstance(record, str) else record.agency)
+
+    def move(self, record: DossierRecord, status: int, note: str | None = None) -> dict[str, str]:
+        body = self.call(
+            "POST",
+            f"/api/v1/agency/dossiers/{record.code}/transitions",
+            json={"to_status": status, **({"note": note} if note else {})},
+            headers=self.headers(record),
+            name="POST /api/v1/agency/dossiers/[code]/transitions",
+            group="agency",
+            schema=DossierOut,
+            check=expect_status(status),
+        )
+        record.status = status
+        if status == 2 or (status == 4 and record.accepted_at is None):
+            record.accepted_at = body["accepted_at"]
+        if status in (3, 8, 9) and record.finished_real is None:
+            record.finished_real = time.time()
+        self.sim.touch(record.code)
+        return dict(body)
+
+    def on_inbox(self, current: Task) -> None:
+        agency = current.data["agency"]
+        page = self.call(
+            "GET",
+            "/api/v1/agency/dossiers",
+            params={"size": 200},
+            headers=self.headers(agency),
+            name="GET /api/v1/agency/dossiers",
+            group="agency",
+            schema=Page[DossierOut],
+        )
+        for item in page["items"]:
+            record = self.sim.ledger.get(item["code"])
+            if record is not None and record.status == 1 and record.code not in self.sim.taken:
+                self.sim.taken.add(record.code)  # the next poll, before the ack, leaves it
+                self.sim.later("backoffice", "intake", time.time(), code=record.code)
+
+    def on_intake(self, current: Task) -> None:
+        sim, rules = self.sim, self.sim.workload.backoffice
+        record = sim.ledger[current.data["code"]]
+        with sim.lock(record.code):
+            if record.status != 1:  # withdrawn meanwhile
+                return
+            self.call(
+                "POST",
+                f"/api/v1/agency/dossiers/{record.code}/ack",
+                headers=self.headers(record),
+                name="POST /api/v1/agency/dossiers/[code]/ack",
+                group="agency",
+                schema=DossierOut,
+                check=lambda b: None if b["acked_at"] else "not acknowledged",
+            )
+            simple = sim.workload.queueing is not None
+            draw = sim.rng.random()
+            if not simple and draw < rules.refuse_at_intake:
+                self.move(record, 3, "Hồ sơ không thuộc thẩm quyền")
+                return
+            if not simple and draw < rules.refuse_at_intake + rules.supplement_at_intake:
+                self.request_supplement(record)
+                return
+            self.move(record, 2)
+            self.move(record, 4)
+        self.assign(record)
+
+    def assign(self, record: DossierRecord) -> None:
+        _, done = self.sim.officers[record.agency].assign(
+            self.sim.sim_datetime(), service_hours(self.sim, record)
+        )
+        self.sim.later("backoffice", "done", done, code=record.code)
+
+    def on_assign(self, current: Task) -> None:
+        self.assign(self.sim.ledger[current.data["code"]])
+
+    def request_supplement(self, record: DossierRecord) -> None:
+        sim, citizen = self.sim, self.sim.workload.citizen
+        self.move(record, 5, "Đề nghị bổ sung giấy tờ")
+        record.supplements += 1
+        if sim.rng.random() < citizen.supplement_never:
+            # Nobody comes: the office stops the dossier after three reaction times.
+            sim.after_working_hours(
+                "backoffice",
+                "stop_waiting",
+                3 * citizen.supplement_reaction_hours,
+                code=record.code,
+            )
+        else:
+            hours = sim.rng.expovariate(1 / citizen.supplement_reaction_hours)
+            sim.after_working_hours("citizen", "supplement", hours, code=record.code)
+
+    def on_done(self, current: Task) -> None:
+        sim, rules = self.sim, self.sim.workload.backoffice
+        record = sim.ledger[current.data["code"]]
+        simple = sim.workload.queueing is not None
+        with sim.lock(record.code):
+            if record.status != 4:
+                return
+            draw = sim.rng.random()
+            if not simple and record.supplements == 0 and draw < rules.supplement_in_processing:
+                self.request_supplement(record)
+                return
+            if not simple and sim.rng.random() < rules.stop_probability:
+                self.move(record, 8, "Dừng xử lý")
+                return
+            fees = sim.world.procedures[record.procedure].fees_total
+            if not simple and fees > 0 and not record.payments_confirmed:
+                self.move(record, 6, "Đề nghị nộp phí, lệ phí")
+                if sim.rng.random() < sim.workload.volumes.online_payment_share:
+                    sim.after_working_hours(
+                        "payer", "pay", sim.rng.expovariate(1.0), code=record.code, attempt=1
+                    )
+                else:
+                    sim.after_working_hours("backoffice", "counter_paid", 2.0, code=record.code)
+                return
+            self.resolve(record)
+
+    def resolve(self, record: DossierRecord) -> None:
+        self.move(record, 9, "Đã giải quyết")
+        if self.sim.workload.queueing is None:
+            delay = self.sim.rng.expovariate(
+                1 / max(self.sim.workload.backoffice.return_delay_hours, 1e-6)
+            )
+            self.sim.after_working_hours("backoffice", "return", delay, code=record.code)
+
+    def on_paid(self, current: Task) -> None:
+        """The payer's fees were confirmed (the IPN moved the dossier 6 -> 4): resolve it."""
+        record = self.sim.ledger[current.data["code"]]
+        with self.sim.lock(record.code):
+            self.call(
+                "GET",
+                f"/api/v1/agency/dossiers/{record.code}",
+                headers=self.headers(record),
+                name="GET /api/v1/agency/dossiers/[code]",
+                group="agency",
+                schema=DossierOut,
+                check=expect_status(4),
+            )
+            record.status = 4
+            self.resolve(record)
+
+    def on_counter_paid(self, current: Task) -> None:
+        """Fees paid at the counter: 6 -> 9 directly."""
+        record = self.sim.ledger[current.data["code"]]
+        with self.sim.lock(record.code):
+            if record.status == 6:
+                self.resolve(record)
+
+    def on_return(self, current: Task) -> None:
+        record = self.sim.ledger[current.data["code"]]
+        with self.sim.lock(record.code):
+            if record.status != 9:
+                return
+            self.move(record, 10, "Đã trả kết quả")
+            record.returned_real = time.time()
+        if self.sim.rng.random() < self.sim.workload.citizen.rating_probability:
+            self.sim.after_working_hours(
+                "citizen", "rate", self.sim.rng.uniform(0, 4), code=record.code
+            )
+
+    def on_close(self, current: Task) -> None:
+        record = self.sim.ledger[current.data["code"]]
+        with self.sim.lock(record.code):
+            if record.status == 7:
+                self.move(record, 8, "Công dân rút hồ sơ")
+
+    def on_stop_waiting(self, current: Task) -> None:
+        record = self.sim.ledger[current.data["code"]]
+        with self.sim.lock(record.code):
+            if record.status == 5:
+                self.move(record, 8, "Không bổ sung hồ sơ")

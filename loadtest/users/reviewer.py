@@ -1,0 +1,37 @@
+"""The reviewer: reads what reviewers read while a run goes on (the sync statistics behind
+indicator 1.4, the portal's metrics and its clock). The Decision 766 indicators join these once
+the portal serves them."""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter
+
+from app.core.ops import ClockOut
+from app.sync.endpoints import DailyStatOut
+from loadtest.engine import Task
+from loadtest.users.base import ActorUser
+
+STATS = TypeAdapter(list[DailyStatOut])
+
+
+class Reviewer(ActorUser):
+    actor = "reviewer"
+
+    def on_read(self, current: Task) -> None:  # noqa: ARG002 - every read is the same
+        self.call(
+            "GET",
+            "/api/v1/sync/stats",
+            name="GET /api/v1/sync/stats",
+            group="reviewer",
+            check=lambda body: None if STATS.validate_python(body) is not None else "invalid",
+        )
+        self.call(
+            "GET",
+            "/metrics",
+            name="GET /metrics",
+            group="reviewer",
+            check=lambda text: None if "portalsim_dossiers" in str(text) else "no dossier gauge",
+        )
+        self.call(
+            "GET", "/api/v1/clock", name="GET /api/v1/clock", group="reviewer", schema=ClockOut
+        )

@@ -1,0 +1,196 @@
+"""The back office for dossiers received at the counter: its officers work them like online
+ones, and it pushes every dossier and every step to the portal on the national sync contract,
+in batches (`DongBoHoSoMC`, then `CapNhatTienDoHoSoMC`), resending and reordering some items
+as real back offices do."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from app.core.calendar import VIETNAM_TZ
+from app.sync.contract import SyncReply, format_contract_date
+from loadtest.engine import DossierRecord, Task
+from loadtest.runtime import RUNTIME
+from loadtest.users.backoffice import service_hours
+from loadtest.users.base import ActorUser, Rejected
+
+RECORDS, STEPS = "DongBoHoSoMC", "CapNhatTienDoHoSoMC"
+SESSION_EXPIRED = 3
+ACCEPTED_RESULTS = ("created", "applied", "duplicate", "stale")
+COUNTER_NUMBERS_FROM = 5001  # counter receipts are numbered apart from the portal's own
+
+
+class SyncBackOffice(ActorUser):
+    actor = "sync"
+
+    def on_counter(self, current: Task) -> None:
+        """A dossier received at the counter: taken in at once, queued for an officer."""
+        sim = self.sim
+        agency, procedure = current.data["agency"], sim.world.procedures[current.data["procedure"]]
+        now = sim.sim_datetime()
+        day = now.astimezone(VIETNAM_TZ).strftime("%y%m%d")
+        sim.counter_numbers[(agency, day)] += 1
+        code = f"{agency}-{day}-{COUNTER_NUMBERS_FROM + sim.counter_numbers[(agency, day)] - 1}"
+        identity = f"079{sim.rng.randrange(10**9):09d}"
+        due = sim.calendar.due_at(now, procedure.processing_time, procedure.processing_unit)  # type: ignore[arg-type]
+        received = format_contract_date(now)
+        record = sim.record(
+            DossierRecord(
+                code=code,
+                agency=agency,
+                procedure=procedure.code,
+                channel=1,
+                identity=identity,
+                status=4,
+                submitted_real=time.time(),
+                submitted_at=now.isoformat(),
+                accepted_at=now.isoformat(),
+                procedure_hours=procedure.legal_hours,
+                events=[[4, now.isoformat()]],
+            )
+        )
+        sim.outbox[agency].append(
+            {
+                "service": RECORDS,
+                "created": time.time(),
+                "item": {
+                    "MaHoSo": code,
+                    "MaTTHC": procedure.code,
+                    "TenTTHC": procedure.name,
+                    "MaLinhVuc": procedure.field,
+                    "ChuHoSo": "Công dân tại quầy",
+                    "LoaiDoiTuong": 1,
+                    "SoDinhDanh": identity,
+                    "KenhThucHien": 1,
+                    "TrangThaiHoSo": 4,
+                    "NgayNopHoSo": received,
+                    "NgayTiepNhan": received,
+                    "NgayHenTra": format_contract_date(due),
+                    "HoSoCoThanhPhanSoHoa": 1,
+                },
+            }
+        )
+        _, done = sim.officers[agency].assign(now, service_hours(sim, record))
+        sim.later("sync", "step", done, code=code)
+
+    def on_step(self, current: Task) -> None:
+        """The officer is done (9, or 8 for a stopped one), later the result is returned (10)."""
+        sim = self.sim
+        record = sim.ledger[current.data["code"]]
+        now = sim.sim_datetime()
+        if record.status == 4:
+            stopped = sim.rng.random() < sim.workload.backoffice.stop_probability
+            status = 8 if stopped else 9
+        else:
+            status = 10
+        record.events.append([status, now.isoformat()])
+        record.status = status
+        if status in (8, 9):
+            record.finished_real = time.time()
+        else:
+            record.returned_real = time.time()
+        sim.touch(record.code)
+        sim.outbox[record.agency].append(
+            {
+                "service": STEPS,
+                "created": time.time(),
+                "item": {
+                    "MaHoSo": record.code,
+                    "TrangThai": status,
+                    "ThoiDiemXuLy": format_contract_date(now),
+                    "NguoiXuLy": "Cán bộ một cửa",
+                    "ChucDanh": "Công chức",
+                    "NoiDungXuLy": {8: "Dừng xử lý", 9: "Đã xử lý xong", 10: "Đã trả kết quả"}[
+                        status
+                    ],
+                },
+            }
+        )
+        if status == 9:
+            delay = sim.rng.expovariate(1 / max(sim.workload.backoffice.return_delay_hours, 1e-6))
+            sim.after_working_hours("sync", "step", delay, code=record.code)
+
+    def session(self, agency: str, *, renew: bool = False) -> str:
+        if renew or agency not in self.sim.sync_sessions:
+            body = self.call(
+                "POST",
+                "/api/v1/sync/login",
+                json=RUNTIME.sync_login(agency),
+                name="POST /api/v1/sync/login",
+                group="sync",
+                check=lambda b: None if b.get("session") else f"no session: {b}",
+            )
+            self.sim.sync_sessions[agency] = body["session"]
+        return self.sim.sync_sessions[agency]
+
+    def on_push(self, current: Task) -> None:
+        sim, rules = self.sim, self.sim.workload.sync
+        agency = current.data["agency"]
+        pending, sim.outbox[agency] = sim.outbox[agency], []
+        if not pending:
+            return
+        for service in (RECORDS, STEPS):
+            entries = [e for e in pending if e["service"] == service]
+            earlier = [e for e in sim.sent[agency] if e["service"] == service]
+            resends = [e for e in earlier if sim.rng.random() < rules.resend_probability]
+            if service == STEPS and sim.rng.random() < rules.reorder_probability:
+                sim.rng.shuffle(entries)
+            for start in range(0, len(entries), rules.batch_max):
+                batch = entries[start : start + rules.batch_max]
+                extra = resends[: rules.batch_max - len(batch)]
+                self.send(agency, service, batch, extra)
+            sim.sent[agency] = (sim.sent[agency] + entries)[-200:]
+
+    def send(
+        self, agency: str, service: str, batch: list[dict[str, Any]], resends: list[dict[str, Any]]
+    ) -> None:
+        sim = self.sim
+        items = [e["item"] for e in batch] + [e["item"] for e in resends]
+        envelope = {"madonvi": agency, "service": service, "isUpdating": False, "data": items}
+        reply = self._post(agency, envelope)
+        if reply["error_code"] == SESSION_EXPIRED:
+            reply = self._post(agency, envelope, renew=True)
+        results = reply["results"]
+        sent_at = time.time()
+        for entry, result in zip(batch, results, strict=False):
+            record = sim.ledger.get(entry["item"]["MaHoSo"])
+            if result["error_code"] == 0 and result["result"] in ACCEPTED_RESULTS:
+                sim.book.count("sync.accepted")
+                sim.book.observe("sync.lag", (sent_at - entry["created"]) * 1000)
+                if record is not None:
+                    item = entry["item"]
+                    at = item.get("ThoiDiemXuLy") or item["NgayTiepNhan"]
+                    if at >= record.synced_at:
+                        record.synced_at = at
+                        record.synced_status = item.get("TrangThai") or item["TrangThaiHoSo"]
+                    record.sync_items += 1
+                    sim.touch(record.code)
+            else:
+                sim.book.count("sync.refused")
+                raise Rejected(f"{service} item {entry['item']['MaHoSo']} refused: {result}")
+        sim.book.count("sync.items", len(batch))
+        sim.book.count("sync.resent", len(resends))
+
+    def _post(self, agency: str, envelope: dict[str, Any], *, renew: bool = False) -> Any:
+        service = envelope["service"]
+        return self.call(
+            "POST",
+            "/api/v1/sync",
+            json={"session": self.session(agency, renew=renew), **envelope},
+            name=f"POST /api/v1/sync {service}",
+            group="sync",
+            expect=(200, 401),
+            schema=SyncReply,
+            check=lambda b: (
+                None
+                if b["error_code"] in (0, SESSION_EXPIRED)
+                and len(b["results"]) == len(envelope["data"])
+                else f"call refused: {b['error_code']} {b['message']}"
+            ),
+        )
+
+
+def local_instant(value: str) -> datetime:
+    return datetime.fromisoformat(value)

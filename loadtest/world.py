@@ -1,0 +1,400 @@
+"""The world a run plays in: the catalogue snapshot, the agencies in scope with their staffing and
+procedure popularity, the time line shared by every worker, and the plan. Built once, on the
+master (or the only process), from the portal's public API, then sent to every worker."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from loadtest.workload import (
+    LEVELS,
+    Level,
+    Plan,
+    Workload,
+    WorkloadError,
+    agency_demand,
+    officers_for,
+    pool_size,
+    service_mean_share,
+)
+
+WORKING_DAY_HOURS = 8.0  # the calendar's default windows; used only to size the plan
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    code: str
+    name: str
+    level: Level
+    field: str
+    legal_hours: float  # the processing time in working hours
+    processing_time: int
+    processing_unit: str
+    fees_total: int
+    online_level: str
+
+
+@dataclass(slots=True)
+class Agency:
+    code: str
+    name: str
+    level: Level
+    province_code: int | None
+    procedures: list[str]  # the procedures it receives, most popular first
+    weights: list[float]  # Zipf weights of `procedures`, summing to 1
+    online_per_day: float
+    counter_per_day: float
+    officers: int
+    partition: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Real time <-> simulated time. The portal's clock is `sim = sim_at_zero + (real - zero) *
+    speed`; arrivals are placed on it from `start_real` for `real_seconds`."""
+
+    real_zero: float  # a wall-clock instant (time.time())
+    sim_at_zero: float  # the portal's virtual instant then (a UTC timestamp)
+    speed: float
+    start_real: float
+    real_seconds: float
+
+    def sim(self, real: float) -> float:
+        return self.sim_at_zero + (real - self.real_zero) * self.speed
+
+    def real(self, sim: float) -> float:
+        return self.real_zero + (sim - self.sim_at_zero) / self.speed
+
+    @property
+    def sim_start(self) -> float:
+        return self.sim(self.start_real)
+
+    @property
+    def sim_end(self) -> float:
+        return self.sim(self.start_real + self.real_seconds)
+
+    def sim_datetime(self, real: float) -> datetime:
+        return datetime.fromtimestamp(self.sim(real), UTC)
+
+
+@dataclass(slots=True)
+class World:
+    seed: int
+    scale: float
+    timeline: Timeline
+    procedures: dict[str, Procedure]
+    agencies: list[Agency]
+    partitions: int = 1
+    plan: dict[str, Any] = field(default_factory=dict)
+
+    def as_message(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> World:
+        return cls(
+            seed=data["seed"],
+            scale=data["scale"],
+            timeline=Timeline(**data["timeline"]),
+            procedures={k: Procedure(**v) for k, v in data["procedures"].items()},
+            agencies=[Agency(**a) for a in data["agencies"]],
+            partitions=data["partitions"],
+            plan=data["plan"],
+        )
+
+    def agencies_of(self, partition: int) -> list[Agency]:
+        return [a for a in self.agencies if a.partition == partition]
+
+    def partition(self, count: int) -> None:
+        """Deal the agencies to `count` workers: every actor of an agency lives on one worker,
+        so a dossier's whole life is simulated in one process."""
+        self.partitions = max(1, count)
+        ordered = sorted(self.agencies, key=lambda a: -(a.online_per_day + a.counter_per_day))
+        for index, agency in enumerate(ordered):
+            agency.partition = index % self.partitions
+
+
+def legal_hours(processing_time: int, unit: str) -> float:
+    return processing_time * (WORKING_DAY_HOURS if unit == "working_day" else 1.0)
+
+
+def procedure_from_api(item: dict[str, Any]) -> Procedure:
+    return Procedure(
+        code=item["code"],
+        name=item["name"],
+        level=item["agency_level"],
+        field=item["field"],
+        legal_hours=legal_hours(item["processing_time"], item["processing_unit"]),
+        processing_time=item["processing_time"],
+        processing_unit=item["processing_unit"],
+        fees_total=sum(int(fee["amount"]) for fee in item["fees"]),
+        online_level=item["online_level"],
+    )
+
+
+def zipf_weights(count: int, exponent: float) -> list[float]:
+    raw = [1.0 / (rank**exponent) for rank in range(1, count + 1)]
+    total = sum(raw)
+    return [w / total for w in raw]
+
+
+def _sample_scope(
+    agencies: list[dict[str, Any]], workload: Workload, rng: random.Random
+) -> list[dict[str, Any]]:
+    """A sample of `scope.agencies` agencies, stratified by level in proportion to the levels'
+    dossier shares (each level with a share gets at least one), in a seeded order."""
+    wanted = workload.scope.agencies
+    if wanted == 0 or wanted >= len(agencies):
+        return list(agencies)
+    by_level = {level: [a for a in agencies if a["level"] == level] for level in LEVELS}
+    shares = {lv: workload.levels.share(lv) for lv in LEVELS if by_level[lv]}
+    total = sum(shares.values()) or 1.0
+    counts = {lv: max(1, round(wanted * s / total)) if s > 0 else 0 for lv, s in shares.items()}
+    chosen: list[dict[str, Any]] = []
+    for level, count in counts.items():
+        pool = sorted(by_level[level], key=lambda a: a["code"])
+        chosen.extend(rng.sample(pool, min(count, len(pool))))
+    return chosen
+
+
+def build_world(
+    workload: Workload,
+    *,
+    procedures: list[dict[str, Any]],
+    agencies: list[dict[str, Any]],
+    timeline: Timeline,
+    scale: float,
+    seed: int,
+    workload_name: str,
+) -> World:
+    """The world from the portal's catalogue (`GET /api/v1/procedures` and `/agencies` items)."""
+    rng = random.Random(seed)
+    catalogue = {p.code: p for p in map(procedure_from_api, procedures)}
+    if workload.queueing is not None:
+        return _queueing_world(workload, catalogue, agencies, timeline, scale, seed, workload_name)
+    per_level = {lv: sum(1 for a in agencies if a["level"] == lv) for lv in LEVELS}
+    mean_share = service_mean_share(workload.backoffice)
+    scoped: list[Agency] = []
+    for item in _sample_scope(agencies, workload, rng):
+        level = cast(Level, item["level"])
+        fields = set(item["field_codes"])
+        received = sorted(
+            (p for p in catalogue.values() if p.level == level and p.field in fields),
+            key=lambda p: p.code,
+        )
+        if not received:
+            continue
+        rng.shuffle(received)
+        weights = zipf_weights(len(received), workload.catalogue.zipf_exponent)
+        demand = agency_demand(workload, level, per_level[level], scale)
+        work_hours = demand.per_day * sum(
+            w * max(p.legal_hours * mean_share, workload.backoffice.service_min_hours)
+            for p, w in zip(received, weights, strict=True)
+        )
+        scoped.append(
+            Agency(
+                code=item["code"],
+                name=item["name"],
+                level=level,
+                province_code=item["province_code"],
+                procedures=[p.code for p in received],
+                weights=weights,
+                online_per_day=demand.online_per_day,
+                counter_per_day=demand.counter_per_day,
+                officers=officers_for(workload, level, work_hours, WORKING_DAY_HOURS),
+            )
+        )
+    if not scoped:
+        raise WorkloadError("no agency in scope receives any procedure of the catalogue")
+    used = {code for a in scoped for code in a.procedures}
+    world = World(
+        seed=seed,
+        scale=scale,
+        timeline=timeline,
+        procedures={code: catalogue[code] for code in sorted(used)},
+        agencies=scoped,
+    )
+    world.plan = make_plan(workload, world, workload_name).as_dict()
+    return world
+
+
+def _queueing_world(
+    workload: Workload,
+    catalogue: dict[str, Procedure],
+    agencies: list[dict[str, Any]],
+    timeline: Timeline,
+    scale: float,
+    seed: int,
+    workload_name: str,
+) -> World:
+    queueing = workload.queueing
+    assert queueing is not None
+    deadline = float(queueing.deadline_hours)
+    candidates = sorted(
+        (p for p in catalogue.values() if p.level == queueing.level and p.legal_hours == deadline),
+        key=lambda p: (p.fees_total, p.code),
+    )
+    for procedure in candidates:
+        receiving = sorted(
+            (
+                a
+                for a in agencies
+                if a["level"] == procedure.level and procedure.field in a["field_codes"]
+            ),
+            key=lambda a: a["code"],
+        )
+        if len(receiving) >= queueing.agencies:
+            break
+    else:
+        raise WorkloadError(
+            f"queueing: no {queueing.level} procedure of {queueing.deadline_hours} working hours "
+            f"is received by {queueing.agencies} agencies"
+        )
+    per_day = queueing.arrivals_per_hour * WORKING_DAY_HOURS * scale
+    scoped = [
+        Agency(
+            code=item["code"],
+            name=item["name"],
+            level=queueing.level,
+            province_code=item["province_code"],
+            procedures=[procedure.code],
+            weights=[1.0],
+            online_per_day=per_day,
+            counter_per_day=0.0,
+            officers=queueing.officers,
+        )
+        for item in random.Random(seed).sample(receiving, queueing.agencies)
+    ]
+    world = World(
+        seed=seed,
+        scale=scale,
+        timeline=timeline,
+        procedures={procedure.code: procedure},
+        agencies=scoped,
+    )
+    world.plan = make_plan(workload, world, workload_name).as_dict()
+    return world
+
+
+# Requests a journey makes, for the plan's estimate of each route group's load.
+BROWSE_REQUESTS = 3  # search, one procedure, its agencies
+SUBMIT_REQUESTS = 3  # log-in (once per identity), submit, upload
+BACKOFFICE_REQUESTS = 5  # ack, accept, process, resolve, return
+PAYMENT_REQUESTS = 5  # create, pay page, pay, two status checks
+SYNC_SERVICES = 2  # a push sends a batch of records and a batch of steps
+COUNTER_ITEMS = 3  # a counter dossier is pushed as a record, then two steps (9, 10)
+
+
+def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
+    """Each actor's arrivals per real second (a week's mean) and each route group's requests
+    per real second at the busiest hour, which the ceiling is checked against."""
+    speed, timeline = world.timeline.speed, world.timeline
+    to_real = speed / 86400  # per simulated day -> per real second
+    week_mean = sum(workload.profile.weekly) / 7
+    peak_factor = max(workload.profile.weekly) * max(workload.profile.online_hourly) * 24
+    if workload.queueing is not None:  # flat over working time: 8 of 24 hours, 5 of 7 days
+        week_mean, peak_factor = WORKING_DAY_HOURS / 24 * 5 / 7, 24 / WORKING_DAY_HOURS
+    online_per_day = sum(a.online_per_day for a in world.agencies)
+    counter_per_day = sum(a.counter_per_day for a in world.agencies)
+    citizen, backoffice = workload.citizen, workload.backoffice
+    simple = workload.queueing is not None
+    visits = 0.0 if simple else workload.volumes.visits_per_dossier
+    follow_ups = (
+        0.0
+        if simple
+        else (
+            citizen.polls_per_dossier
+            + citizen.rating_probability
+            + 2 * (backoffice.supplement_at_intake + backoffice.supplement_in_processing)
+        )
+    )
+    pay_share = 0.0 if simple else _fee_share(world) * workload.volumes.online_payment_share
+    working_share = 5 / 7 * WORKING_DAY_HOURS / 24  # inbox polls and pushes: working time only
+    polls_per_day = len(world.agencies) * 24 * 60 / backoffice.inbox_poll_minutes
+    pushes_per_day = (
+        0.0
+        if counter_per_day == 0
+        else (len(world.agencies) * 24 * 60 / workload.sync.batch_minutes)
+    )
+    reviews_per_day = workload.reviewer.reads_per_hour * 24
+    counter_peak = (
+        counter_per_day * max(workload.profile.weekly) * max(workload.profile.counter_hourly) * 24
+    )
+    mean = {
+        "citizen": online_per_day * week_mean,
+        "browse": online_per_day * visits * week_mean,
+        "backoffice": polls_per_day * working_share,
+        "sync": pushes_per_day * working_share,
+        "payer": online_per_day * pay_share * week_mean,
+        "reviewer": reviews_per_day,
+    }
+    peak = {
+        "citizen": online_per_day * peak_factor,
+        "browse": online_per_day * visits * peak_factor,
+        "backoffice": polls_per_day,
+        "sync": pushes_per_day,
+        "payer": online_per_day * pay_share * peak_factor,
+        "reviewer": reviews_per_day,
+    }
+    requests = {
+        "catalogue": peak["browse"] * BROWSE_REQUESTS,
+        "citizen": peak["citizen"] * (SUBMIT_REQUESTS + follow_ups),
+        "agency": peak["citizen"] * BACKOFFICE_REQUESTS + peak["backoffice"],
+        # An empty outbox sends nothing: no more calls than there are items.
+        "sync": SYNC_SERVICES * min(peak["sync"], counter_peak * COUNTER_ITEMS),
+        "payments": peak["payer"] * PAYMENT_REQUESTS,
+        "reviewer": peak["reviewer"] * 3,
+    }
+    # A healthy journey takes well under a second; the payer waits for the IPN.
+    seconds_each = {"payer": workload.payments.confirm_timeout_seconds / 4}
+    return Plan(
+        workload=workload_name,
+        scale=world.scale,
+        speed=speed,
+        real_seconds=timeline.real_seconds,
+        simulated_hours=timeline.real_seconds * speed / 3600,
+        agencies=len(world.agencies),
+        officers=sum(a.officers for a in world.agencies),
+        arrivals_per_s={k: v * to_real for k, v in mean.items()},
+        requests_per_s={k: v * to_real for k, v in requests.items()},
+        pools={
+            k: pool_size(v * to_real, seconds_each.get(k, 1.0), minimum=1 if v == 0 else 2)
+            for k, v in peak.items()
+        },
+        ceiling_rps=workload.run.ceiling_rps,
+    )
+
+
+def _fee_share(world: World) -> float:
+    total = 0.0
+    fee_bearing = 0.0
+    for agency in world.agencies:
+        for code, weight in zip(agency.procedures, agency.weights, strict=True):
+            total += weight * agency.online_per_day
+            if world.procedures[code].fees_total > 0:
+                fee_bearing += weight * agency.online_per_day
+    return fee_bearing / total if total else 0.0
+
+
+def timeline_from_clock(
+    clock: dict[str, Any], *, measured_at: float, start_in: float, real_seconds: float
+) -> Timeline:
+    """The time line from the portal's `GET /api/v1/clock`, read at wall time `measured_at`."""
+    now_utc = datetime.fromisoformat(clock["now_utc"])
+    if now_utc.tzinfo is None:
+        now_utc = now_utc.replace(tzinfo=UTC)
+    return Timeline(
+        real_zero=measured_at,
+        sim_at_zero=now_utc.timestamp(),
+        speed=float(clock["speed"]),
+        start_real=measured_at + start_in,
+        real_seconds=real_seconds,
+    )
+
+
+def simulated_span(timeline: Timeline) -> tuple[datetime, datetime]:
+    start = datetime.fromtimestamp(timeline.sim_start, UTC)
+    return start, start + timedelta(seconds=timeline.real_seconds * timeline.speed)
