@@ -7,6 +7,7 @@ import json
 import os
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Any
 
@@ -267,3 +268,60 @@ async def _reconcile(settings: Settings) -> dict[str, int]:
             return dict(await reconcile_once(database, settings, state, http))
     finally:
         await database.dispose()
+
+
+@app.command()
+def run(
+    workload: Annotated[Path, typer.Option(help="the workload file", dir_okay=False)] = Path(
+        "loadtest/workload.toml"
+    ),
+    scale: Annotated[
+        float | None, typer.Option(min=0.0, help="x the national volumes (default: workload's)")
+    ] = None,
+    speed: Annotated[
+        float | None, typer.Option(min=0.0, help="simulated seconds per real second")
+    ] = None,
+    duration: Annotated[str | None, typer.Option(help="real run time, e.g. 90s, 10m")] = None,
+    seed: Annotated[int | None, typer.Option(help="the schedule's seed")] = None,
+    out: Annotated[Path, typer.Option(help="results go to OUT/RUN_ID/")] = Path("reports"),
+    processes: Annotated[int, typer.Option(min=1, help="Locust worker processes")] = 1,
+    target: Annotated[
+        str | None, typer.Option(help="drive this portal instead of starting one")
+    ] = None,
+    gateway: Annotated[str | None, typer.Option(help="the target's payment gateway")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="the database of the portal it starts (default: SQLite)")
+    ] = None,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="print the resolved per-actor rates and exit")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="run a plan above the ceiling")] = False,
+) -> None:
+    """Run a load experiment end to end: portal and gateway on loopback, every actor driven by
+    Locust, the audit, results.json and a summary. Exit 0 only for a valid, audited run."""
+    from loadtest.run import RunError, RunOptions, WorkloadError
+    from loadtest.run import plan as resolve_plan
+    from loadtest.run import run as run_experiment
+
+    options = RunOptions(
+        workload=workload,
+        scale=scale,
+        speed=speed,
+        duration=duration,
+        seed=seed,
+        out=out.resolve(),
+        processes=processes,
+        target=target,
+        gateway=gateway,
+        database_url=database_url,
+        force=force,
+    )
+    try:
+        if plan:
+            typer.echo(json.dumps(resolve_plan(options), indent=2))
+            return
+        code = run_experiment(options, typer.echo)
+    except (RunError, WorkloadError, httpx.HTTPError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)

@@ -148,8 +148,8 @@ def generate_arrivals(
                     {
                         "agency": agency.code,
                         "procedure": _pick(online_rng, agency),
-                        "identity": identity(f"{world.seed}:{agency.code}:{number}", workload),
-                        "key": f"{world.seed}-{agency.code}-{number}",
+                        "identity": identity(world, agency.code, number, workload),
+                        "key": f"{world.salt}-{world.seed}-{agency.code}-{number}",
                     },
                 )
             )
@@ -220,9 +220,13 @@ def _browsing(
     ]
 
 
-def identity(stream: str, workload: Workload) -> str:
-    """A valid 12-digit personal identification number, drawn from a pool per agency so that
-    some citizens come back (and log in once)."""
-    index = random.Random(stream).randrange(workload.citizen.accounts_pool)
-    serial = random.Random(stream.rsplit(":", 1)[0]).randrange(10**4) * 100 + index % 100
-    return f"001{index // 100 % 2}{50 + index // 200 % 50:02d}{serial % 10**6:06d}"
+def identity(world: World, agency: str, number: int, workload: Workload) -> str:
+    """A valid 12-digit personal identification number (a legacy province code, then nine
+    digits) drawn from a pool per agency and run, so that some citizens come back and log in
+    once, and no earlier run's account is reused."""
+    rng = random.Random(f"{world.salt}:{world.seed}:{agency}")
+    base = rng.randrange(10**5) * 10**4
+    index = random.Random(f"{world.salt}:{agency}:{number}").randrange(
+        min(workload.citizen.accounts_pool, 10**4)
+    )
+    return f"001{base + index:09d}"

@@ -94,6 +94,7 @@ class DossierRecord:
     synced_at: str = ""  # that item's time, yyyyMMddHHmmss
     events: list[list[Any]] = field(default_factory=list)  # counter: [status, ISO instant]
     procedure_hours: float = 0.0
+    revision: int = 0  # raised at every change: the master keeps the newest snapshot
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,7 +130,7 @@ class Simulation:
         self._dirty: set[str] = set()
         self._locks: dict[str, BoundedSemaphore] = defaultdict(BoundedSemaphore)
         self._seq = itertools.count()
-        self._rng = random.Random(f"{world.seed}:{partition}:follow-ups")
+        self._rngs: dict[str, random.Random] = {}
         self.tokens: dict[str, str] = {}
         self.taken: set[str] = set()  # online dossiers a back office has taken from its inbox
         self.outbox: dict[str, list[dict[str, Any]]] = defaultdict(list)  # per agency, sync
@@ -145,9 +146,12 @@ class Simulation:
     def real_of(self, instant: datetime) -> float:
         return self.timeline.real(instant.timestamp())
 
-    @property
-    def rng(self) -> random.Random:
-        return self._rng
+    def rng(self, agency: str) -> random.Random:
+        """The agency's own generator for its follow-ups, so that a run's outcomes do not
+        depend on how many workers share its agencies."""
+        if agency not in self._rngs:
+            self._rngs[agency] = random.Random(f"{self.world.seed}:{agency}:follow-ups")
+        return self._rngs[agency]
 
     # -- the schedule --------------------------------------------------------------------------
 
@@ -185,10 +189,11 @@ class Simulation:
 
     def record(self, record: DossierRecord) -> DossierRecord:
         self.ledger[record.code] = record
-        self._dirty.add(record.code)
+        self.touch(record.code)
         return record
 
     def touch(self, code: str) -> None:
+        self.ledger[code].revision += 1
         self._dirty.add(code)
 
     def lock(self, code: str) -> BoundedSemaphore:

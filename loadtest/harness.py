@@ -38,12 +38,11 @@ from loadtest.workload import (
     load_workload,
     parse_duration,
 )
-from loadtest.world import World, build_world, timeline_from_clock
+from loadtest.world import World, build_world, fetch_catalogue, timeline_from_clock
 
 logger = logging.getLogger("portalsim.loadtest")
 logging.getLogger("httpx").setLevel(logging.WARNING)
 START_LEAD_SECONDS = 3.0  # between the world's dispatch and the first arrival
-PAGE = 200
 
 
 class Run:
@@ -60,8 +59,13 @@ class Run:
         self.finished = False
 
     def absorb(self, message: dict[str, Any]) -> None:
+        """A worker's deltas; messages may overtake one another, so a record's newest
+        revision wins."""
         self.book.absorb(message["book"])
-        self.ledger.update(message["ledger"])
+        for code, record in message["ledger"].items():
+            known = self.ledger.get(code)
+            if known is None or record["revision"] >= known["revision"]:
+                self.ledger[code] = record
 
 
 RUN = Run()
@@ -89,6 +93,16 @@ def _options(parser: Any) -> None:
     group.add_argument("--plan-only", action="store_true", help="print the plan and exit")
 
 
+def run_salt() -> str:
+    """Five base-36 characters from the start instant: a rerun against the same database
+    neither replays an earlier run's Idempotency-Keys nor reuses its counter codes."""
+    value, digits = int(time.time() * 10), []
+    for _ in range(5):
+        value, digit = divmod(value, 36)
+        digits.append("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[digit])
+    return "".join(reversed(digits))
+
+
 def options_of(environment: Environment) -> Any:
     options = environment.parsed_options
     if options is None:  # Locust used as a library without its parser
@@ -105,25 +119,11 @@ def _resolve(environment: Environment) -> tuple[Workload, float, float, int]:
     return workload, scale, seconds, seed
 
 
-def _get_all(client: httpx.Client, path: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        response = client.get(path, params={"page": page, "size": PAGE})
-        response.raise_for_status()
-        body = response.json()
-        items.extend(body["items"])
-        if page * PAGE >= body["total"]:
-            return items
-        page += 1
-
-
-def make_world(environment: Environment, *, start_in: float) -> World:
+def make_world(environment: Environment, *, start_in: float, salt: str) -> World:
     """Read the portal's catalogue and clock, and build the world and its plan."""
     workload, scale, seconds, seed = _resolve(environment)
     with httpx.Client(base_url=environment.host or "", timeout=30) as client:
-        procedures = _get_all(client, "/api/v1/procedures")
-        agencies = _get_all(client, "/api/v1/agencies")
+        procedures, agencies = fetch_catalogue(client)
         measured_at = time.time()
         clock = client.get("/api/v1/clock").raise_for_status().json()
     expected = options_of(environment).speed
@@ -133,7 +133,11 @@ def make_world(environment: Environment, *, start_in: float) -> World:
             "portal with CLOCK_SPEED (and CLOCK_MODE=accelerated), or drop --speed"
         )
     timeline = timeline_from_clock(
-        clock, measured_at=measured_at, start_in=start_in, real_seconds=seconds
+        clock,
+        measured_at=measured_at,
+        start_in=start_in,
+        real_seconds=seconds,
+        workload_start=workload.run.start,
     )
     return build_world(
         workload,
@@ -142,6 +146,7 @@ def make_world(environment: Environment, *, start_in: float) -> World:
         timeline=timeline,
         scale=scale,
         seed=seed,
+        salt=salt,
         workload_name=str(options_of(environment).workload),
     )
 
@@ -159,9 +164,9 @@ def _init(environment: Environment, **_: Any) -> None:
         runner.register_message("portalsim_world", _on_world)
         return
     if isinstance(runner, MasterRunner):
-        runner.register_message("portalsim_final", lambda msg, **_: RUN.absorb(msg.data))
+        runner.register_message("portalsim_final", _on_final)
     try:
-        world = make_world(environment, start_in=START_LEAD_SECONDS)
+        world = make_world(environment, start_in=START_LEAD_SECONDS, salt=run_salt())
         RUN.workload = load_workload(options.workload)
         RUN.world = world
         plan = world.plan
@@ -192,7 +197,7 @@ def _test_start(environment: Environment, **_: Any) -> None:
     if isinstance(runner, WorkerRunner) or RUN.world is None:
         return
     # The time line starts now: re-read the clock so that every process agrees on it.
-    world = make_world(environment, start_in=START_LEAD_SECONDS)
+    world = make_world(environment, start_in=START_LEAD_SECONDS, salt=run_salt())
     RUN.world = world
     RUN.started_at = datetime.now(UTC)
     RUN.book = Book(started_at=world.timeline.start_real)
@@ -201,29 +206,20 @@ def _test_start(environment: Environment, **_: Any) -> None:
         runner.send_message("portalsim_world", world.as_message())
     else:
         world.partition(1)
-        _start_simulation(world, 0)
+        _start_simulation(environment, world, 0)
 
 
-def _on_world(message: Any, **_: Any) -> None:
-    runner = message_environment().runner
-    world = World.from_message(message.data)
-    _start_simulation(world, int(getattr(runner, "worker_index", 0)) % world.partitions)
+def _on_world(environment: Environment, msg: Any, **_: Any) -> None:
+    world = World.from_message(msg.data)
+    index = int(getattr(environment.runner, "worker_index", 0))
+    _start_simulation(environment, world, index % world.partitions)
 
 
-_ENVIRONMENT: list[Environment] = []
+def _on_final(environment: Environment, msg: Any, **_: Any) -> None:  # noqa: ARG001
+    RUN.absorb(msg.data)
 
 
-def message_environment() -> Environment:
-    return _ENVIRONMENT[0]
-
-
-@events.init.add_listener
-def _remember(environment: Environment, **_: Any) -> None:
-    _ENVIRONMENT[:] = [environment]
-
-
-def _start_simulation(world: World, partition: int) -> None:
-    environment = message_environment()
+def _start_simulation(environment: Environment, world: World, partition: int) -> None:
     workload = load_workload(options_of(environment).workload)
     simulation = Simulation(
         world,

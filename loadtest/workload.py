@@ -123,7 +123,7 @@ class CitizenSection(_Section):
     rating_probability: Share = 0.3
     supplement_reaction_hours: Positive = 6.0
     supplement_never: Share = 0.05
-    accounts_pool: Annotated[int, Field(ge=1)] = 5000
+    accounts_pool: Annotated[int, Field(ge=1, le=10_000)] = 5000
 
 
 class BackofficeSection(_Section):

@@ -9,6 +9,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+import httpx
+
+from app.core.calendar import VIETNAM_TZ
 from loadtest.workload import (
     LEVELS,
     Level,
@@ -83,6 +86,7 @@ class Timeline:
 @dataclass(slots=True)
 class World:
     seed: int
+    salt: str  # distinguishes this run's identities, keys and codes from earlier runs' data
     scale: float
     timeline: Timeline
     procedures: dict[str, Procedure]
@@ -97,6 +101,7 @@ class World:
     def from_message(cls, data: dict[str, Any]) -> World:
         return cls(
             seed=data["seed"],
+            salt=data["salt"],
             scale=data["scale"],
             timeline=Timeline(**data["timeline"]),
             procedures={k: Procedure(**v) for k, v in data["procedures"].items()},
@@ -168,13 +173,16 @@ def build_world(
     timeline: Timeline,
     scale: float,
     seed: int,
+    salt: str,
     workload_name: str,
 ) -> World:
     """The world from the portal's catalogue (`GET /api/v1/procedures` and `/agencies` items)."""
     rng = random.Random(seed)
     catalogue = {p.code: p for p in map(procedure_from_api, procedures)}
     if workload.queueing is not None:
-        return _queueing_world(workload, catalogue, agencies, timeline, scale, seed, workload_name)
+        return _queueing_world(
+            workload, catalogue, agencies, timeline, scale, seed, salt, workload_name
+        )
     per_level = {lv: sum(1 for a in agencies if a["level"] == lv) for lv in LEVELS}
     mean_share = service_mean_share(workload.backoffice)
     scoped: list[Agency] = []
@@ -212,6 +220,7 @@ def build_world(
     used = {code for a in scoped for code in a.procedures}
     world = World(
         seed=seed,
+        salt=salt,
         scale=scale,
         timeline=timeline,
         procedures={code: catalogue[code] for code in sorted(used)},
@@ -228,6 +237,7 @@ def _queueing_world(
     timeline: Timeline,
     scale: float,
     seed: int,
+    salt: str,
     workload_name: str,
 ) -> World:
     queueing = workload.queueing
@@ -270,6 +280,7 @@ def _queueing_world(
     ]
     world = World(
         seed=seed,
+        salt=salt,
         scale=scale,
         timeline=timeline,
         procedures={procedure.code: procedure},
@@ -379,18 +390,38 @@ def _fee_share(world: World) -> float:
     return fee_bearing / total if total else 0.0
 
 
+MAX_WAIT_FOR_START_SECONDS = 60.0
+
+
 def timeline_from_clock(
-    clock: dict[str, Any], *, measured_at: float, start_in: float, real_seconds: float
+    clock: dict[str, Any],
+    *,
+    measured_at: float,
+    start_in: float,
+    real_seconds: float,
+    workload_start: datetime | None = None,
 ) -> Timeline:
-    """The time line from the portal's `GET /api/v1/clock`, read at wall time `measured_at`."""
+    """The time line from the portal's `GET /api/v1/clock`, read at wall time `measured_at`.
+    Arrivals start `start_in` seconds from now, or when the portal's clock reaches the
+    workload's start if that comes within a minute (the servers `portalsim run` starts are
+    anchored so that it does): runs of one workload and seed then share their schedule."""
     now_utc = datetime.fromisoformat(clock["now_utc"])
     if now_utc.tzinfo is None:
         now_utc = now_utc.replace(tzinfo=UTC)
+    speed = float(clock["speed"])
+    start_real = measured_at + start_in
+    if workload_start is not None:
+        local = (
+            workload_start if workload_start.tzinfo else workload_start.replace(tzinfo=VIETNAM_TZ)
+        )
+        at_start = measured_at + (local.timestamp() - now_utc.timestamp()) / speed
+        if start_real <= at_start <= measured_at + MAX_WAIT_FOR_START_SECONDS:
+            start_real = at_start
     return Timeline(
         real_zero=measured_at,
         sim_at_zero=now_utc.timestamp(),
-        speed=float(clock["speed"]),
-        start_real=measured_at + start_in,
+        speed=speed,
+        start_real=start_real,
         real_seconds=real_seconds,
     )
 
@@ -398,3 +429,56 @@ def timeline_from_clock(
 def simulated_span(timeline: Timeline) -> tuple[datetime, datetime]:
     start = datetime.fromtimestamp(timeline.sim_start, UTC)
     return start, start + timedelta(seconds=timeline.real_seconds * timeline.speed)
+
+
+PAGE_SIZE = 200
+
+
+def fetch_catalogue(client: httpx.Client) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every procedure and agency of a running portal, from its public API."""
+
+    def every(path: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = client.get(path, params={"page": page, "size": PAGE_SIZE}).raise_for_status()
+            found = body.json()
+            items.extend(found["items"])
+            if page * PAGE_SIZE >= found["total"]:
+                return items
+            page += 1
+
+    return every("/api/v1/procedures"), every("/api/v1/agencies")
+
+
+def generated_catalogue(
+    seed: int, communes_per_province: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The catalogue a portal started on an empty database would serve (its deterministic
+    generator), in the API's shape: a plan needs no running portal."""
+    from app.catalogue.generator import generate_agencies, generate_procedures
+
+    procedures = [
+        {
+            "code": p.code,
+            "name": p.name,
+            "agency_level": p.agency_level,
+            "field": p.field_code,
+            "processing_time": p.processing_time,
+            "processing_unit": p.processing_unit,
+            "fees": [{"amount": fee.amount} for fee in p.fees],
+            "online_level": p.online_level,
+        }
+        for p in generate_procedures(seed)
+    ]
+    agencies = [
+        {
+            "code": a.code,
+            "name": a.name,
+            "level": a.level,
+            "province_code": a.province_code,
+            "field_codes": list(a.field_codes),
+        }
+        for a in generate_agencies(seed, communes_per_province)
+    ]
+    return procedures, agencies

@@ -3,9 +3,11 @@ stop. Arrivals, not users, set the offered load."""
 
 from __future__ import annotations
 
+import time
+
 from locust import LoadTestShape
 
-from loadtest.harness import RUN, START_LEAD_SECONDS, total_users
+from loadtest.harness import RUN, total_users
 
 # Time for the users to finish their last tasks and for the audit's data to arrive.
 GRACE_SECONDS = 2.0
@@ -18,7 +20,8 @@ class OpenModelShape(LoadTestShape):
         world = RUN.world
         if world is None:
             return None
-        if self.get_run_time() > world.timeline.real_seconds + START_LEAD_SECONDS + GRACE_SECONDS:
+        timeline = world.timeline
+        if time.time() > timeline.start_real + timeline.real_seconds + GRACE_SECONDS:
             return None
         users = total_users()
         return users, float(users)

@@ -20,10 +20,10 @@ def service_hours(sim: Simulation, record: DossierRecord) -> float:
     log-normal share of the procedure's legal processing time."""
     queueing = sim.workload.queueing
     if queueing is not None:
-        return sim.rng.expovariate(1 / queueing.service_mean_hours)
+        return sim.rng(record.agency).expovariate(1 / queueing.service_mean_hours)
     backoffice = sim.workload.backoffice
     return lognormal_hours(
-        sim.rng,
+        sim.rng(record.agency),
         record.procedure_hours * backoffice.service_median_share,
         backoffice.service_sigma,
         backoffice.service_min_hours,
@@ -88,7 +88,7 @@ class BackOffice(ActorUser):
                 check=lambda b: None if b["acked_at"] else "not acknowledged",
             )
             simple = sim.workload.queueing is not None
-            draw = sim.rng.random()
+            draw = sim.rng(record.agency).random()
             if not simple and draw < rules.refuse_at_intake:
                 self.move(record, 3, "Hồ sơ không thuộc thẩm quyền")
                 return
@@ -112,7 +112,7 @@ class BackOffice(ActorUser):
         sim, citizen = self.sim, self.sim.workload.citizen
         self.move(record, 5, "Đề nghị bổ sung giấy tờ")
         record.supplements += 1
-        if sim.rng.random() < citizen.supplement_never:
+        if sim.rng(record.agency).random() < citizen.supplement_never:
             # Nobody comes: the office stops the dossier after three reaction times.
             sim.after_working_hours(
                 "backoffice",
@@ -121,7 +121,7 @@ class BackOffice(ActorUser):
                 code=record.code,
             )
         else:
-            hours = sim.rng.expovariate(1 / citizen.supplement_reaction_hours)
+            hours = sim.rng(record.agency).expovariate(1 / citizen.supplement_reaction_hours)
             sim.after_working_hours("citizen", "supplement", hours, code=record.code)
 
     def on_done(self, current: Task) -> None:
@@ -131,19 +131,23 @@ class BackOffice(ActorUser):
         with sim.lock(record.code):
             if record.status != 4:
                 return
-            draw = sim.rng.random()
+            draw = sim.rng(record.agency).random()
             if not simple and record.supplements == 0 and draw < rules.supplement_in_processing:
                 self.request_supplement(record)
                 return
-            if not simple and sim.rng.random() < rules.stop_probability:
+            if not simple and sim.rng(record.agency).random() < rules.stop_probability:
                 self.move(record, 8, "Dừng xử lý")
                 return
             fees = sim.world.procedures[record.procedure].fees_total
             if not simple and fees > 0 and not record.payments_confirmed:
                 self.move(record, 6, "Đề nghị nộp phí, lệ phí")
-                if sim.rng.random() < sim.workload.volumes.online_payment_share:
+                if sim.rng(record.agency).random() < sim.workload.volumes.online_payment_share:
                     sim.after_working_hours(
-                        "payer", "pay", sim.rng.expovariate(1.0), code=record.code, attempt=1
+                        "payer",
+                        "pay",
+                        sim.rng(record.agency).expovariate(1.0),
+                        code=record.code,
+                        attempt=1,
                     )
                 else:
                     sim.after_working_hours("backoffice", "counter_paid", 2.0, code=record.code)
@@ -153,7 +157,7 @@ class BackOffice(ActorUser):
     def resolve(self, record: DossierRecord) -> None:
         self.move(record, 9, "Đã giải quyết")
         if self.sim.workload.queueing is None:
-            delay = self.sim.rng.expovariate(
+            delay = self.sim.rng(record.agency).expovariate(
                 1 / max(self.sim.workload.backoffice.return_delay_hours, 1e-6)
             )
             self.sim.after_working_hours("backoffice", "return", delay, code=record.code)
@@ -188,9 +192,9 @@ class BackOffice(ActorUser):
                 return
             self.move(record, 10, "Đã trả kết quả")
             record.returned_real = time.time()
-        if self.sim.rng.random() < self.sim.workload.citizen.rating_probability:
+        if self.sim.rng(record.agency).random() < self.sim.workload.citizen.rating_probability:
             self.sim.after_working_hours(
-                "citizen", "rate", self.sim.rng.uniform(0, 4), code=record.code
+                "citizen", "rate", self.sim.rng(record.agency).uniform(0, 4), code=record.code
             )
 
     def on_close(self, current: Task) -> None:

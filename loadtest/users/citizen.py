@@ -5,6 +5,7 @@ hand in requested supplements, rate the service."""
 from __future__ import annotations
 
 import math
+import random
 import time
 import unicodedata
 from typing import Any
@@ -150,7 +151,9 @@ class Citizen(CitizenSession):
                 procedure_hours=sim.world.procedures[data["procedure"]].legal_hours,
             )
         )
-        count = sim.rng.randint(workload.citizen.documents_min, workload.citizen.documents_max)
+        count = sim.rng(record.agency).randint(
+            workload.citizen.documents_min, workload.citizen.documents_max
+        )
         if count:
             files = [
                 (f"giay-to-{n}.pdf", pdf_bytes(workload.citizen.document_kb, f"{record.code}/{n}"))
@@ -175,16 +178,19 @@ class Citizen(CitizenSession):
             return
         now = time.time()
         hour = 3600 / sim.timeline.speed
-        for _ in range(_poisson(sim.rng, citizen.polls_per_dossier)):
+        for _ in range(_poisson(sim.rng(record.agency), citizen.polls_per_dossier)):
             sim.later(
                 "citizen",
                 "poll",
-                now + sim.rng.uniform(0, citizen.poll_within_hours) * hour,
+                now + sim.rng(record.agency).uniform(0, citizen.poll_within_hours) * hour,
                 code=record.code,
             )
-        if sim.rng.random() < citizen.withdraw_probability:
+        if sim.rng(record.agency).random() < citizen.withdraw_probability:
             sim.later(
-                "citizen", "withdraw", now + sim.rng.uniform(0.5, 24) * hour, code=record.code
+                "citizen",
+                "withdraw",
+                now + sim.rng(record.agency).uniform(0.5, 24) * hour,
+                code=record.code,
             )
 
     def on_poll(self, current: Task) -> None:
@@ -253,7 +259,7 @@ class Citizen(CitizenSession):
 
     def on_rate(self, current: Task) -> None:
         record = self.sim.ledger[current.data["code"]]
-        score = self.sim.rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 8, 4, 3])[0]
+        score = self.sim.rng(record.agency).choices([5, 4, 3, 2, 1], weights=[60, 25, 8, 4, 3])[0]
         self.call(
             "POST",
             f"/api/v1/dossiers/{record.code}/rating",
@@ -266,7 +272,7 @@ class Citizen(CitizenSession):
         )
 
 
-def _poisson(rng: Any, mean: float) -> int:
+def _poisson(rng: random.Random, mean: float) -> int:
     """Knuth's method: a Poisson count for the small means of a citizen's habits."""
     limit, count, product = math.exp(-mean), 0, rng.random()
     while product > limit:

@@ -53,7 +53,7 @@ class Payer(CitizenSession):
         )
         transaction = self.client_last_header("X-Transaction-No")
         cards = rules.cards
-        outcome = sim.rng.choices(
+        outcome = sim.rng(record.agency).choices(
             ["success", "decline", "cancel"], weights=[cards.success, cards.decline, cards.cancel]
         )[0]
         choice: dict[str, Any] = (
@@ -75,9 +75,13 @@ class Payer(CitizenSession):
         )
         if outcome != "success":
             sim.book.count("payments.failed")
-            if sim.rng.random() < rules.retry_after_decline:
+            if sim.rng(record.agency).random() < rules.retry_after_decline:
                 sim.after_working_hours(
-                    "payer", "pay", sim.rng.uniform(0.1, 1), code=record.code, attempt=attempt + 1
+                    "payer",
+                    "pay",
+                    sim.rng(record.agency).uniform(0.1, 1),
+                    code=record.code,
+                    attempt=attempt + 1,
                 )
             else:
                 sim.after_working_hours("backoffice", "counter_paid", 2.0, code=record.code)

@@ -19,7 +19,6 @@ from loadtest.users.base import ActorUser, Rejected
 RECORDS, STEPS = "DongBoHoSoMC", "CapNhatTienDoHoSoMC"
 SESSION_EXPIRED = 3
 ACCEPTED_RESULTS = ("created", "applied", "duplicate", "stale")
-COUNTER_NUMBERS_FROM = 5001  # counter receipts are numbered apart from the portal's own
 
 
 class SyncBackOffice(ActorUser):
@@ -32,8 +31,10 @@ class SyncBackOffice(ActorUser):
         now = sim.sim_datetime()
         day = now.astimezone(VIETNAM_TZ).strftime("%y%m%d")
         sim.counter_numbers[(agency, day)] += 1
-        code = f"{agency}-{day}-{COUNTER_NUMBERS_FROM + sim.counter_numbers[(agency, day)] - 1}"
-        identity = f"079{sim.rng.randrange(10**9):09d}"
+        # Not the portal's own numbering (<agency>-<YYMMDD>-<NNNN>), so that counter codes never
+        # take an online dossier's number; the run's salt keeps reruns apart.
+        code = f"{agency}-{day}-Q{sim.world.salt}{sim.counter_numbers[(agency, day)]:04d}"
+        identity = f"079{sim.rng(agency).randrange(10**9):09d}"
         due = sim.calendar.due_at(now, procedure.processing_time, procedure.processing_unit)  # type: ignore[arg-type]
         received = format_contract_date(now)
         record = sim.record(
@@ -81,7 +82,7 @@ class SyncBackOffice(ActorUser):
         record = sim.ledger[current.data["code"]]
         now = sim.sim_datetime()
         if record.status == 4:
-            stopped = sim.rng.random() < sim.workload.backoffice.stop_probability
+            stopped = sim.rng(record.agency).random() < sim.workload.backoffice.stop_probability
             status = 8 if stopped else 9
         else:
             status = 10
@@ -109,7 +110,9 @@ class SyncBackOffice(ActorUser):
             }
         )
         if status == 9:
-            delay = sim.rng.expovariate(1 / max(sim.workload.backoffice.return_delay_hours, 1e-6))
+            delay = sim.rng(record.agency).expovariate(
+                1 / max(sim.workload.backoffice.return_delay_hours, 1e-6)
+            )
             sim.after_working_hours("sync", "step", delay, code=record.code)
 
     def session(self, agency: str, *, renew: bool = False) -> str:
@@ -134,9 +137,9 @@ class SyncBackOffice(ActorUser):
         for service in (RECORDS, STEPS):
             entries = [e for e in pending if e["service"] == service]
             earlier = [e for e in sim.sent[agency] if e["service"] == service]
-            resends = [e for e in earlier if sim.rng.random() < rules.resend_probability]
-            if service == STEPS and sim.rng.random() < rules.reorder_probability:
-                sim.rng.shuffle(entries)
+            resends = [e for e in earlier if sim.rng(agency).random() < rules.resend_probability]
+            if service == STEPS and sim.rng(agency).random() < rules.reorder_probability:
+                sim.rng(agency).shuffle(entries)
             for start in range(0, len(entries), rules.batch_max):
                 batch = entries[start : start + rules.batch_max]
                 extra = resends[: rules.batch_max - len(batch)]

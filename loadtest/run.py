@@ -1,0 +1,300 @@
+"""`portalsim run`: a whole experiment. Starts the portal and the mock gateway on free loopback
+ports (their own SQLite files under the run's folder, or --database-url; one accelerated clock
+shared by both and read by the harness), runs Locust headless on loadtest/locustfile.py, and
+prints the summary of results.json. With --target it drives a portal someone else runs.
+
+Plain CPython: Locust (which patches the standard library for gevent) runs in its own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from loadtest.results import summary_lines
+from loadtest.workload import (
+    DEFAULT_WORKLOAD,
+    Workload,
+    WorkloadError,
+    load_workload,
+    parse_duration,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LOCUSTFILE = PROJECT_ROOT / "loadtest" / "locustfile.py"
+READY_TIMEOUT_SECONDS = 90.0
+# The servers' virtual clock equals the workload's start this long after they are launched,
+# which is about when the harness's first arrival is due on this machine.
+CLOCK_LEAD_SECONDS = 15.0
+HARNESS_GRACE_SECONDS = 180.0  # beyond the duration: start-up, the audit, writing results
+
+
+Echo = Callable[[str], None]
+
+
+class RunError(Exception):
+    """A run that cannot start: one line for the user."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    workload: Path = DEFAULT_WORKLOAD
+    scale: float | None = None
+    speed: float | None = None
+    duration: str | None = None
+    seed: int | None = None
+    out: Path = PROJECT_ROOT / "reports"
+    processes: int = 1
+    target: str | None = None
+    gateway: str | None = None
+    database_url: str | None = None
+    force: bool = False
+    run_id: str = ""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _binary(name: str) -> str:
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if not found:
+        raise RunError(f"`{name}` is not installed: run `make setup` (or `uv sync`) first")
+    return found
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes] | None, log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+            raise RunError(f"{url} did not start ({' / '.join(tail)}); see {log}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RunError(f"{url} was not ready after {READY_TIMEOUT_SECONDS:.0f} s; see {log}")
+
+
+@dataclass(frozen=True)
+class Servers:
+    portal: str
+    gateway: str
+    environment: dict[str, str]
+
+
+def server_environment(
+    workload: Workload, speed: float, folder: Path, database_url: str | None
+) -> tuple[dict[str, str], int, int]:
+    portal_port, gateway_port = free_port(), free_port()
+    portal, gateway = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
+    anchor = datetime.now(UTC) + timedelta(seconds=CLOCK_LEAD_SECONDS)
+    var = folder / "var"
+    environment = {
+        "DATABASE_URL": database_url or f"sqlite:///{var / 'portal.db'}",
+        "DOCUMENT_DIR": str(var / "documents"),
+        "GATEWAY_DATABASE_URL": f"sqlite:///{var / 'gateway.db'}",
+        "PORT": str(portal_port),
+        "GATEWAY_PORT": str(gateway_port),
+        "PUBLIC_URL": portal,
+        "VNPAY_GATEWAY_URL": gateway,
+        "VNPAY_IPN_URL": f"{portal}/api/v1/payments/vnpay/ipn",
+        "CLOCK_MODE": "accelerated",
+        "CLOCK_SPEED": repr(speed),
+        "CLOCK_START": workload.run.start.isoformat(),
+        "CLOCK_ANCHOR": anchor.isoformat(),
+        # A run lasts minutes: reconcile payments whose IPN never came within seconds.
+        "PAYMENT_RECONCILE_AFTER_MINUTES": "0.2",
+        "PAYMENT_RECONCILE_INTERVAL_SECONDS": "5",
+    }
+    if workload.queueing is not None:
+        # harness.md: the M/M/c formula holds when receipt is counted until the day's end.
+        environment["CALENDAR_CUTOFF"] = "17:00"
+    return environment, portal_port, gateway_port
+
+
+@contextmanager
+def started_servers(
+    workload: Workload, speed: float, folder: Path, database_url: str | None
+) -> Iterator[Servers]:
+    environment, portal_port, gateway_port = server_environment(
+        workload, speed, folder, database_url
+    )
+    env = {**os.environ, **environment}
+    portalsim = _binary("portalsim")
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for name, command in (
+            ("portal", [portalsim, "serve", "--migrate"]),
+            ("gateway", [portalsim, "gateway"]),
+        ):
+            log = folder / f"{name}.log"
+            with log.open("wb") as sink:
+                processes.append(
+                    subprocess.Popen(
+                        command,
+                        env=env,
+                        stdout=sink,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        portal, gateway = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
+        _wait_ready(f"{portal}/readyz", processes[0], folder / "portal.log")
+        _wait_ready(f"{gateway}/healthz", processes[1], folder / "gateway.log")
+        yield Servers(portal, gateway, environment)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def locust_command(options: RunOptions, host: str, gateway: str, run_id: str) -> list[str]:
+    command = [
+        _binary("locust"),
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--only-summary",
+        "-H",
+        host,
+        "--gateway",
+        gateway,
+        "--workload",
+        str(options.workload),
+        "--out",
+        str(options.out),
+        "--run-id",
+        run_id,
+    ]
+    for flag, value in (
+        ("--scale", options.scale),
+        ("--speed", options.speed),
+        ("--duration", options.duration),
+        ("--seed", options.seed),
+    ):
+        if value is not None:
+            command += [flag, str(value)]
+    if options.force:
+        command.append("--force")
+    if options.processes > 1:
+        command += ["--processes", str(options.processes)]
+    return command
+
+
+def run(options: RunOptions, echo: Echo) -> int:
+    """The experiment; returns the exit code (0: valid and audited)."""
+    workload = load_workload(options.workload)
+    speed = options.speed if options.speed is not None else workload.run.speed
+    seconds = parse_duration(options.duration or workload.run.duration)
+    run_id = options.run_id or datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = options.out / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    if options.target:
+        host = options.target.rstrip("/")
+        gateway = (
+            options.gateway or os.environ.get("VNPAY_GATEWAY_URL") or "http://127.0.0.1:8001"
+        ).rstrip("/")
+        return _drive(options, host, gateway, run_id, folder, seconds, dict(os.environ), echo)
+    echo(f"starting the portal and the gateway (clock x{speed:g} from {workload.run.start}) ...")
+    with started_servers(workload, speed, folder, options.database_url) as servers:
+        options = RunOptions(**{**options.__dict__, "speed": speed})
+        echo(f"portal {servers.portal}, gateway {servers.gateway}; logs in {folder}")
+        env = {**os.environ, **servers.environment}
+        return _drive(options, servers.portal, servers.gateway, run_id, folder, seconds, env, echo)
+
+
+def _drive(
+    options: RunOptions,
+    host: str,
+    gateway: str,
+    run_id: str,
+    folder: Path,
+    seconds: float,
+    env: dict[str, str],
+    echo: Echo,
+) -> int:
+    command = locust_command(options, host, gateway, run_id)
+    echo(f"running {seconds:g} s of load ({options.processes} Locust process(es)) ...")
+    log = folder / "locust.log"
+    with log.open("wb") as sink:
+        try:
+            completed = subprocess.run(
+                command,
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+                timeout=seconds + HARNESS_GRACE_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise RunError(f"Locust did not finish in time; see {log}") from None
+    results = folder / "results.json"
+    lines = log.read_text(errors="replace").strip().splitlines()
+    if not results.exists():
+        reason = next((line for line in reversed(lines) if "cannot start the run" in line), None)
+        raise RunError(reason or f"the run wrote no results ({' / '.join(lines[-2:])}); see {log}")
+    for line in summary_lines(json.loads(results.read_text(encoding="utf-8")), folder):
+        echo(line)
+    verdict = next(
+        (line for line in reversed(lines) if line.startswith(("OK:", "INVALID:", "FAILED:"))),
+        f"Locust exited with {completed.returncode}; see {log}",
+    )
+    echo(verdict)
+    return completed.returncode
+
+
+def plan(options: RunOptions) -> dict[str, object]:
+    """The resolved plan, from the target's catalogue or from the catalogue generator."""
+    from app.core.config import get_settings
+    from loadtest.world import Timeline, build_world, fetch_catalogue, generated_catalogue
+
+    workload = load_workload(options.workload)
+    speed = options.speed if options.speed is not None else workload.run.speed
+    seconds = parse_duration(options.duration or workload.run.duration)
+    if options.target:
+        with httpx.Client(base_url=options.target, timeout=30) as client:
+            procedures, agencies = fetch_catalogue(client)
+    else:
+        settings = get_settings()
+        procedures, agencies = generated_catalogue(
+            settings.catalogue_seed, settings.communes_per_province
+        )
+    now = time.time()
+    world = build_world(
+        workload,
+        procedures=procedures,
+        agencies=agencies,
+        timeline=Timeline(now, workload.run.start.timestamp(), speed, now, seconds),
+        scale=options.scale if options.scale is not None else workload.run.scale,
+        seed=options.seed if options.seed is not None else workload.run.seed,
+        salt="PLAN0",
+        workload_name=str(options.workload),
+    )
+    return world.plan
+
+
+__all__ = ["RunError", "RunOptions", "WorkloadError", "plan", "run"]
