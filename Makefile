@@ -8,10 +8,12 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: help setup run test lint clean
+.PHONY: help setup run serve test lint clean
 
 help:
-	@echo "make run    serve the mock portal on http://127.0.0.1:8000 (SQLite under var/)"
+	@echo "make run    a load run end to end (portal, gateway, every actor, audit): about"
+	@echo "            2.5 minutes; writes reports/<run id>/results.json and prints a summary"
+	@echo "make serve  serve the mock portal alone on http://127.0.0.1:8000 (SQLite under var/)"
 	@echo "make test   lint, type-check and run the tests (SQLite; PostgreSQL too when"
 	@echo "            TEST_DATABASE_URL=postgresql://... is set)"
 
@@ -20,6 +22,9 @@ setup:
 	@$(UV) sync --frozen --quiet
 
 run: setup
+	$(UV) run portalsim run
+
+serve: setup
 	$(UV) run portalsim serve
 
 lint: setup
@@ -35,4 +40,4 @@ test: lint
 	fi
 
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var reports .pytest_cache .mypy_cache .ruff_cache

@@ -45,7 +45,7 @@ def parse_duration(text: str) -> float:
 
 
 class RunSection(_Section):
-    scale: Positive = 0.01
+    scale: Positive = 0.05
     speed: Positive = 2400
     duration: str = "120s"
     seed: int = 1

@@ -382,7 +382,13 @@ def online_counts(calendar: WorkingCalendar) -> tuple[Counter[int], Counter[int]
     """Seven plain weeks of one agency's online submissions: counts by local weekday, and by
     local hour on Monday to Friday."""
     workload = Workload.model_validate(
-        {"volumes": {"visits_per_dossier": 0}, "reviewer": {"reads_per_hour": 0}}
+        {
+            # The default file's profiles, given explicitly (defaults are not normalised: see
+            # test_workload.py).
+            "profile": load_workload().profile.model_dump(),
+            "volumes": {"visits_per_dossier": 0},
+            "reviewer": {"reads_per_hour": 0},
+        }
     )
     line = timeline(MONDAY, 24 * 7 * WEEKS)
     world = one_agency_world(line, online_per_day=ONLINE_PER_DAY, counter_per_day=0)
