@@ -15,6 +15,9 @@ from typing import Any
 import httpx
 
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
+from app.core.config import Settings
+from app.main import calendar_from_settings
+from loadtest.access import agency_headers, sync_login_body
 
 FINISHED = (3, 8, 9, 10)
 LOOKUP_BATCH = 500
@@ -250,3 +253,37 @@ class Auditor:
                             f"{code}: TraCuuHoSo says {found[code]['TrangThaiHoSo']}, the back "
                             f"office synced {expected}"
                         )
+
+
+def audit_portal(
+    host: str,
+    ledger: dict[str, dict[str, Any]],
+    *,
+    agencies: Iterable[str],
+    procedures: dict[str, Procedure],
+    since: datetime,
+    settings: Settings,
+) -> AuditReport:
+    """Audit the portal at `host` against a run's ledger; agency keys, sync passwords and the
+    calendar come from the portal's settings (its SECRET_KEY and CALENDAR_*)."""
+    tokens: dict[str, dict[str, str]] = {}
+    with httpx.Client(base_url=host, timeout=30) as client:
+
+        def login(identity: str) -> dict[str, str]:
+            if identity not in tokens:
+                response = client.post(
+                    "/api/v1/auth/citizen-login", json={"identifier": identity}
+                ).raise_for_status()
+                tokens[identity] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+            return tokens[identity]
+
+        auditor = Auditor(
+            client,
+            headers=lambda agency: agency_headers(settings, agency),
+            login=login,
+            sync_login=lambda agency: sync_login_body(settings, agency),
+            calendar=calendar_from_settings(settings),
+            procedures=procedures,
+            since=since,
+        )
+        return auditor.run(ledger, agencies)

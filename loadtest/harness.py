@@ -24,7 +24,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from app.core.config import Settings
 from app.main import calendar_from_settings
-from loadtest.audit import Auditor, Procedure
+from loadtest.audit import Procedure, audit_portal
 from loadtest.business import business_section, payments_section, queueing_section, sync_section
 from loadtest.engine import Simulation
 from loadtest.metrics import Book, percentiles_ms
@@ -282,32 +282,17 @@ def finish(environment: Environment) -> None:
     settings = RUNTIME.settings
     calendar = calendar_from_settings(settings)
     options = options_of(environment)
-    auditor_tokens: dict[str, dict[str, str]] = {}
-    with httpx.Client(base_url=environment.host or "", timeout=30) as client:
-
-        def login(identity: str) -> dict[str, str]:
-            if identity not in auditor_tokens:
-                response = client.post(
-                    "/api/v1/auth/citizen-login", json={"identifier": identity}
-                ).raise_for_status()
-                auditor_tokens[identity] = {
-                    "Authorization": f"Bearer {response.json()['access_token']}"
-                }
-            return auditor_tokens[identity]
-
-        auditor = Auditor(
-            client,
-            headers=RUNTIME.agency_headers,
-            login=login,
-            sync_login=RUNTIME.sync_login,
-            calendar=calendar,
-            procedures={
-                code: Procedure(p.processing_time, p.processing_unit)
-                for code, p in world.procedures.items()
-            },
-            since=datetime.fromtimestamp(world.timeline.sim_start, UTC),
-        )
-        audit = auditor.run(RUN.ledger, [a.code for a in world.agencies])
+    audit = audit_portal(
+        environment.host or "",
+        RUN.ledger,
+        agencies=[a.code for a in world.agencies],
+        procedures={
+            code: Procedure(p.processing_time, p.processing_unit)
+            for code, p in world.procedures.items()
+        },
+        since=datetime.fromtimestamp(world.timeline.sim_start, UTC),
+        settings=settings,
+    )
     finished_at = datetime.now(UTC)
     book = RUN.book
     real_seconds = world.timeline.real_seconds

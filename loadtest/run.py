@@ -217,16 +217,16 @@ def run(options: RunOptions, echo: Echo) -> int:
         gateway = (
             options.gateway or os.environ.get("VNPAY_GATEWAY_URL") or "http://127.0.0.1:8001"
         ).rstrip("/")
-        return _drive(options, host, gateway, run_id, folder, seconds, dict(os.environ), echo)
+        return drive(options, host, gateway, run_id, folder, seconds, dict(os.environ), echo)
     echo(f"starting the portal and the gateway (clock x{speed:g} from {workload.run.start}) ...")
     with started_servers(workload, speed, folder, options.database_url) as servers:
         options = RunOptions(**{**options.__dict__, "speed": speed})
         echo(f"portal {servers.portal}, gateway {servers.gateway}; logs in {folder}")
         env = {**os.environ, **servers.environment}
-        return _drive(options, servers.portal, servers.gateway, run_id, folder, seconds, env, echo)
+        return drive(options, servers.portal, servers.gateway, run_id, folder, seconds, env, echo)
 
 
-def _drive(
+def drive(
     options: RunOptions,
     host: str,
     gateway: str,

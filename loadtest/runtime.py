@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from gevent.event import Event
 
 from app.core.config import Settings
-from app.core.security import agency_key, sync_credentials
+from loadtest.access import agency_headers, sync_login_body
 from loadtest.engine import Simulation
 
 READY_TIMEOUT_SECONDS = 60.0
@@ -25,13 +25,12 @@ class Runtime:
     _keys: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def agency_headers(self, agency: str) -> dict[str, str]:
-        if agency not in self._keys:
-            self._keys[agency] = {"X-Agency-Key": agency_key(self.settings, agency)}
+        if agency not in self._keys:  # an HMAC per request would be wasted work
+            self._keys[agency] = agency_headers(self.settings, agency)
         return self._keys[agency]
 
     def sync_login(self, agency: str) -> dict[str, str]:
-        username, password = sync_credentials(self.settings, agency)
-        return {"username": username, "password": password}
+        return sync_login_body(self.settings, agency)
 
     def wait_ready(self) -> bool:
         self.ready.wait(timeout=READY_TIMEOUT_SECONDS)

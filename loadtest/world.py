@@ -330,7 +330,7 @@ def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
         if counter_per_day == 0
         else (len(world.agencies) * 24 * 60 / workload.sync.batch_minutes)
     )
-    reviews_per_day = workload.reviewer.reads_per_hour * 24
+    reviews_per_day = 0.0 if simple else workload.reviewer.reads_per_hour * 24
     counter_peak = (
         counter_per_day * max(workload.profile.weekly) * max(workload.profile.counter_hourly) * 24
     )

@@ -151,7 +151,8 @@ def test_timeseries_has_offered_started_and_achieved_rates() -> None:
     for index in range(3):
         book.request("GET /x", "catalogue", 50.0, ok=True, error=None, at=106.0 + index)
     first, second = book.timeseries()
-    assert first["t"] == 0.0 and second["t"] == INTERVAL_SECONDS
+    assert first["t"] == 0.0
+    assert second["t"] == INTERVAL_SECONDS
     assert first["seconds"] == INTERVAL_SECONDS
     assert first["offered_rps"] == 10 / INTERVAL_SECONDS
     assert first["started_rps"] == 6 / INTERVAL_SECONDS

@@ -120,9 +120,7 @@ def test_parse_duration_refuses_bad_text(text: str) -> None:
         parse_duration(text)
 
 
-@given(
-    hours=st.integers(0, 48), minutes=st.integers(0, 59), seconds=st.integers(0, 59)
-)
+@given(hours=st.integers(0, 48), minutes=st.integers(0, 59), seconds=st.integers(0, 59))
 def test_parse_duration_adds_its_parts(hours: int, minutes: int, seconds: int) -> None:
     total = hours * 3600 + minutes * 60 + seconds
     text = f"{hours}h{minutes}m{seconds}s"
@@ -162,7 +160,8 @@ def test_agency_demand_shares_each_levels_volume(
     total = 0.0
     for level, count in zip(LEVELS, counts, strict=True):
         demand = agency_demand(workload, level, count, scale)
-        assert demand.online_per_day >= 0 and demand.counter_per_day >= 0
+        assert demand.online_per_day >= 0
+        assert demand.counter_per_day >= 0
         assert demand.online_per_day == pytest.approx(demand.per_day * online, abs=1e-9)
         total += demand.per_day * count
     expected = per_day * scale * math.fsum(level_shares)

@@ -4,6 +4,7 @@ of workers, at the rates the profiles state, and in working time where the calen
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -26,7 +27,8 @@ from loadtest.arrivals import (
     poisson_instants,
     working_time_instants,
 )
-from loadtest.workload import LEVELS, Workload, agency_demand, load_workload
+from loadtest.queueing import MMc
+from loadtest.workload import DEFAULT_WORKLOAD, LEVELS, Workload, agency_demand, load_workload
 from loadtest.world import (
     Agency,
     Procedure,
@@ -207,7 +209,7 @@ def test_zipf_weights_property(count: int, exponent: float) -> None:
     weights = zipf_weights(count, exponent)
     assert len(weights) == count
     assert math.fsum(weights) == pytest.approx(1.0)
-    assert all(a >= b for a, b in zip(weights, weights[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(weights))
 
 
 def test_each_agency_gets_its_levels_national_demand_share(
@@ -235,9 +237,7 @@ def test_the_world_is_seeded(catalogue: Catalogue) -> None:
 
 
 @given(count=st.integers(0, 12))
-def test_partition_deals_every_agency_to_exactly_one_worker(
-    week_world: World, count: int
-) -> None:
+def test_partition_deals_every_agency_to_exactly_one_worker(week_world: World, count: int) -> None:
     world = World.from_message(week_world.as_message())
     world.partition(count)
     workers = max(1, count)
@@ -274,6 +274,29 @@ def test_queueing_world_is_n_identical_agencies(catalogue: Catalogue) -> None:
         assert agency.online_per_day == pytest.approx(1.2 * 8)
 
 
+@pytest.mark.parametrize(("name", "utilisation"), [("mmc-rho06", 0.6), ("mmc-rho09", 0.9)])
+def test_shipped_queueing_workloads_build_on_the_portals_catalogue(
+    name: str, utilisation: float
+) -> None:
+    settings = Settings(_env_file=None)
+    workload = load_workload(DEFAULT_WORKLOAD.parent / "workloads" / f"{name}.toml")
+    queueing = workload.queueing
+    assert queueing is not None
+    model = MMc(queueing.arrivals_per_hour, queueing.service_mean_hours, queueing.officers)
+    assert model.utilisation == pytest.approx(utilisation)
+    line = timeline(MONDAY, 24, speed=workload.run.speed)
+    world = make_world(
+        workload,
+        generated_catalogue(settings.catalogue_seed, settings.communes_per_province),
+        line,
+        scale=workload.run.scale,
+    )
+    assert len(world.agencies) == queueing.agencies
+    [procedure] = world.procedures.values()
+    assert procedure.legal_hours == queueing.deadline_hours
+    assert world.plan["total_rps"] <= world.plan["ceiling_rps"]
+
+
 # --- the schedule ----------------------------------------------------------------------------
 
 
@@ -306,9 +329,7 @@ def test_arrivals_are_sorted_and_inside_the_run(
 
 
 @pytest.fixture(scope="module")
-def schedules(
-    week_world: World, calendar: WorkingCalendar
-) -> dict[int, list[list[Arrival]]]:
+def schedules(week_world: World, calendar: WorkingCalendar) -> dict[int, list[list[Arrival]]]:
     """The week's schedule for 1, 2 and 3 workers (one list per partition)."""
     workload = load_workload()
     found: dict[int, list[list[Arrival]]] = {}

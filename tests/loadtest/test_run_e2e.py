@@ -1,0 +1,108 @@
+"""A whole load run through real servers and a real Locust process, on the suite's database
+kind (SQLite, or PostgreSQL when TEST_DATABASE_URL is set); then the same portal tampered with,
+and the audit must name what was lost, doubled and changed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.core.config import Settings
+from loadtest.audit import Procedure, audit_portal
+from loadtest.run import RunOptions, drive, started_servers
+from loadtest.workload import DEFAULT_WORKLOAD, load_workload
+from loadtest.world import generated_catalogue
+
+SECONDS = 30
+SPEED = 2400.0
+
+
+def _sync_url(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername.startswith("postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _tamper(database_url: str, lost: str, changed: str) -> None:
+    """Rename one dossier (its code vanishes, an unknown one appears) and move another back."""
+    engine = create_engine(_sync_url(database_url))
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE dossiers SET code = code || 'X' WHERE code = :code"), {"code": lost}
+        )
+        connection.execute(
+            text("UPDATE dossiers SET status = 4 WHERE code = :code"), {"code": changed}
+        )
+    engine.dispose()
+
+
+def _scenario(database_url: str, out: Path) -> None:
+    workload = load_workload(DEFAULT_WORKLOAD)
+    options = RunOptions(
+        duration=f"{SECONDS}s", speed=SPEED, seed=5, out=out, database_url=database_url
+    )
+    folder = out / "e2e"
+    folder.mkdir(parents=True)
+    said: list[str] = []
+    with started_servers(workload, SPEED, folder, database_url) as servers:
+        env = {**os.environ, **servers.environment}
+        code = drive(
+            options, servers.portal, servers.gateway, "e2e", folder, SECONDS, env, said.append
+        )
+        assert code == 0, "\n".join(said)
+        assert said[-1] == "OK: valid run, audit passed"
+        results: dict[str, Any] = json.loads((folder / "results.json").read_text())
+        ledger: dict[str, dict[str, Any]] = json.loads((folder / "ledger.json").read_text())
+
+        assert results["schema"] == "portalsim.results/1"
+        assert results["run"]["valid"] is True
+        assert results["run"]["speed"] == SPEED
+        submits = results["requests"]["POST /api/v1/dossiers"]
+        assert submits["count"] > 0
+        assert submits["failures"] == 0
+        assert submits["latency_ms"]["p50"] <= submits["latency_ms"]["p999"]
+        online = [r for r in ledger.values() if r["channel"] == 2]
+        assert results["business"]["submitted"] == len(ledger) > len(online) > 0
+        assert results["business"]["finished"] > 0
+        assert results["audit"]["ok"]
+        assert results["audit"]["checked"] >= len(online)
+        assert results["sync"]["accepted"] > 0
+        assert results["sync"]["refused"] == 0
+        assert results["arrivals"]["started"] > 0
+        assert results["timeseries"]
+
+        returned = sorted(c for c, r in ledger.items() if r["status"] == 10 and r["channel"] == 2)
+        lost, changed = returned[0], returned[1]
+        _tamper(database_url, lost, changed)
+        procedures, _ = generated_catalogue(0, 3)
+        report = audit_portal(
+            servers.portal,
+            ledger,
+            agencies=sorted({r["agency"] for r in ledger.values()}),
+            procedures={
+                p["code"]: Procedure(p["processing_time"], p["processing_unit"]) for p in procedures
+            },
+            since=datetime.fromisoformat(results["run"]["simulated_from"]).astimezone(UTC),
+            settings=Settings(
+                **{k.lower(): v for k, v in servers.environment.items() if k.startswith("CALENDAR")}
+            ),
+        )
+    assert not report.ok
+    assert report.lost == [lost]
+    assert report.duplicated == [f"{lost}X"]
+    assert [m.split(":")[0] for m in report.mismatched] == [changed]
+    assert "status 4, the harness drove it to 10" in report.mismatched[0]
+
+
+async def test_a_short_run_is_valid_and_its_audit_catches_a_tampered_portal(
+    scratch_settings: Settings, tmp_path: Path
+) -> None:
+    await asyncio.to_thread(_scenario, scratch_settings.database_url, tmp_path)
