@@ -46,16 +46,26 @@ def poisson_instants(
     start: datetime,
     end: datetime,
     rate_per_hour: Any,  # (local datetime) -> arrivals per simulated hour
+    *,
+    open_hours: WorkingCalendar | None = None,
 ) -> list[datetime]:
+    """Arrivals at a rate constant within each local hour. With `open_hours`, the rate is per
+    working hour and arrivals fall only in the calendar's working time."""
     instants: list[datetime] = []
     for piece_start, piece_end in _local_hours(start, end):
         rate = float(rate_per_hour(piece_start.astimezone(VIETNAM_TZ)))
         if rate <= 0:
             continue
-        span = (piece_end - piece_start).total_seconds() / 3600
+        if open_hours is None:
+            span = (piece_end - piece_start) / HOUR
+        else:
+            span = open_hours.between(piece_start, piece_end) / HOUR
         t = rng.expovariate(rate)
         while t < span:
-            instants.append(piece_start + timedelta(hours=t))
+            offset = timedelta(hours=t)
+            instants.append(
+                piece_start + offset if open_hours is None else open_hours.add(piece_start, offset)
+            )
             t += rng.expovariate(rate)
     return instants
 
@@ -89,18 +99,32 @@ def periodic_working_instants(
 
 
 class _Profile:
-    def __init__(self, workload: Workload, calendar: WorkingCalendar) -> None:
+    def __init__(self, workload: Workload, calendar: WorkingCalendar, day: datetime) -> None:
         self.profile = workload.profile
         self.calendar = calendar
+        # Counters are open only in the calendar's windows: an hour's weight applies to its
+        # open part, renormalised so that a working day still totals the day's volume.
+        local = day.astimezone(VIETNAM_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+        while not calendar.is_working_day(local.date()):
+            local += timedelta(days=1)
+        open_share = [
+            calendar.between(local + h * HOUR, local + (h + 1) * HOUR) / HOUR for h in range(24)
+        ]
+        counter = self.profile.counter_hourly
+        total = sum(w * f for w, f in zip(counter, open_share, strict=True))
+        self.counter_per_open_hour = [
+            w / total if total and f > 0 else 0.0 for w, f in zip(counter, open_share, strict=True)
+        ]
 
     def day_weight(self, local: datetime, *, counter: bool) -> float:
-        if not self.calendar.is_working_day(local.date()):
-            # Counters are closed; online submission goes on at the Sunday rate.
-            return 0.0 if counter else self.profile.weekly[6]
         weekday = local.weekday()
-        if weekday >= 5:  # a compensatory working Saturday: an ordinary working day
-            return 1.0
-        return self.profile.weekly[weekday]
+        if self.calendar.is_working_day(local.date()):
+            # A compensatory working Saturday is an ordinary working day.
+            return self.profile.weekly[weekday] if weekday < 5 else 1.0
+        if counter:
+            return 0.0  # counters are closed at weekends and on holidays
+        # Online submission goes on: at the weekend's own rate, on a holiday at Sunday's.
+        return self.profile.weekly[weekday] if weekday >= 5 else self.profile.weekly[6]
 
     def online(self, per_day: float) -> Any:
         return lambda local: (
@@ -109,7 +133,7 @@ class _Profile:
 
     def counter(self, per_day: float) -> Any:
         return lambda local: (
-            per_day * self.day_weight(local, counter=True) * self.profile.counter_hourly[local.hour]
+            per_day * self.day_weight(local, counter=True) * self.counter_per_open_hour[local.hour]
         )
 
 
@@ -125,7 +149,7 @@ def generate_arrivals(
     start = datetime.fromtimestamp(timeline.sim_start, UTC)
     end = datetime.fromtimestamp(timeline.sim_end, UTC)
     real = timeline.real
-    profile = _Profile(workload, calendar)
+    profile = _Profile(workload, calendar, start)
     arrivals: list[Arrival] = []
 
     def rng(stream: str) -> random.Random:
@@ -154,7 +178,9 @@ def generate_arrivals(
                 )
             )
         counter_rng = rng(f"{agency.code}:counter")
-        counter = poisson_instants(counter_rng, start, end, profile.counter(agency.counter_per_day))
+        counter = poisson_instants(
+            counter_rng, start, end, profile.counter(agency.counter_per_day), open_hours=calendar
+        )
         for instant in counter:
             arrivals.append(
                 Arrival(
@@ -208,14 +234,16 @@ def _browsing(
     visits = poisson_instants(rng, start, end, profile.online(per_day))
     codes = sorted(world.procedures)
     plain = workload.citizen.browse_without_diacritics
+    # Drawn for every visit before dealing, so that a visit is the same whatever the workers.
+    drawn = [(instant, rng.choice(codes), rng.random() < plain) for instant in visits]
     return [
         Arrival(
             world.timeline.real(instant.timestamp()),
             "browse",
             "visit",
-            {"procedure": rng.choice(codes), "plain": rng.random() < plain},
+            {"procedure": procedure, "plain": is_plain},
         )
-        for number, instant in enumerate(visits)
+        for number, (instant, procedure, is_plain) in enumerate(drawn)
         if number % world.partitions == partition
     ]
 

@@ -247,7 +247,8 @@ class Auditor:
                 for code in batch:
                     expected = ledger[code]["synced_status"]
                     if code not in found:
-                        report.lost.append(code)
+                        if code not in report.lost:  # already missing from the agency view
+                            report.lost.append(code)
                     elif found[code]["TrangThaiHoSo"] != expected:
                         report.mismatched.append(
                             f"{code}: TraCuuHoSo says {found[code]['TrangThaiHoSo']}, the back "

@@ -364,5 +364,6 @@ def _quitting(environment: Environment, **_: Any) -> None:
         return
     if RUN.reason:
         print(RUN.reason)
-    if RUN.exit_code:
+    # The verdict, not Locust's "any request failed": failures are a measurement of the target.
+    if RUN.finished or RUN.exit_code:
         environment.process_exit_code = RUN.exit_code

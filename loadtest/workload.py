@@ -95,6 +95,8 @@ def _normalised(weights: list[float], what: str) -> list[float]:
 
 
 class ProfileSection(_Section):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
     online_hourly: list[float] = [1.0] * 24
     counter_hourly: list[float] = [0] * 7 + [1.0] * 4 + [0] * 2 + [1.0] * 4 + [0] * 7
     weekly: list[float] = [1.0] * 5 + [0.0] * 2

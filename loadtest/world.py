@@ -146,6 +146,22 @@ def zipf_weights(count: int, exponent: float) -> list[float]:
     return [w / total for w in raw]
 
 
+def apportion(seats: int, shares: dict[Level, float]) -> dict[Level, int]:
+    """`seats` split in proportion to `shares`, at least one for each positive share (while
+    seats last), the sizes closest to their quotas, adding up to `seats` exactly."""
+    total = sum(v for v in shares.values() if v > 0)
+    if total <= 0 or seats <= 0:
+        return dict.fromkeys(shares, 0)
+    quota = {k: seats * v / total for k, v in shares.items() if v > 0}
+    counts = {k: max(1, int(q)) for k, q in quota.items()}
+    while sum(counts.values()) > seats:
+        over = max((k for k in counts if counts[k] > 0), key=lambda k: counts[k] - quota[k])
+        counts[over] -= 1
+    while sum(counts.values()) < seats:
+        counts[max(counts, key=lambda k: quota[k] - counts[k])] += 1
+    return {k: counts.get(k, 0) for k in shares}
+
+
 def _sample_scope(
     agencies: list[dict[str, Any]], workload: Workload, rng: random.Random
 ) -> list[dict[str, Any]]:
@@ -156,8 +172,7 @@ def _sample_scope(
         return list(agencies)
     by_level = {level: [a for a in agencies if a["level"] == level] for level in LEVELS}
     shares = {lv: workload.levels.share(lv) for lv in LEVELS if by_level[lv]}
-    total = sum(shares.values()) or 1.0
-    counts = {lv: max(1, round(wanted * s / total)) if s > 0 else 0 for lv, s in shares.items()}
+    counts = apportion(wanted, shares)
     chosen: list[dict[str, Any]] = []
     for level, count in counts.items():
         pool = sorted(by_level[level], key=lambda a: a["code"])

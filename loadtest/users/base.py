@@ -91,7 +91,7 @@ class ActorUser(FastHttpUser):
             if resp.status_code not in expect:
                 problem = f"HTTP {resp.status_code}"
                 detail = (resp.text or "")[:300]
-                logger.warning("%s %s answered %s: %s", method, name, resp.status_code, detail)
+                logger.warning("%s answered %s: %s", name, resp.status_code, detail)
             else:
                 body, problem = _parse(resp.text, resp.headers.get("content-type", ""), schema)
                 if problem is None and check is not None:

@@ -138,38 +138,43 @@ class Citizen(CitizenSession):
                 else f"unexpected dossier {b['code']} in status {b['status']}"
             ),
         )
-        record = sim.record(
-            DossierRecord(
-                code=body["code"],
-                agency=data["agency"],
-                procedure=data["procedure"],
-                channel=2,
-                identity=data["identity"],
-                status=SUBMITTED,
-                submitted_real=time.time(),
-                submitted_at=body["submitted_at"],
-                procedure_hours=sim.world.procedures[data["procedure"]].legal_hours,
+        # The documents go in before any back office may take the dossier in (status 1 only).
+        with sim.lock(body["code"]):
+            record = sim.record(
+                DossierRecord(
+                    code=body["code"],
+                    agency=data["agency"],
+                    procedure=data["procedure"],
+                    channel=2,
+                    identity=data["identity"],
+                    status=SUBMITTED,
+                    submitted_real=time.time(),
+                    submitted_at=body["submitted_at"],
+                    procedure_hours=sim.world.procedures[data["procedure"]].legal_hours,
+                )
             )
-        )
-        count = sim.rng(record.agency).randint(
-            workload.citizen.documents_min, workload.citizen.documents_max
-        )
-        if count:
-            files = [
-                (f"giay-to-{n}.pdf", pdf_bytes(workload.citizen.document_kb, f"{record.code}/{n}"))
-                for n in range(count)
-            ]
-            payload, content_type = multipart(files)
-            self.call(
-                "POST",
-                f"/api/v1/dossiers/{record.code}/documents",
-                data=payload,
-                headers={**headers, "Content-Type": content_type},
-                name="POST /api/v1/dossiers/[code]/documents",
-                group="upload",
-                expect=(201,),
-                check=lambda b: None if len(DOCUMENTS.validate_python(b)) == count else "lost",
+            count = sim.rng(record.agency).randint(
+                workload.citizen.documents_min, workload.citizen.documents_max
             )
+            if count:
+                files = [
+                    (
+                        f"giay-to-{n}.pdf",
+                        pdf_bytes(workload.citizen.document_kb, f"{record.code}/{n}"),
+                    )
+                    for n in range(count)
+                ]
+                payload, content_type = multipart(files)
+                self.call(
+                    "POST",
+                    f"/api/v1/dossiers/{record.code}/documents",
+                    data=payload,
+                    headers={**headers, "Content-Type": content_type},
+                    name="POST /api/v1/dossiers/[code]/documents",
+                    group="upload",
+                    expect=(201,),
+                    check=lambda b: None if len(DOCUMENTS.validate_python(b)) == count else "lost",
+                )
         self._follow_ups(record)
 
     def _follow_ups(self, record: DossierRecord) -> None:

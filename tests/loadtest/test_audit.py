@@ -542,12 +542,6 @@ def test_a_lookup_with_another_status_is_mismatched() -> None:
     assert report.mismatched == ["B-1: TraCuuHoSo says 4, the back office synced 10"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loadtest/audit.py: a synced counter dossier the portal lost is appended to `lost` "
-    "twice, by _check_dossier (404) and again by _check_sync (not found by TraCuuHoSo), so "
-    "the summary counts 2 lost for one dossier",
-)
 def test_a_lost_counter_dossier_is_counted_once() -> None:
     run = honest_run()
     del run.portal.dossiers["B-1"]

@@ -91,9 +91,7 @@ def _scenario(database_url: str, out: Path) -> None:
                 p["code"]: Procedure(p["processing_time"], p["processing_unit"]) for p in procedures
             },
             since=datetime.fromisoformat(results["run"]["simulated_from"]).astimezone(UTC),
-            settings=Settings(
-                **{k.lower(): v for k, v in servers.environment.items() if k.startswith("CALENDAR")}
-            ),
+            settings=Settings(),  # the servers inherit this environment's SECRET_KEY and calendar
         )
     assert not report.ok
     assert report.lost == [lost]
@@ -106,3 +104,37 @@ async def test_a_short_run_is_valid_and_its_audit_catches_a_tampered_portal(
     scratch_settings: Settings, tmp_path: Path
 ) -> None:
     await asyncio.to_thread(_scenario, scratch_settings.database_url, tmp_path)
+
+
+def _counts(out: Path, processes: int) -> dict[str, int]:
+    workload = load_workload(DEFAULT_WORKLOAD)
+    run_id = f"p{processes}"
+    folder = out / run_id
+    folder.mkdir(parents=True)
+    options = RunOptions(duration="20s", speed=SPEED, seed=9, out=out, processes=processes)
+    said: list[str] = []
+    with started_servers(workload, SPEED, folder, None) as servers:
+        env = {**os.environ, **servers.environment}
+        assert (
+            drive(options, servers.portal, servers.gateway, run_id, folder, 20, env, said.append)
+            == 0
+        ), "\n".join(said)
+    results = json.loads((folder / "results.json").read_text())
+    ledger = json.loads((folder / "ledger.json").read_text())
+    requests = results["requests"]
+    return {
+        "workers": results["run"]["workers"],
+        "online": sum(1 for r in ledger.values() if r["channel"] == 2),
+        "counter": sum(1 for r in ledger.values() if r["channel"] == 1),
+        "visits": requests["GET /api/v1/procedures?q"]["count"],
+        "inbox": requests["GET /api/v1/agency/dossiers"]["count"],
+    }
+
+
+def test_two_processes_give_the_totals_of_one(tmp_path: Path) -> None:
+    """The schedule belongs to the agencies, not to the workers: the same seed gives the same
+    arrivals whether one Locust process or a master and two workers run it."""
+    one, two = _counts(tmp_path, 1), _counts(tmp_path, 2)
+    assert (one.pop("workers"), two.pop("workers")) == (1, 2)
+    assert one == two
+    assert one["online"] > 0

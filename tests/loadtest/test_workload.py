@@ -209,12 +209,6 @@ def test_hourly_rate_integrates_to_the_days_volume(
             assert hourly_rate(per_day, profile.online_hourly, profile.weekly, weekday, hour) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loadtest/workload.py ProfileSection: pydantic does not validate defaults, so a "
-    "workload without [profile] (or with only `weekly`) keeps online_hourly = [1.0] * 24 and "
-    "counter_hourly summing to 8: 24x and 8x the day's stated volume",
-)
 @pytest.mark.parametrize(
     "data", [{}, {"profile": {"weekly": [1.0] * 5 + [0.0] * 2}}], ids=["no profile", "weekly only"]
 )

@@ -157,11 +157,6 @@ def test_scope_sample_has_the_requested_agencies_stratified_by_level(
         assert abs(by_level[level] - proportional) <= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loadtest/world.py _sample_scope rounds each level's count separately "
-    "(max(1, round(wanted * share))): scope.agencies = 3, 5, 10 and 13 give 4, 6, 11 and 14",
-)
 @pytest.mark.parametrize("wanted", [3, 5, 10, 13])
 def test_scope_sample_size_is_exact_when_rounding_does_not_add_up(
     catalogue: Catalogue, wanted: int
@@ -374,12 +369,6 @@ def test_visits_and_reads_keep_their_instants_across_worker_counts(
     assert all(a.kind != "read" for share in schedules[workers][1:] for a in share)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loadtest/arrivals.py _browsing draws rng.choice(codes) and rng.random() only for "
-    "the visits that pass `number % world.partitions == partition`, so a visit's procedure "
-    "and diacritics flag change with the number of workers",
-)
 def test_visits_keep_their_procedure_across_worker_counts(
     week_world: World, schedules: dict[int, list[list[Arrival]]]
 ) -> None:
@@ -442,15 +431,7 @@ def test_online_submissions_over_a_long_span_match_the_profile(
         2,
         3,
         4,
-        pytest.param(
-            5,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="loadtest/arrivals.py _Profile.day_weight gives every non-working day "
-                "weekly[6] (Sunday), so an ordinary Saturday gets 0.10 of a day, not the "
-                "file's weekly[5] = 0.15",
-            ),
-        ),
+        5,
         6,
     ],
 )
@@ -499,13 +480,6 @@ def test_counter_arrivals_only_on_working_days_in_counter_hours(
     assert not any(instant.weekday() == 6 for instant in counter_instants)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loadtest/workload.toml counter_hourly weights hours 7 and 11 (4.0 and 5.0) whole, "
-    "but the calendar's windows are 07:30-11:30 and 13:00-17:00: about 6% of counter dossiers "
-    "are received at 07:00-07:30 or 11:30-12:00, against the file's 'Counter receipts happen "
-    "only in the working windows of the calendar'",
-)
 def test_counter_arrivals_fall_inside_the_calendars_windows(
     counter_instants: list[datetime], calendar: WorkingCalendar
 ) -> None:
