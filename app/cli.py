@@ -276,10 +276,10 @@ def run(
         "loadtest/workload.toml"
     ),
     scale: Annotated[
-        float | None, typer.Option(min=0.0, help="x the national volumes (default: workload's)")
+        float | None, typer.Option(min=1e-6, help="x the national volumes (default: workload's)")
     ] = None,
     speed: Annotated[
-        float | None, typer.Option(min=0.0, help="simulated seconds per real second")
+        float | None, typer.Option(min=1e-6, help="simulated seconds per real second")
     ] = None,
     duration: Annotated[str | None, typer.Option(help="real run time, e.g. 90s, 10m")] = None,
     seed: Annotated[int | None, typer.Option(help="the schedule's seed")] = None,
@@ -296,6 +296,7 @@ def run(
         bool, typer.Option("--plan", help="print the resolved per-actor rates and exit")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="run a plan above the ceiling")] = False,
+    run_id: Annotated[str, typer.Option(help="the run's folder name (default: its start)")] = "",
 ) -> None:
     """Run a load experiment end to end: portal and gateway on loopback, every actor driven by
     Locust, the audit, results.json and a summary. Exit 0 only for a valid, audited run."""
@@ -315,6 +316,7 @@ def run(
         gateway=gateway,
         database_url=database_url,
         force=force,
+        run_id=run_id,
     )
     try:
         if plan:
@@ -325,3 +327,7 @@ def run(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     raise typer.Exit(code)
+
+
+if __name__ == "__main__":
+    app()

@@ -116,6 +116,8 @@ def _resolve(environment: Environment) -> tuple[Workload, float, float, int]:
     scale = options.scale if options.scale is not None else workload.run.scale
     seconds = parse_duration(options.duration or workload.run.duration)
     seed = options.seed if options.seed is not None else workload.run.seed
+    if scale <= 0 or (options.speed is not None and options.speed <= 0):
+        raise WorkloadError("--scale and --speed must be positive")
     return workload, scale, seconds, seed
 
 
