@@ -324,7 +324,7 @@ def run(
             return
         code = run_experiment(options, typer.echo)
     except (RunError, WorkloadError, httpx.HTTPError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
 

@@ -35,6 +35,7 @@ from loadtest.workload import (
     DEFAULT_WORKLOAD,
     Workload,
     WorkloadError,
+    check_ceiling,
     load_workload,
     parse_duration,
 )
@@ -177,12 +178,7 @@ def _init(environment: Environment, **_: Any) -> None:
         if options.plan_only:
             print(json.dumps(plan, indent=2))
             raise SystemExit(0)
-        if plan["total_rps"] > plan["ceiling_rps"] and not options.force:
-            raise WorkloadError(
-                f"the plan offers {plan['total_rps']:,.0f} requests/s at the busiest hour, above "
-                f"the ceiling of {plan['ceiling_rps']:,.0f}/s: lower --scale or --speed, raise "
-                "run.ceiling_rps, or pass --force"
-            )
+        check_ceiling(plan, force=options.force)
     except (WorkloadError, httpx.HTTPError, OSError) as exc:
         # One clear line, before any user starts; Locust's own exit would bury it.
         print(f"cannot start the run: {exc}", file=sys.stderr)

@@ -28,6 +28,7 @@ from loadtest.workload import (
     DEFAULT_WORKLOAD,
     Workload,
     WorkloadError,
+    check_ceiling,
     load_workload,
     parse_duration,
 )
@@ -209,6 +210,7 @@ def run(options: RunOptions, echo: Echo) -> int:
     workload = load_workload(options.workload)
     speed = options.speed if options.speed is not None else workload.run.speed
     seconds = parse_duration(options.duration or workload.run.duration)
+    check_ceiling(plan(options), force=options.force)  # before anything starts
     run_id = options.run_id or datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = options.out / run_id
     folder.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -328,14 +328,20 @@ class Plan:
         }
 
     def check_ceiling(self, *, force: bool) -> None:
-        if self.total_rps > self.ceiling_rps and not force:
-            busiest = max(self.requests_per_s.items(), key=lambda item: item[1])
-            raise WorkloadError(
-                f"the plan offers {self.total_rps:,.0f} requests/s (scale {self.scale:g} x speed "
-                f"{self.speed:g}; busiest: {busiest[0]} {busiest[1]:,.0f}/s), above the ceiling "
-                f"of {self.ceiling_rps:,.0f}/s: lower --scale or --speed, raise run.ceiling_rps, "
-                "or pass --force"
-            )
+        check_ceiling(self.as_dict(), force=force)
+
+
+def check_ceiling(plan: dict[str, Any], *, force: bool) -> None:
+    """Refuse a plan (as `Plan.as_dict()` gives it) above its ceiling, naming the numbers."""
+    total, ceiling = float(plan["total_rps"]), float(plan["ceiling_rps"])
+    if total > ceiling and not force:
+        name, rate = max(plan["requests_per_s"].items(), key=lambda item: item[1])
+        raise WorkloadError(
+            f"the plan offers {total:,.0f} requests/s at the busiest hour (scale "
+            f"{plan['scale']:g} x speed {plan['speed']:g}; busiest: {name} {rate:,.0f}/s), above "
+            f"the ceiling of {ceiling:,.0f}/s: lower --scale or --speed, raise "
+            "run.ceiling_rps, or pass --force"
+        )
 
 
 def pool_size(arrivals_per_s: float, seconds_each: float, *, minimum: int = 2) -> int:
