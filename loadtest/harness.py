@@ -20,14 +20,14 @@ from typing import Any
 import httpx
 from locust import events
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import CPU_WARNING_THRESHOLD, MasterRunner, WorkerRunner
 
 from app.core.config import Settings
 from app.main import calendar_from_settings
 from loadtest.audit import Procedure, audit_portal
 from loadtest.business import business_section, payments_section, queueing_section, sync_section
 from loadtest.engine import Simulation
-from loadtest.metrics import Book, percentiles_ms
+from loadtest.metrics import Book, new_histogram, percentiles_ms
 from loadtest.results import Verdict, summary_lines, write_results
 from loadtest.runtime import RUNTIME
 from loadtest.users import USER_CLASSES
@@ -238,6 +238,16 @@ def _report(data: dict[str, Any], **_: Any) -> None:
         data["portalsim"] = RUNTIME.simulation.drain()
 
 
+@events.usage_monitor.add_listener
+def _usage(environment: Environment, cpu_usage: float, **_: Any) -> None:  # noqa: ARG001
+    """The generator's CPU, sampled by Locust in each process that runs users."""
+    simulation = RUNTIME.simulation
+    if simulation is not None:
+        simulation.book.observe("generator.cpu_percent", cpu_usage)
+        if cpu_usage > CPU_WARNING_THRESHOLD:
+            simulation.book.count("cpu.high")
+
+
 @events.worker_report.add_listener
 def _worker_report(data: dict[str, Any], **_: Any) -> None:
     if "portalsim" in data:
@@ -344,7 +354,13 @@ def finish(environment: Environment) -> None:
         "payments": payments_section(book),
         "sync": sync_section(book),
         "audit": audit.as_dict(),
-        "harness": {"crashes": crashes, "generator_cpu_warnings": counters.get("cpu.high", 0)},
+        "harness": {
+            "crashes": crashes,
+            "generator_cpu_warnings": counters.get("cpu.high", 0),
+            "generator_cpu_percent": percentiles_ms(
+                book.named.get("generator.cpu_percent", new_histogram())
+            ),
+        },
         "timeseries": book.timeseries(),
     }
     queueing = queueing_section(audit.views, world, workload, calendar)
