@@ -18,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import gevent
+from gevent import Greenlet
 from gevent.event import Event
 from gevent.lock import BoundedSemaphore
+from gevent.queue import Empty, Queue
 
 from app.core.calendar import WorkingCalendar
 from loadtest.arrivals import Arrival, generate_arrivals
@@ -29,7 +31,6 @@ from loadtest.workload import Workload
 from loadtest.world import Agency, World
 
 ACTORS = ("citizen", "browse", "backoffice", "sync", "payer", "reviewer")
-WAKE_SECONDS = 0.25  # a waiting user looks at its queue at least this often
 
 
 @dataclass(order=True)
@@ -42,33 +43,49 @@ class Task:
 
 
 class TaskQueue:
+    """An actor's tasks by intended start. One dispatcher greenlet hands each task, once due,
+    to a ready queue, where exactly one waiting user takes it: a pool of hundreds of users
+    costs one wake-up per task, not one per user."""
+
     def __init__(self) -> None:
         self._heap: list[Task] = []
         self._changed = Event()
+        self._ready: Queue[Task] = Queue()
+        self._dispatcher: Greenlet[[float], None] | None = None
 
     def put(self, task: Task) -> None:
         heapq.heappush(self._heap, task)
-        self._changed.set()
+        if self._heap[0] is task:  # a new earliest task: the dispatcher's wait is too long
+            self._changed.set()
 
-    def take(self, until: float) -> Task | None:
-        """The next task once it is due, or None when none falls due before `until`."""
+    def _dispatch(self, until: float) -> None:
         while True:
             now = time.time()
+            while self._heap and self._heap[0].at <= now:
+                self._ready.put(heapq.heappop(self._heap))
             if now >= until:
-                return None
-            if self._heap and self._heap[0].at <= now:
-                return heapq.heappop(self._heap)
-            wait = min(WAKE_SECONDS, until - now)
+                return
+            wait = until - now
             if self._heap:
                 wait = min(wait, self._heap[0].at - now)
             self._changed.clear()
             self._changed.wait(timeout=max(wait, 0.0))
 
+    def take(self, until: float) -> Task | None:
+        """The next task once it is due, or None when none falls due before `until`."""
+        if self._dispatcher is None:
+            self._dispatcher = gevent.spawn(self._dispatch, until)
+        try:
+            return self._ready.get(timeout=max(0.0, until - time.time()))
+        except Empty:
+            return None
+
     def due_before(self, instant: float) -> int:
-        return sum(1 for task in self._heap if task.at < instant)
+        """Tasks that should have started before `instant` and did not."""
+        return self._ready.qsize() + sum(1 for task in self._heap if task.at < instant)
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self._heap) + self._ready.qsize()
 
 
 @dataclass
