@@ -31,6 +31,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -224,9 +225,9 @@ def generate(options: argparse.Namespace) -> dict[str, Any]:
     gevent.sleep(max(0.0, window_end - time.time()))
     last = snapshot()
     book = simulation.book
-    # Arrivals intended within the window that had not started by its end.
-    queue = simulation.queues["bench"]
-    unstarted = queue.due_before(last[0]) - queue.due_before(first[0])
+    # Arrivals due by the window's end and not started; they are the latest ones, so those of
+    # the window unless the backlog is longer than the window.
+    unstarted = min(intended, simulation.queues["bench"].due_before(last[0]))
     lag = book.named.get("arrival.lag")
     counted = book.requests.get(NAME)
     booked = counted.count if counted else 0
@@ -285,7 +286,6 @@ class Bench:
     options: argparse.Namespace
     port: int
     server_pid: int
-    server_core: int
     generator_core: int
     logs: Path
 
@@ -390,7 +390,7 @@ def cpu_model() -> str:
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
     """A Markdown table, padded so that it also reads as text."""
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(header)]
     columns = list(zip(widths, right, strict=True))
 
     def line(cells: Sequence[str]) -> str:
@@ -559,52 +559,55 @@ def run(options: argparse.Namespace) -> int:
     listener.bind(("127.0.0.1", 0))
     listener.listen(1024)
     port = listener.getsockname()[1]
-    with tempfile.TemporaryDirectory(prefix="harness-cost-") as folder:
-        logs = Path(folder)
-        server_log = (logs / "server.log").open("wb")
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "_serve",
-                f"--fd={listener.fileno()}",
-                f"--core={server_core}",
-                f"--lifetime={lifetime}",
-            ],
-            pass_fds=(listener.fileno(),),
-            stdout=server_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        listener.close()
-        try:
-            wait_for_server(port)
-            bench = Bench(options, port, server.pid, server_core, generator_core, logs)
-            rounds: list[dict[str, Measurement]] = []
-            for number in range(1, options.rounds + 1):
-                found: dict[str, Measurement] = {}
-                found["baseline"] = bench.measure("baseline")
-                found["harness"] = bench.measure("harness")
-                found["open"] = bench.measure("open", rate=SATURATED * found["baseline"].rps)
-                for level in levels:
-                    label = f"open@{level:.2f}"
-                    found[label] = bench.measure(
-                        "open", rate=level * found["open"].rps, label=label
-                    )
-                rounds.append(found)
-                print(
-                    f"round {number}/{options.rounds}: "
-                    + ", ".join(f"{m} {r.rps:,.0f} req/s" for m, r in found.items()),
-                    file=sys.stderr,
-                )
-        except BenchmarkFailed as exc:
-            print(f"Benchmark aborted: {exc}", file=sys.stderr)
-            return 1
-        finally:
-            stop(server)
-            server_log.close()
+    logs = Path(tempfile.mkdtemp(prefix="harness-cost-"))  # kept if the run fails
+    server_log = (logs / "server.log").open("wb")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "_serve",
+            f"--fd={listener.fileno()}",
+            f"--core={server_core}",
+            f"--lifetime={lifetime}",
+        ],
+        pass_fds=(listener.fileno(),),
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    listener.close()
+    try:
+        wait_for_server(port)
+        rounds = measure_rounds(Bench(options, port, server.pid, generator_core, logs), levels)
+    except BenchmarkFailed as exc:
+        print(f"Benchmark aborted: {exc} (logs in {logs})", file=sys.stderr)
+        return 1
+    finally:
+        stop(server)
+        server_log.close()
+    shutil.rmtree(logs, ignore_errors=True)
     print(report(rounds, options.lag_p99_ms))
     return 0
+
+
+def measure_rounds(bench: Bench, levels: Sequence[float]) -> list[dict[str, Measurement]]:
+    """The modes in turn, every round, so that the machine's drift hits them all."""
+    rounds: list[dict[str, Measurement]] = []
+    for number in range(1, bench.options.rounds + 1):
+        found: dict[str, Measurement] = {}
+        found["baseline"] = bench.measure("baseline")
+        found["harness"] = bench.measure("harness")
+        found["open"] = bench.measure("open", rate=SATURATED * found["baseline"].rps)
+        for level in levels:
+            label = f"open@{level:.2f}"
+            found[label] = bench.measure("open", rate=level * found["open"].rps, label=label)
+        rounds.append(found)
+        print(
+            f"round {number}/{bench.options.rounds}: "
+            + ", ".join(f"{mode} {m.rps:,.0f} req/s" for mode, m in found.items()),
+            file=sys.stderr,
+        )
+    return rounds
 
 
 def fractions(text: str) -> list[float]:

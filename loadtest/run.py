@@ -126,8 +126,12 @@ def server_environment(
         "PAYMENT_RECONCILE_INTERVAL_SECONDS": "5",
     }
     if workload.queueing is not None:
+        windows = workload.queueing.windows
+        environment["CALENDAR_WINDOWS"] = json.dumps(
+            [[start.strftime("%H:%M"), end.strftime("%H:%M")] for start, end in windows]
+        )
         # harness.md: the M/M/c formula holds when receipt is counted until the day's end.
-        environment["CALENDAR_CUTOFF"] = "17:00"
+        environment["CALENDAR_CUTOFF"] = windows[-1][1].strftime("%H:%M")
     return environment, portal_port, gateway_port
 
 

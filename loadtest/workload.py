@@ -9,7 +9,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -184,10 +184,19 @@ class QueueingSection(_Section):
 
     agencies: Annotated[int, Field(ge=1)] = 4
     level: Level = "commune"
+    # The servers' working windows for the check (CALENDAR_WINDOWS); the cut-off is the last
+    # window's end. Longer windows waste less real time on nights: the formula holds in
+    # working-time coordinates whatever their length.
+    windows: list[tuple[time, time]] = [(time(7, 30), time(11, 30)), (time(13, 0), time(17, 0))]
     deadline_hours: Annotated[int, Field(ge=1)] = 8
     arrivals_per_hour: Positive = 1.2
     officers: Annotated[int, Field(ge=1)] = 4
     service_mean_hours: Positive = 2.0
+
+
+def window_hours(windows: list[tuple[time, time]]) -> float:
+    """Working hours in a day of these windows."""
+    return sum((end.hour - start.hour) + (end.minute - start.minute) / 60 for start, end in windows)
 
 
 class Workload(_Section):

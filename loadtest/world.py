@@ -22,6 +22,7 @@ from loadtest.workload import (
     officers_for,
     pool_size,
     service_mean_share,
+    window_hours,
 )
 
 WORKING_DAY_HOURS = 8.0  # the calendar's default windows; used only to size the plan
@@ -278,7 +279,7 @@ def _queueing_world(
             f"queueing: no {queueing.level} procedure of {queueing.deadline_hours} working hours "
             f"is received by {queueing.agencies} agencies"
         )
-    per_day = queueing.arrivals_per_hour * WORKING_DAY_HOURS * scale
+    per_day = queueing.arrivals_per_hour * window_hours(queueing.windows) * scale
     scoped = [
         Agency(
             code=item["code"],
@@ -321,8 +322,9 @@ def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
     to_real = speed / 86400  # per simulated day -> per real second
     week_mean = sum(workload.profile.weekly) / 7
     peak_factor = max(workload.profile.weekly) * max(workload.profile.online_hourly) * 24
-    if workload.queueing is not None:  # flat over working time: 8 of 24 hours, 5 of 7 days
-        week_mean, peak_factor = WORKING_DAY_HOURS / 24 * 5 / 7, 24 / WORKING_DAY_HOURS
+    if workload.queueing is not None:  # flat over the working windows, 5 days of 7
+        day = window_hours(workload.queueing.windows)
+        week_mean, peak_factor = day / 24 * 5 / 7, 24 / day
     online_per_day = sum(a.online_per_day for a in world.agencies)
     counter_per_day = sum(a.counter_per_day for a in world.agencies)
     citizen, backoffice = workload.citizen, workload.backoffice
