@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
-from loadtest.workload import Workload
+from loadtest.workload import Workload, hourly_rate
 from loadtest.world import Agency, World
 
 HOUR = timedelta(hours=1)
@@ -127,13 +127,14 @@ class _Profile:
         return self.profile.weekly[weekday] if weekday >= 5 else self.profile.weekly[6]
 
     def online(self, per_day: float) -> Any:
-        return lambda local: (
-            per_day * self.day_weight(local, counter=False) * self.profile.online_hourly[local.hour]
+        return lambda local: hourly_rate(
+            per_day, self.day_weight(local, counter=False), self.profile.online_hourly, local.hour
         )
 
     def counter(self, per_day: float) -> Any:
-        return lambda local: (
-            per_day * self.day_weight(local, counter=True) * self.counter_per_open_hour[local.hour]
+        """Per open hour: `poisson_instants` places these in working time only."""
+        return lambda local: hourly_rate(
+            per_day, self.day_weight(local, counter=True), self.counter_per_open_hour, local.hour
         )
 
 

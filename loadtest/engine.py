@@ -221,9 +221,3 @@ class Simulation:
         changed = {code: self.ledger[code].as_dict() for code in self._dirty}
         self._dirty.clear()
         return {"book": self.book.drain(), "ledger": changed}
-
-
-def sleep_until(instant: float) -> None:
-    delay = instant - time.time()
-    if delay > 0:
-        gevent.sleep(delay)

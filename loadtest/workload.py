@@ -266,12 +266,11 @@ def agency_demand(
     return AgencyDemand(per_day * volumes.online_share, per_day * (1 - volumes.online_share))
 
 
-def hourly_rate(
-    per_working_day: float, hourly: list[float], weekly: list[float], weekday: int, hour: int
-) -> float:
-    """Arrivals per simulated hour in local `hour` of a day with `weekday` (0 = Monday):
-    a day's total is per_working_day x weekly[weekday], spread by the hourly profile."""
-    return per_working_day * weekly[weekday] * hourly[hour]
+def hourly_rate(per_working_day: float, day_weight: float, hourly: list[float], hour: int) -> float:
+    """Arrivals per simulated hour in local `hour` of a day weighing `day_weight` working days
+    (the weekly profile's, 0 for a closed counter): the day's total is per_working_day x
+    day_weight, spread by the hourly profile (shares summing to 1)."""
+    return per_working_day * day_weight * hourly[hour]
 
 
 def service_mean_share(backoffice: BackofficeSection) -> float:
@@ -289,14 +288,6 @@ def officers_for(
         return fixed
     offered = work_hours_per_day / day_hours
     return max(1, math.ceil(offered / workload.staffing.target_utilisation))
-
-
-@dataclass(frozen=True, slots=True)
-class RouteRates:
-    """Requests per real second a route group is expected to see, for the ceiling check."""
-
-    name: str
-    rps: float
 
 
 @dataclass(frozen=True, slots=True)

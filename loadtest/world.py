@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import httpx
@@ -441,11 +441,6 @@ def timeline_from_clock(
         start_real=start_real,
         real_seconds=real_seconds,
     )
-
-
-def simulated_span(timeline: Timeline) -> tuple[datetime, datetime]:
-    start = datetime.fromtimestamp(timeline.sim_start, UTC)
-    return start, start + timedelta(seconds=timeline.real_seconds * timeline.speed)
 
 
 PAGE_SIZE = 200

@@ -15,7 +15,7 @@ from locust import task
 from locust.contrib.fasthttp import FastHttpUser
 from pydantic import BaseModel, ValidationError
 
-from loadtest.engine import Simulation, Task
+from loadtest.engine import Simulation
 from loadtest.runtime import RUNTIME
 
 logger = logging.getLogger("portalsim.loadtest")
@@ -108,9 +108,6 @@ class ActorUser(FastHttpUser):
         if problem is not None:
             raise Rejected(f"{name}: {problem}")
         return body
-
-    def task_data(self, current: Task) -> dict[str, Any]:
-        return current.data
 
 
 def _parse(

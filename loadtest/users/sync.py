@@ -6,7 +6,6 @@ as real back offices do."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
 
 from app.core.calendar import VIETNAM_TZ
@@ -193,7 +192,3 @@ class SyncBackOffice(ActorUser):
                 else f"call refused: {b['error_code']} {b['message']}"
             ),
         )
-
-
-def local_instant(value: str) -> datetime:
-    return datetime.fromisoformat(value)

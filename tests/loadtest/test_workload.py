@@ -199,14 +199,14 @@ def test_hourly_rate_integrates_to_the_days_volume(
 ) -> None:
     profile = ProfileSection(online_hourly=raw, weekly=weekly)
     day = math.fsum(
-        hourly_rate(per_day, profile.online_hourly, profile.weekly, weekday, hour)
+        hourly_rate(per_day, profile.weekly[weekday], profile.online_hourly, hour)
         for hour in range(24)
     )
     assert day == pytest.approx(per_day * weekly[weekday], rel=1e-9, abs=1e-9)
     # An hour the raw profile leaves empty gets no arrivals.
     for hour, weight in enumerate(raw):
         if weight == 0:
-            assert hourly_rate(per_day, profile.online_hourly, profile.weekly, weekday, hour) == 0
+            assert hourly_rate(per_day, profile.weekly[weekday], profile.online_hourly, hour) == 0
 
 
 @pytest.mark.parametrize(
