@@ -38,11 +38,20 @@ def percentiles_ms(histogram: HdrHistogram) -> dict[str, float]:
     return {k: round(v, 3) for k, v in values.items()}
 
 
+def histogram_of(table: dict[Any, HdrHistogram], key: Any) -> HdrHistogram:
+    """The table's histogram for `key`, made on first use (not with setdefault: an HdrHistogram
+    holds ~23,000 counters, too dear to build and drop on every request)."""
+    found = table.get(key)
+    if found is None:
+        found = table[key] = new_histogram()
+    return found
+
+
 def _absorb_histograms(
     target: dict[Any, HdrHistogram], encoded: dict[Any, bytes], key: Any = None
 ) -> None:
     for name, blob in encoded.items():
-        histogram = target.setdefault(key(name) if key else name, new_histogram())
+        histogram = histogram_of(target, key(name) if key else name)
         histogram.decode_and_add(blob)
 
 
@@ -71,7 +80,7 @@ class Book:
         self, name: str, group: str, latency_ms: float, *, ok: bool, error: str | None, at: float
     ) -> None:
         """One request, `latency_ms` measured from its intended start."""
-        record_ms(self.latency.setdefault(name, new_histogram()), latency_ms)
+        record_ms(histogram_of(self.latency, name), latency_ms)
         counts = self.requests.setdefault(name, RequestCounts())
         counts.count += 1
         slot = self.interval(at)
@@ -79,11 +88,11 @@ class Book:
         if not ok:
             counts.failures += 1
             self.interval_counts[slot][f"error:{error or 'failed'}"] += 1
-        record_ms(self.groups.setdefault((slot, group), new_histogram()), latency_ms)
+        record_ms(histogram_of(self.groups, (slot, group)), latency_ms)
 
     def arrival(self, intended: float, started: float, budget_ms: float) -> None:
         lag_ms = max(0.0, (started - intended) * 1000)
-        record_ms(self.named.setdefault("arrival.lag", new_histogram()), lag_ms)
+        record_ms(histogram_of(self.named, "arrival.lag"), lag_ms)
         self.counters["arrivals.started"] += 1
         if lag_ms > budget_ms:
             self.counters["arrivals.late"] += 1
@@ -94,7 +103,7 @@ class Book:
         self.counters["arrivals.unstarted"] += count
 
     def observe(self, name: str, value_ms: float) -> None:
-        record_ms(self.named.setdefault(name, new_histogram()), value_ms)
+        record_ms(histogram_of(self.named, name), value_ms)
 
     def count(self, name: str, by: int = 1) -> None:
         self.counters[name] += by
@@ -144,7 +153,7 @@ class Book:
     def group_totals(self) -> dict[str, HdrHistogram]:
         totals: dict[str, HdrHistogram] = {}
         for (_, group), histogram in self.groups.items():
-            totals.setdefault(group, new_histogram()).add(histogram)
+            histogram_of(totals, group).add(histogram)
         return totals
 
     def timeseries(self) -> list[dict[str, Any]]:
