@@ -100,6 +100,7 @@ def sync_section(book: Book) -> dict[str, Any]:
         "items": counters.get("sync.items", 0),
         "resent": counters.get("sync.resent", 0),
         "accepted": counters.get("sync.accepted", 0),
+        "kept_out_of_order": counters.get("sync.kept", 0),
         "refused": counters.get("sync.refused", 0),
         "lag_ms": percentiles_ms(book.named.get("sync.lag", new_histogram())),
     }

@@ -154,6 +154,12 @@ class Simulation:
         self.sent: dict[str, list[dict[str, Any]]] = defaultdict(list)  # for resends
         self.sync_sessions: dict[str, str] = {}
         self.counter_numbers: dict[tuple[str, str], int] = defaultdict(int)
+        self._busy: dict[str, int] = defaultdict(int)
+        # This process's share of each actor's pool (the plan's pools are for the whole run).
+        self._pool = {
+            actor: max(1, round(size / world.partitions))
+            for actor, size in world.plan.get("pools", {}).items()
+        }
 
     # -- time ----------------------------------------------------------------------------------
 
@@ -198,6 +204,13 @@ class Simulation:
         if task is not None:
             self.book.arrival(task.at, time.time(), self.lag_budget_ms)
         return task
+
+    def busy(self, actor: str, change: int) -> None:
+        """Users of `actor` at work; every user busy means arrivals wait for one: counted, so
+        that lag from a used-up pool is told apart from a saturated generator."""
+        self._busy[actor] += change
+        if change > 0 and self._busy[actor] >= self._pool.get(actor, 1 << 30):
+            self.book.count(f"pool.exhausted.{actor}")
 
     def unstarted(self) -> int:
         return sum(queue.due_before(self.ends_at) for queue in self.queues.values())

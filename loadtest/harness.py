@@ -310,6 +310,11 @@ def finish(environment: Environment) -> None:
     lag = percentiles_ms(book.named["arrival.lag"]) if "arrival.lag" in book.named else None
     intended = started + counters.get("arrivals.unstarted", 0)
     crashes = counters.get("harness.crashes", 0)
+    exhausted = {
+        name.removeprefix("pool.exhausted."): count
+        for name, count in sorted(counters.items())
+        if name.startswith("pool.exhausted.")
+    }
     verdict = Verdict(
         lag_ok=intended > 0 and late <= workload.run.lag_budget_share * intended,
         audit_ok=audit.ok,
@@ -317,6 +322,8 @@ def finish(environment: Environment) -> None:
         late=late,
         intended=intended,
         budget_ms=workload.run.lag_budget_ms,
+        pools_exhausted=exhausted,
+        cpu_warnings=counters.get("cpu.high", 0),
     )
     results: dict[str, Any] = {
         "schema": "portalsim.results/1",
@@ -349,6 +356,7 @@ def finish(environment: Environment) -> None:
             "max_lag_ms": lag["max"] if lag else 0.0,
             "lag_ms": lag,
             "budget_ms": workload.run.lag_budget_ms,
+            "pools_exhausted": exhausted,
         },
         "business": business_section(RUN.ledger, audit.views, world, workload, calendar),
         "payments": payments_section(book),

@@ -4,7 +4,7 @@ it, the verdict of a run and the summary a tester reads in ten seconds."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ class Verdict:
     late: int
     intended: int
     budget_ms: float
+    pools_exhausted: dict[str, int] = field(default_factory=dict)
+    cpu_warnings: int = 0
 
     @property
     def valid(self) -> bool:
@@ -40,10 +42,19 @@ class Verdict:
         if not self.lag_ok:
             if self.intended == 0:
                 return "INVALID: no arrival fell within the run"
-            return (
+            late = (
                 f"INVALID: {self.late} of {self.intended} arrivals started more than "
-                f"{self.budget_ms:g} ms late: the generator, not the target, was the limit"
+                f"{self.budget_ms:g} ms late"
             )
+            if self.pools_exhausted:
+                actors = ", ".join(sorted(self.pools_exhausted))
+                return (
+                    f"{late}: every {actors} user was busy waiting for the target, so arrivals "
+                    "queued in the harness; the figures understate the target's delay"
+                )
+            if self.cpu_warnings:
+                return f"{late}: the generator's CPU was the limit (use --processes)"
+            return f"{late}: the generator, not the target, was the limit"
         if not self.audit_ok:
             return "FAILED: the audit found lost, doubled or mismatched dossiers (above)"
         return "OK: valid run, audit passed"
@@ -82,6 +93,9 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
         f"{_ms(arrivals['max_lag_ms'])} ms",
         "  latency from the intended start, ms:   p50      p99     count",
     ]
+    if arrivals.get("pools_exhausted"):
+        busy = ", ".join(f"{actor} {n}x" for actor, n in arrivals["pools_exhausted"].items())
+        lines.insert(-1, f"            every user of an actor was busy at times: {busy}")
     for group, figures in results["groups"].items():
         latency = figures["latency_ms"]
         lines.append(

@@ -376,7 +376,8 @@ def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
         "payments": peak["payer"] * PAYMENT_REQUESTS,
         "reviewer": peak["reviewer"] * 3,
     }
-    # A healthy journey takes well under a second; the payer waits for the IPN.
+    # A healthy journey takes well under a second; a pool sized for 2 s each leaves room for a
+    # slower target before arrivals wait for a user. The payer waits for the IPN.
     seconds_each = {"payer": workload.payments.confirm_timeout_seconds / 4}
     return Plan(
         workload=workload_name,
@@ -389,7 +390,7 @@ def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
         arrivals_per_s={k: v * to_real for k, v in mean.items()},
         requests_per_s={k: v * to_real for k, v in requests.items()},
         pools={
-            k: pool_size(v * to_real, seconds_each.get(k, 1.0), minimum=1 if v == 0 else 2)
+            k: pool_size(v * to_real, seconds_each.get(k, 2.0), minimum=1 if v == 0 else 4)
             for k, v in peak.items()
         },
         ceiling_rps=workload.run.ceiling_rps,

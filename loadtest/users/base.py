@@ -55,6 +55,7 @@ class ActorUser(FastHttpUser):
             return
         self._intended: float | None = next_task.at
         handler = getattr(self, f"on_{next_task.kind}")
+        self.sim.busy(self.actor, +1)
         try:
             handler(next_task)
         except Rejected:
@@ -64,6 +65,8 @@ class ActorUser(FastHttpUser):
             logger.error(
                 "%s task %s crashed:\n%s", self.actor, next_task.kind, traceback.format_exc()
             )
+        finally:
+            self.sim.busy(self.actor, -1)
 
     def call(
         self,

@@ -13,10 +13,11 @@ from app.sync.contract import SyncReply, format_contract_date
 from loadtest.engine import DossierRecord, Task
 from loadtest.runtime import RUNTIME
 from loadtest.users.backoffice import service_hours
-from loadtest.users.base import ActorUser, Rejected
+from loadtest.users.base import ActorUser, Rejected, logger
 
 RECORDS, STEPS = "DongBoHoSoMC", "CapNhatTienDoHoSoMC"
 SESSION_EXPIRED = 3
+KEPT_OUT_OF_ORDER = 13  # illegal from the current status: kept, applied once the gap fills
 ACCEPTED_RESULTS = ("created", "applied", "duplicate", "stale")
 
 
@@ -156,24 +157,33 @@ class SyncBackOffice(ActorUser):
             reply = self._post(agency, envelope, renew=True)
         results = reply["results"]
         sent_at = time.time()
+        refused = []
         for entry, result in zip(batch, results, strict=False):
-            record = sim.ledger.get(entry["item"]["MaHoSo"])
+            item = entry["item"]
+            record = sim.ledger.get(item["MaHoSo"])
             if result["error_code"] == 0 and result["result"] in ACCEPTED_RESULTS:
                 sim.book.count("sync.accepted")
-                sim.book.observe("sync.lag", (sent_at - entry["created"]) * 1000)
-                if record is not None:
-                    item = entry["item"]
-                    at = item.get("ThoiDiemXuLy") or item["NgayTiepNhan"]
-                    if at >= record.synced_at:
-                        record.synced_at = at
-                        record.synced_status = item.get("TrangThai") or item["TrangThaiHoSo"]
-                    record.sync_items += 1
-                    sim.touch(record.code)
+            elif result["error_code"] == KEPT_OUT_OF_ORDER:
+                # A step ahead of its predecessors (a reordered batch): the portal keeps it in
+                # the history and applies it once the missing steps are in.
+                sim.book.count("sync.kept")
             else:
                 sim.book.count("sync.refused")
-                raise Rejected(f"{service} item {entry['item']['MaHoSo']} refused: {result}")
+                refused.append(f"{item['MaHoSo']}: {result['error_code']} {result['message']}")
+                continue
+            sim.book.observe("sync.lag", (sent_at - entry["created"]) * 1000)
+            if record is not None:
+                at = item.get("ThoiDiemXuLy") or item["NgayTiepNhan"]
+                if at >= record.synced_at:
+                    record.synced_at = at
+                    record.synced_status = item.get("TrangThai") or item["TrangThaiHoSo"]
+                record.sync_items += 1
+                sim.touch(record.code)
         sim.book.count("sync.items", len(batch))
         sim.book.count("sync.resent", len(resends))
+        if refused:
+            logger.warning("%s: %d item(s) refused: %s", service, len(refused), "; ".join(refused))
+            raise Rejected(f"{service}: {len(refused)} item(s) refused")
 
     def _post(self, agency: str, envelope: dict[str, Any], *, renew: bool = False) -> Any:
         service = envelope["service"]

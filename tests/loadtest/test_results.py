@@ -147,3 +147,19 @@ def test_write_results_puts_both_files_in_the_runs_folder(tmp_path: Path) -> Non
     assert folder == tmp_path / "20260302-070000"
     assert json.loads((folder / "results.json").read_text(encoding="utf-8")) == results
     assert json.loads((folder / "ledger.json").read_text(encoding="utf-8")) == ledger
+
+
+def test_an_invalid_run_says_whether_the_pool_or_the_cpu_was_used_up() -> None:
+    base = {
+        "lag_ok": False,
+        "audit_ok": True,
+        "crashes": 0,
+        "late": 9,
+        "intended": 100,
+        "budget_ms": 1000.0,
+    }
+    pool = Verdict(**base, pools_exhausted={"citizen": 3})  # type: ignore[arg-type]
+    cpu = Verdict(**base, cpu_warnings=2)  # type: ignore[arg-type]
+    assert pool.exit_code == cpu.exit_code == 3
+    assert "every citizen user was busy waiting for the target" in pool.reason
+    assert "the generator's CPU was the limit" in cpu.reason
