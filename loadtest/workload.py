@@ -213,8 +213,6 @@ class Workload(_Section):
     payments: PaymentsSection = PaymentsSection()
     reviewer: ReviewerSection = ReviewerSection()
     queueing: QueueingSection | None = None
-    # Read by the reports (issue 8); kept here so that one file holds a whole experiment.
-    thresholds: dict[str, object] = {}
 
     @property
     def is_queueing(self) -> bool:
