@@ -129,26 +129,41 @@ class SyncBackOffice(ActorUser):
         return self.sim.sync_sessions[agency]
 
     def on_push(self, current: Task) -> None:
+        """One push of the agency's outbox: its records first, then its steps. Pushes of one
+        agency never overlap (a step must not overtake its dossier's record), and what a failed
+        call did not deliver goes back to the outbox, to be sent with the next push."""
         sim, rules = self.sim, self.sim.workload.sync
         agency = current.data["agency"]
-        pending, sim.outbox[agency] = sim.outbox[agency], []
-        if not pending:
-            return
-        for service in (RECORDS, STEPS):
-            entries = [e for e in pending if e["service"] == service]
-            earlier = [e for e in sim.sent[agency] if e["service"] == service]
-            resends = [e for e in earlier if sim.rng(agency).random() < rules.resend_probability]
-            if service == STEPS and sim.rng(agency).random() < rules.reorder_probability:
-                sim.rng(agency).shuffle(entries)
-            for start in range(0, len(entries), rules.batch_max):
-                batch = entries[start : start + rules.batch_max]
-                extra = resends[: rules.batch_max - len(batch)]
-                self.send(agency, service, batch, extra)
-            sim.sent[agency] = (sim.sent[agency] + entries)[-200:]
+        with sim.lock(f"push:{agency}"):
+            pending, sim.outbox[agency] = sim.outbox[agency], []
+            delivered: set[int] = set()
+            refused: list[str] = []
+            try:
+                for service in (RECORDS, STEPS):
+                    entries = [e for e in pending if e["service"] == service]
+                    earlier = [e for e in sim.sent[agency] if e["service"] == service]
+                    rng = sim.rng(agency)
+                    resends = [e for e in earlier if rng.random() < rules.resend_probability]
+                    if service == STEPS and rng.random() < rules.reorder_probability:
+                        rng.shuffle(entries)
+                    for start in range(0, len(entries), rules.batch_max):
+                        batch = entries[start : start + rules.batch_max]
+                        refused += self.send(
+                            agency, service, batch, resends[: rules.batch_max - len(batch)]
+                        )
+                        delivered.update(id(e) for e in batch)
+                    sim.sent[agency] = (sim.sent[agency] + entries)[-200:]
+            finally:
+                undelivered = [e for e in pending if id(e) not in delivered]
+                sim.outbox[agency] = undelivered + sim.outbox[agency]
+        if refused:  # delivered, answered, and refused: a finding, not to be sent again
+            logger.warning("%s: %d item(s) refused: %s", agency, len(refused), "; ".join(refused))
+            raise Rejected(f"sync push of {agency}: {len(refused)} item(s) refused")
 
     def send(
         self, agency: str, service: str, batch: list[dict[str, Any]], resends: list[dict[str, Any]]
-    ) -> None:
+    ) -> list[str]:
+        """One call; the refused items of `batch`, each with the portal's reason."""
         sim = self.sim
         items = [e["item"] for e in batch] + [e["item"] for e in resends]
         envelope = {"madonvi": agency, "service": service, "isUpdating": False, "data": items}
@@ -181,9 +196,7 @@ class SyncBackOffice(ActorUser):
                 sim.touch(record.code)
         sim.book.count("sync.items", len(batch))
         sim.book.count("sync.resent", len(resends))
-        if refused:
-            logger.warning("%s: %d item(s) refused: %s", service, len(refused), "; ".join(refused))
-            raise Rejected(f"{service}: {len(refused)} item(s) refused")
+        return [f"{service} {line}" for line in refused]
 
     def _post(self, agency: str, envelope: dict[str, Any], *, renew: bool = False) -> Any:
         service = envelope["service"]
