@@ -81,6 +81,10 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
     business, audit = results["business"], results["audit"]
     achieved = sum(r["count"] for r in results["requests"].values()) / max(run["real_seconds"], 1)
     failures = sum(r["failures"] for r in results["requests"].values())
+    failing = sorted(
+        ((r["failures"], name) for name, r in results["requests"].items() if r["failures"]),
+        reverse=True,
+    )
     lines = [
         "",
         f"portalsim run {run['id']}: scale {run['scale']:g}, speed {run['speed']:g}, "
@@ -93,6 +97,9 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
         f"{_ms(arrivals['max_lag_ms'])} ms",
         "  latency from the intended start, ms:   p50      p99     count",
     ]
+    if failing:
+        worst = ", ".join(f"{name} {count}" for count, name in failing[:4])
+        lines.insert(3, f"            failed: {worst} (the causes are in locust.log)")
     if arrivals.get("pools_exhausted"):
         busy = ", ".join(f"{actor} {n}x" for actor, n in arrivals["pools_exhausted"].items())
         lines.insert(-1, f"            every user of an actor was busy at times: {busy}")
