@@ -140,13 +140,17 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
     for kind in ("lost", "duplicated", "mismatched"):
         for item in audit[kind][:10]:
             lines.append(f"    {kind}: {item}")
+    harness = results["harness"]
+    cpu = harness.get("generator_cpu_percent") or {}
+    peak = f" (p50 {cpu['p50']:.0f}%, max {cpu['max']:.0f}% of a core)" if cpu.get("max") else ""
     lines.append(
         "  generator "
         + (
-            "CPU stayed below Locust's 90% warning"
-            if not results["harness"]["generator_cpu_warnings"]
-            else "CPU passed 90%: latency figures include the generator"
+            "CPU stayed below Locust's 90% warning: the target, not the harness, was measured"
+            if not harness["generator_cpu_warnings"]
+            else "CPU passed 90%: the figures include the generator's own delay; use --processes"
         )
+        + peak
     )
     lines.append(f"  results   {folder / 'results.json'}")
     return lines
