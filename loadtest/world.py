@@ -193,12 +193,31 @@ def build_world(
     workload_name: str,
 ) -> World:
     """The world from the portal's catalogue (`GET /api/v1/procedures` and `/agencies` items)."""
-    rng = random.Random(seed)
     catalogue = {p.code: p for p in map(procedure_from_api, procedures)}
-    if workload.queueing is not None:
-        return _queueing_world(
-            workload, catalogue, agencies, timeline, scale, seed, salt, workload_name
-        )
+    choose = _queueing_scope if workload.queueing is not None else _mixed_scope
+    scoped = choose(workload, catalogue, agencies, scale, seed)
+    used = {code for a in scoped for code in a.procedures}
+    world = World(
+        seed=seed,
+        salt=salt,
+        scale=scale,
+        timeline=timeline,
+        procedures={code: catalogue[code] for code in sorted(used)},
+        agencies=scoped,
+    )
+    world.plan = make_plan(workload, world, workload_name).as_dict()
+    return world
+
+
+def _mixed_scope(
+    workload: Workload,
+    catalogue: dict[str, Procedure],
+    agencies: list[dict[str, Any]],
+    scale: float,
+    seed: int,
+) -> list[Agency]:
+    """The sampled agencies, each with its procedures by popularity, demand and staffing."""
+    rng = random.Random(seed)
     per_level = {lv: sum(1 for a in agencies if a["level"] == lv) for lv in LEVELS}
     mean_share = service_mean_share(workload.backoffice)
     scoped: list[Agency] = []
@@ -233,29 +252,17 @@ def build_world(
         )
     if not scoped:
         raise WorkloadError("no agency in scope receives any procedure of the catalogue")
-    used = {code for a in scoped for code in a.procedures}
-    world = World(
-        seed=seed,
-        salt=salt,
-        scale=scale,
-        timeline=timeline,
-        procedures={code: catalogue[code] for code in sorted(used)},
-        agencies=scoped,
-    )
-    world.plan = make_plan(workload, world, workload_name).as_dict()
-    return world
+    return scoped
 
 
-def _queueing_world(
+def _queueing_scope(
     workload: Workload,
     catalogue: dict[str, Procedure],
     agencies: list[dict[str, Any]],
-    timeline: Timeline,
     scale: float,
     seed: int,
-    salt: str,
-    workload_name: str,
-) -> World:
+) -> list[Agency]:
+    """N identical agencies receiving one procedure of D working hours, c officers each."""
     queueing = workload.queueing
     assert queueing is not None
     deadline = float(queueing.deadline_hours)
@@ -280,7 +287,7 @@ def _queueing_world(
             f"is received by {queueing.agencies} agencies"
         )
     per_day = queueing.arrivals_per_hour * window_hours(queueing.windows) * scale
-    scoped = [
+    return [
         Agency(
             code=item["code"],
             name=item["name"],
@@ -294,16 +301,6 @@ def _queueing_world(
         )
         for item in random.Random(seed).sample(receiving, queueing.agencies)
     ]
-    world = World(
-        seed=seed,
-        salt=salt,
-        scale=scale,
-        timeline=timeline,
-        procedures={procedure.code: procedure},
-        agencies=scoped,
-    )
-    world.plan = make_plan(workload, world, workload_name).as_dict()
-    return world
 
 
 # Requests a journey makes, for the plan's estimate of each route group's load.
