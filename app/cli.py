@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -26,9 +27,10 @@ from app.core import migrations
 from app.core.clock import clock_from_settings
 from app.core.config import Settings, get_settings
 from app.core.db import Database
+from app.core.faults import FaultSyntaxError
 from app.core.security import agency_key, sync_credentials
-from app.gateway.faults import FaultSyntaxError, parse_faults
-from app.main import calendar_from_settings
+from app.gateway.faults import parse_faults
+from app.main import calendar_from_settings, portal_fault_rules
 from app.payments.reconciler import reconcile_once
 
 app = typer.Typer(
@@ -39,6 +41,28 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 NATIONAL_ACCOUNTS = 3_600_000
+
+
+def _refuse(message: str) -> typer.Exit:
+    """Print why a server cannot start, on one line whatever the terminal's width."""
+    console.print(message, style="red", markup=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _server_settings() -> Settings:
+    """The settings, or one line per problem and exit 2 (rather than a validation traceback)."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+            console.print(
+                f"{where}: {error['msg'].removeprefix('Value error, ')}",
+                style="red",
+                markup=False,
+                soft_wrap=True,
+            )
+        raise typer.Exit(2) from None
 
 
 async def _load_catalogue(settings: Settings, *, only_if_empty: bool) -> dict[str, int] | None:
@@ -146,7 +170,12 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the portal; on a fresh database, also create the schema and load the catalogue."""
-    settings = get_settings()
+    settings = _server_settings()
+    if settings.portal_faults_enabled:
+        try:
+            portal_fault_rules(settings)
+        except FaultSyntaxError as exc:
+            raise _refuse(f"PORTAL_FAULTS: {exc}") from None
     if migrate_first if migrate_first is not None else settings.is_sqlite:
         migrations.upgrade(settings)
     revision = asyncio.run(_schema_revision(settings))
@@ -181,12 +210,11 @@ def gateway(
     port: Annotated[int | None, typer.Option(help="default: settings' GATEWAY_PORT")] = None,
 ) -> None:
     """Serve the mock VNPay payment gateway, creating its ledger (GATEWAY_DATABASE_URL) first."""
-    settings = get_settings()
+    settings = _server_settings()
     try:
         parse_faults(settings.gateway_faults)
     except FaultSyntaxError as exc:
-        console.print(f"[red]GATEWAY_FAULTS: {exc}[/red]")
-        raise typer.Exit(2) from None
+        raise _refuse(f"GATEWAY_FAULTS: {exc}") from None
     uvicorn.run(
         "app.gateway.main:create_gateway_app",
         factory=True,
@@ -297,10 +325,18 @@ def run(
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="run a plan above the ceiling")] = False,
     run_id: Annotated[str, typer.Option(help="the run's folder name (default: its start)")] = "",
+    shape: Annotated[
+        str | None,
+        typer.Option(help="diurnal (default), surge, soak or step; NAME:key=value,... overrides"),
+    ] = None,
+    thresholds: Annotated[
+        Path | None, typer.Option(help="a TOML file with a [thresholds] table", dir_okay=False)
+    ] = None,
 ) -> None:
     """Run a load experiment end to end: portal and gateway on loopback, every actor driven by
-    Locust, the audit, results.json and a summary. Exit 0 only for a valid, audited run."""
-    from loadtest.run import RunError, RunOptions, WorkloadError
+    Locust, the audit, results.json, report.html, report.md and a summary. Exit 0 only for a
+    valid, audited run that met its thresholds."""
+    from loadtest.run import RunError, RunOptions, ThresholdError, WorkloadError
     from loadtest.run import plan as resolve_plan
     from loadtest.run import run as run_experiment
 
@@ -317,16 +353,85 @@ def run(
         database_url=database_url,
         force=force,
         run_id=run_id,
+        shape=shape,
+        thresholds=thresholds,
     )
     try:
         if plan:
             typer.echo(json.dumps(resolve_plan(options), indent=2))
             return
         code = run_experiment(options, typer.echo)
-    except (RunError, WorkloadError, httpx.HTTPError) as exc:
+    except (RunError, WorkloadError, ThresholdError, httpx.HTTPError) as exc:
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="a run's folder (holding results.json)")],
+    compare_with: Annotated[
+        Path | None,
+        typer.Option("--compare", help="embed a comparison against this baseline run's folder"),
+    ] = None,
+    allow_plan_change: Annotated[
+        bool, typer.Option("--allow-plan-change", help="compare runs whose plans differ")
+    ] = False,
+) -> None:
+    """Rebuild report.html and report.md of a run from its results.json."""
+    from loadtest.compare import CompareError, compare_runs
+    from loadtest.report import ReportError, read_results, write_reports
+
+    try:
+        results = read_results(run_dir)
+        comparison = None
+        if compare_with is not None:
+            baseline = read_results(compare_with)
+            comparison = compare_runs(
+                baseline, results, allow_plan_change=allow_plan_change
+            ).as_dict()
+        written = write_reports(run_dir, results, comparison)
+    except (ReportError, CompareError, OSError) as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    for path in written:
+        typer.echo(str(path))
+
+
+@app.command()
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="the baseline run's folder")],
+    candidate: Annotated[Path, typer.Argument(help="the candidate run's folder")],
+    fail_on_regression: Annotated[
+        bool, typer.Option("--fail-on-regression", help="exit 1 when any row is worse")
+    ] = False,
+    allow_plan_change: Annotated[
+        bool, typer.Option("--allow-plan-change", help="compare runs whose plans differ")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the comparison as JSON")] = False,
+) -> None:
+    """Compare two runs of one plan: per route group and for the business figures, the change
+    and a Mann-Whitney verdict on per-interval samples (better, worse, or ~ for no significant
+    change)."""
+    from loadtest.compare import CompareError, compare_runs
+    from loadtest.report import ReportError, read_results
+
+    try:
+        comparison = compare_runs(
+            read_results(baseline), read_results(candidate), allow_plan_change=allow_plan_change
+        )
+    except (ReportError, CompareError) as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(comparison.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in comparison.lines():
+            typer.echo(line)
+    if fail_on_regression and comparison.regressions:
+        names = ", ".join(f"{r.metric} {r.group}" for r in comparison.regressions)
+        typer.echo(f"regression: {names}", err=True)
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

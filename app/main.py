@@ -8,14 +8,23 @@ from contextlib import asynccontextmanager, suppress
 
 import httpx
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from app.accounts.endpoints import router as accounts_router
 from app.catalogue.endpoints import router as catalogue_router
 from app.core.calendar import WorkingCalendar
 from app.core.clock import clock_from_settings
-from app.core.config import Settings, get_settings
+from app.core.config import Settings, faults_refusal, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers, route_methods
+from app.core.fault_injection import (
+    FaultInjectionMiddleware,
+    FaultRoute,
+    RefuseFaultHeaderMiddleware,
+    fault_routes,
+    route_keys,
+)
+from app.core.faults import Rules, parse_rules
 from app.core.guards import BodySizeLimitMiddleware, RejectNulMiddleware
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.ops import router as ops_router
@@ -26,6 +35,31 @@ from app.payments.reconciler import start_reconciler
 from app.sync.endpoints import router as sync_router
 
 GATEWAY_TIMEOUT_SECONDS = 10.0
+ROUTERS = (
+    ops_router,
+    accounts_router,
+    catalogue_router,
+    citizen_router,
+    agency_router,
+    sync_router,
+    payments_router,
+)
+# Left alone by fault rules that do not name them: a load run's probes and clock must answer.
+OPERATIONS_ENDPOINTS = frozenset(
+    route.endpoint for route in ops_router.routes if isinstance(route, APIRoute)
+)
+
+
+def portal_fault_routes() -> list[FaultRoute]:
+    """The routes as the app routes them (routers in order of inclusion, none with a prefix):
+    the objects FastAPI sets as `scope["route"]`, which the metrics read their template from."""
+    routes = (route for router in ROUTERS for route in router.routes)
+    return fault_routes(routes, OPERATIONS_ENDPOINTS)
+
+
+def portal_fault_rules(settings: Settings) -> Rules:
+    """PORTAL_FAULTS, checked against the portal's routes; FaultSyntaxError if malformed."""
+    return parse_rules(settings.portal_faults, route_keys(portal_fault_routes()))
 
 
 def calendar_from_settings(settings: Settings) -> WorkingCalendar:
@@ -39,7 +73,12 @@ def calendar_from_settings(settings: Settings) -> WorkingCalendar:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The portal. A malformed PORTAL_FAULTS fails here (FaultSyntaxError), as does one set
+    without PORTAL_FAULTS_ENABLED (settings copied past their validation included)."""
     settings = settings or get_settings()
+    refusal = faults_refusal(settings)
+    if refusal:
+        raise ValueError(refusal)
     metrics = Metrics()
 
     @asynccontextmanager
@@ -76,19 +115,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allowed_types=settings.document_types,
     )
     install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.state.route_methods = route_methods(ROUTERS)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.request_max_bytes)
     app.add_middleware(RejectNulMiddleware)
+    routes = portal_fault_routes()
+    if settings.portal_faults_enabled:
+        app.add_middleware(
+            FaultInjectionMiddleware,
+            routes=routes,
+            rules=portal_fault_rules(settings),
+            seed=settings.portal_faults_seed,
+        )
+    else:
+        app.add_middleware(RefuseFaultHeaderMiddleware, routes=routes)
+    # Added last, so outermost: it also counts what the guards and the faults answer.
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    routers = (
-        ops_router,
-        accounts_router,
-        catalogue_router,
-        citizen_router,
-        agency_router,
-        sync_router,
-        payments_router,
-    )
-    for router in routers:
-        app.include_router(router)
-    app.state.route_methods = route_methods(routers)
     return app

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
-from loadtest.workload import Workload, hourly_rate
+from loadtest.workload import DiurnalShape, Workload, hourly_rate
 from loadtest.world import Agency, World
 
 HOUR = timedelta(hours=1)
@@ -99,9 +99,16 @@ def periodic_working_instants(
 
 
 class _Profile:
-    def __init__(self, workload: Workload, calendar: WorkingCalendar, day: datetime) -> None:
+    def __init__(
+        self, workload: Workload, calendar: WorkingCalendar, day: datetime, shape: DiurnalShape
+    ) -> None:
         self.profile = workload.profile
         self.calendar = calendar
+        # A flat shape spreads a day's mean demand evenly; its peak multiplier is drawn here and
+        # thinned back to the shape's multiplier of the moment by `_Shaper`.
+        self.flat = shape.flat
+        self.scale = shape.peak_multiplier
+        self.week_mean = sum(self.profile.weekly) / 7
         # Counters are open only in the calendar's windows: an hour's weight applies to its
         # open part, renormalised so that a working day still totals the day's volume.
         local = day.astimezone(VIETNAM_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -115,6 +122,8 @@ class _Profile:
         self.counter_per_open_hour = [
             w / total if total and f > 0 else 0.0 for w, f in zip(counter, open_share, strict=True)
         ]
+        open_hours = sum(open_share)
+        self.counter_flat = [1 / open_hours if f > 0 else 0.0 for f in open_share]
 
     def day_weight(self, local: datetime, *, counter: bool) -> float:
         weekday = local.weekday()
@@ -127,15 +136,48 @@ class _Profile:
         return self.profile.weekly[weekday] if weekday >= 5 else self.profile.weekly[6]
 
     def online(self, per_day: float) -> Any:
+        per_day *= self.scale
+        if self.flat:
+            return lambda _: per_day * self.week_mean / 24
         return lambda local: hourly_rate(
             per_day, self.day_weight(local, counter=False), self.profile.online_hourly, local.hour
         )
 
     def counter(self, per_day: float) -> Any:
         """Per open hour: `poisson_instants` places these in working time only."""
+        per_day *= self.scale
+        if self.flat:
+            return lambda local: hourly_rate(
+                per_day,
+                float(self.calendar.is_working_day(local.date())),
+                self.counter_flat,
+                local.hour,
+            )
         return lambda local: hourly_rate(
             per_day, self.day_weight(local, counter=True), self.counter_per_open_hour, local.hour
         )
+
+
+class _Shaper:
+    """Thins arrivals drawn at the shape's peak rate down to its rate of the moment: a Poisson
+    process kept with probability m(t)/peak is a Poisson process of rate m(t) (Lewis-Shedler),
+    so a step or a surge needs no change to how hours are drawn."""
+
+    def __init__(self, world: World) -> None:
+        self.shape = world.shape_model
+        self.real = world.timeline.real
+        self.start_real = world.timeline.start_real
+
+    def keep(self, instants: list[datetime], rng: random.Random) -> list[datetime]:
+        if not self.shape.varies:
+            return instants
+        peak = self.shape.peak_multiplier
+        offset = self.start_real
+        return [
+            i
+            for i in instants
+            if rng.random() * peak < self.shape.multiplier(self.real(i.timestamp()) - offset)
+        ]
 
 
 def _pick(rng: random.Random, agency: Agency) -> str:
@@ -150,7 +192,8 @@ def generate_arrivals(
     start = datetime.fromtimestamp(timeline.sim_start, UTC)
     end = datetime.fromtimestamp(timeline.sim_end, UTC)
     real = timeline.real
-    profile = _Profile(workload, calendar, start)
+    profile = _Profile(workload, calendar, start, world.shape_model)
+    shaper = _Shaper(world)
     arrivals: list[Arrival] = []
 
     def rng(stream: str) -> random.Random:
@@ -164,6 +207,7 @@ def generate_arrivals(
             )
         else:
             online = poisson_instants(online_rng, start, end, profile.online(agency.online_per_day))
+            online = shaper.keep(online, rng(f"{agency.code}:online:shape"))
         for number, instant in enumerate(online):
             arrivals.append(
                 Arrival(
@@ -182,6 +226,7 @@ def generate_arrivals(
         counter = poisson_instants(
             counter_rng, start, end, profile.counter(agency.counter_per_day), open_hours=calendar
         )
+        counter = shaper.keep(counter, rng(f"{agency.code}:counter:shape"))
         for instant in counter:
             arrivals.append(
                 Arrival(
@@ -211,7 +256,9 @@ def generate_arrivals(
                 for i in pushes
             )
     if workload.queueing is None:
-        arrivals.extend(_browsing(world, workload, partition, start, end, profile, rng("browse")))
+        arrivals.extend(
+            _browsing(world, workload, partition, (start, end), profile, shaper, rng("browse"))
+        )
         if partition == 0 and workload.reviewer.reads_per_hour > 0:
             reads = poisson_instants(
                 rng("reviewer"), start, end, lambda _: workload.reviewer.reads_per_hour
@@ -225,14 +272,14 @@ def _browsing(
     world: World,
     workload: Workload,
     partition: int,
-    start: datetime,
-    end: datetime,
+    span: tuple[datetime, datetime],
     profile: _Profile,
+    shaper: _Shaper,
     rng: random.Random,
 ) -> list[Arrival]:
     """Catalogue visits in proportion to the dossiers in scope; dealt to partitions in turn."""
     per_day = sum(a.online_per_day for a in world.agencies) * workload.volumes.visits_per_dossier
-    visits = poisson_instants(rng, start, end, profile.online(per_day))
+    visits = shaper.keep(poisson_instants(rng, *span, profile.online(per_day)), rng)
     codes = sorted(world.procedures)
     plain = workload.citizen.browse_without_diacritics
     # Drawn for every visit before dealing, so that a visit is the same whatever the workers.

@@ -4,6 +4,7 @@ business latency in working hours and in real seconds, payments, sync, and the M
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +36,31 @@ def _share(views: list[dict[str, Any]]) -> dict[str, Any]:
         "finished": len(decided),
         "on_time_share": round(on_time / len(decided), 4) if decided else None,
     }
+
+
+OVER_TIME_BUCKETS = 12
+
+
+def on_time_over_time(
+    views: list[dict[str, Any]], start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """The on-time share of the dossiers finished in each twelfth of the simulated span (an
+    hour at least), by their finishing instant: how the share moved as queues built up."""
+    width = max((end - start) / OVER_TIME_BUCKETS, timedelta(hours=1))
+    count = max(1, math.ceil((end - start) / width))
+    buckets: list[list[dict[str, Any]]] = [[] for _ in range(count)]
+    for view in views:
+        if view["timeliness"] in DECIDED and view["finished_at"]:
+            index = int((instant(view["finished_at"]) - start) / width)
+            buckets[min(count - 1, max(0, index))].append(view)
+    return [
+        {
+            "from": (start + index * width).isoformat(),
+            "to": (start + (index + 1) * width).isoformat(),
+            **_share(bucket),
+        }
+        for index, bucket in enumerate(buckets)
+    ]
 
 
 def business_section(
@@ -73,6 +99,7 @@ def business_section(
         "returned": len(returned),
         **{k: v for k, v in _share(measured).items() if k == "on_time_share"},
         "measured": len(measured),
+        "decided": _share(measured)["finished"],
         "overdue": sum(1 for v in views.values() if v["timeliness"] == "overdue"),
         "latency_working_hours": _percentiles(working_hours),
         "latency_real_s": _percentiles(real_seconds),
@@ -80,6 +107,11 @@ def business_section(
             dimension: {key: _share(group) for key, group in sorted(groups.items())}
             for dimension, groups in sorted(by.items())
         },
+        "over_time": on_time_over_time(
+            list(views.values()),
+            datetime.fromtimestamp(timeline.sim_start, UTC),
+            datetime.fromtimestamp(timeline.sim_end, UTC),
+        ),
     }
 
 

@@ -25,7 +25,7 @@ from gevent.queue import Empty, Queue
 
 from app.core.calendar import WorkingCalendar
 from loadtest.arrivals import Arrival, generate_arrivals
-from loadtest.metrics import Book
+from loadtest.metrics import Book, interval_for
 from loadtest.officers import OfficerPool
 from loadtest.workload import Workload
 from loadtest.world import Agency, World
@@ -136,7 +136,10 @@ class Simulation:
         self.lag_budget_ms = lag_budget_ms
         self.timeline = world.timeline
         self.ends_at = self.timeline.start_real + self.timeline.real_seconds
-        self.book = Book(started_at=self.timeline.start_real)
+        self.book = Book(
+            started_at=self.timeline.start_real,
+            interval_seconds=interval_for(self.timeline.real_seconds),
+        )
         self.queues = {actor: TaskQueue() for actor in ACTORS}
         self.agencies: dict[str, Agency] = {a.code: a for a in world.agencies_of(partition)}
         opening = self.sim_datetime(self.timeline.start_real)
@@ -212,8 +215,11 @@ class Simulation:
         if change > 0 and self._busy[actor] >= self._pool.get(actor, 1 << 30):
             self.book.count(f"pool.exhausted.{actor}")
 
-    def unstarted(self) -> int:
-        return sum(queue.due_before(self.ends_at) for queue in self.queues.values())
+    def unstarted(self, now: float) -> int:
+        """Arrivals never started that were due more than the lag budget before `now` (or the
+        end): late by any measure. A run stopped early does not count what was still to come."""
+        due = min(self.ends_at, now - self.lag_budget_ms / 1000)
+        return sum(queue.due_before(due) for queue in self.queues.values())
 
     # -- the ledger ----------------------------------------------------------------------------
 

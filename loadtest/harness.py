@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import gevent
 import httpx
 from locust import events
 from locust.env import Environment
@@ -27,17 +28,32 @@ from app.main import calendar_from_settings
 from loadtest.audit import Procedure, audit_portal
 from loadtest.business import business_section, payments_section, queueing_section, sync_section
 from loadtest.engine import Simulation
-from loadtest.metrics import Book, new_histogram, percentiles_ms
-from loadtest.results import Verdict, summary_lines, write_results
+from loadtest.memory import MemorySampler
+from loadtest.metrics import Book, interval_for, new_histogram, percentiles_ms, spectrum_ms
+from loadtest.report import write_reports
+from loadtest.results import summary_lines, verdict_of_results, write_results
 from loadtest.runtime import RUNTIME
+from loadtest.shapes.soak import drift_section
+from loadtest.shapes.steps import judge_step, knee
+from loadtest.thresholds import (
+    Rule,
+    ThresholdError,
+    ThresholdsSection,
+    evaluate,
+    evaluate_live,
+    load_thresholds_file,
+    parse_rules,
+)
 from loadtest.users import USER_CLASSES
 from loadtest.workload import (
     DEFAULT_WORKLOAD,
+    DiurnalShape,
+    SoakShape,
+    StepShape,
     Workload,
     WorkloadError,
     check_ceiling,
     load_workload,
-    parse_duration,
 )
 from loadtest.world import World, build_world, fetch_catalogue, timeline_from_clock
 
@@ -58,6 +74,11 @@ class Run:
         self.exit_code = 0
         self.reason = ""
         self.finished = False
+        self.thresholds = ThresholdsSection()
+        self.steps: list[dict[str, Any]] = []
+        self.stopped: dict[str, Any] | None = None  # why the run ended before its time
+        self.memory: list[list[float]] = []  # [seconds into the run, portal RSS MiB]
+        self.ended_at: float | None = None
 
     def absorb(self, message: dict[str, Any]) -> None:
         """A worker's deltas; messages may overtake one another, so a record's newest
@@ -92,6 +113,15 @@ def _options(parser: Any) -> None:
     )
     group.add_argument("--force", action="store_true", help="run a plan above the ceiling")
     group.add_argument("--plan-only", action="store_true", help="print the plan and exit")
+    group.add_argument(
+        "--shape", default=None, help="diurnal (default), surge, soak or step[:key=value,...]"
+    )
+    group.add_argument(
+        "--thresholds", default=None, help="a TOML file with a [thresholds] table (SLO rules)"
+    )
+    group.add_argument(
+        "--portal-pid", type=int, default=None, help="sample this local process's memory"
+    )
 
 
 def run_salt() -> str:
@@ -111,20 +141,26 @@ def options_of(environment: Environment) -> Any:
     return options
 
 
-def _resolve(environment: Environment) -> tuple[Workload, float, float, int]:
+def _resolve(environment: Environment) -> tuple[Workload, DiurnalShape, float, float, int]:
     options = options_of(environment)
     workload = load_workload(options.workload)
+    shape = workload.shape(options.shape)
     scale = options.scale if options.scale is not None else workload.run.scale
-    seconds = parse_duration(options.duration or workload.run.duration)
+    seconds = workload.run_seconds(shape, options.duration)
     seed = options.seed if options.seed is not None else workload.run.seed
     if scale <= 0 or (options.speed is not None and options.speed <= 0):
         raise WorkloadError("--scale and --speed must be positive")
-    return workload, scale, seconds, seed
+    return workload, shape, scale, seconds, seed
+
+
+def thresholds_of(environment: Environment, workload: Workload) -> ThresholdsSection:
+    path = options_of(environment).thresholds
+    return load_thresholds_file(path) if path else workload.thresholds
 
 
 def make_world(environment: Environment, *, start_in: float, salt: str) -> World:
     """Read the portal's catalogue and clock, and build the world and its plan."""
-    workload, scale, seconds, seed = _resolve(environment)
+    workload, shape, scale, seconds, seed = _resolve(environment)
     with httpx.Client(base_url=environment.host or "", timeout=30) as client:
         procedures, agencies = fetch_catalogue(client)
         measured_at = time.time()
@@ -151,6 +187,7 @@ def make_world(environment: Environment, *, start_in: float, salt: str) -> World
         seed=seed,
         salt=salt,
         workload_name=str(options_of(environment).workload),
+        shape=shape,
     )
 
 
@@ -171,6 +208,7 @@ def _init(environment: Environment, **_: Any) -> None:
     try:
         world = make_world(environment, start_in=START_LEAD_SECONDS, salt=run_salt())
         RUN.workload = load_workload(options.workload)
+        RUN.thresholds = thresholds_of(environment, RUN.workload)
         RUN.world = world
         plan = world.plan
         for user_class in USER_CLASSES:
@@ -179,7 +217,7 @@ def _init(environment: Environment, **_: Any) -> None:
             print(json.dumps(plan, indent=2))
             raise SystemExit(0)
         check_ceiling(plan, force=options.force)
-    except (WorkloadError, httpx.HTTPError, OSError) as exc:
+    except (WorkloadError, ThresholdError, httpx.HTTPError, OSError) as exc:
         # One clear line, before any user starts; Locust's own exit would bury it.
         print(f"cannot start the run: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -198,13 +236,117 @@ def _test_start(environment: Environment, **_: Any) -> None:
     world = make_world(environment, start_in=START_LEAD_SECONDS, salt=run_salt())
     RUN.world = world
     RUN.started_at = datetime.now(UTC)
-    RUN.book = Book(started_at=world.timeline.start_real)
+    RUN.book = Book(
+        started_at=world.timeline.start_real,
+        interval_seconds=interval_for(world.timeline.real_seconds),
+    )
     if isinstance(runner, MasterRunner):
         world.partition(max(1, runner.worker_count))
         runner.send_message("portalsim_world", world.as_message())
     else:
         world.partition(1)
         _start_simulation(environment, world, 0)
+    gevent.spawn(_watch, environment, world)
+
+
+WATCH_SECONDS = 1.0
+
+
+def _watch(environment: Environment, world: World) -> None:
+    """The master's eye on the run: the portal's memory, each finished step of a step run, and
+    the abort_on_fail thresholds. Stops the run when a step run has saturated or an abort rule
+    broke (the figures so far are still written)."""
+    timeline = world.timeline
+    ends_at = timeline.start_real + timeline.real_seconds
+    memory = MemorySampler(options_of(environment).portal_pid)
+    shape = world.shape_model
+    step_rules = parse_rules(shape.slo) if isinstance(shape, StepShape) else []
+    abort_rules = RUN.thresholds.abort_rules()
+    # Worker reports arrive every few seconds: judge a step once its last interval is in.
+    settle = RUN.book.interval_seconds + 4.0
+    next_sample = timeline.start_real
+    local = not isinstance(environment.runner, MasterRunner)
+    while not RUN.finished and time.time() < ends_at + settle:
+        gevent.sleep(WATCH_SECONDS)
+        now = time.time()
+        if local and RUNTIME.simulation is not None:  # no workers report: read our own book
+            RUN.absorb(RUNTIME.simulation.drain())
+        if now >= next_sample and now >= timeline.start_real:
+            sample = memory.sample()
+            if sample is not None:
+                RUN.memory.append([round(now - timeline.start_real, 1), sample])
+            next_sample = now + RUN.book.interval_seconds
+        reason = None
+        if isinstance(shape, StepShape):
+            reason = _judge_steps(shape, step_rules, timeline.start_real, now - settle)
+        if (
+            reason is None
+            and abort_rules
+            and now - timeline.start_real >= RUN.thresholds.abort_after_seconds
+        ):
+            reason = _check_abort(abort_rules, now - timeline.start_real)
+        if reason is not None:
+            RUN.stopped = reason
+            RUN.ended_at = now
+            logger.warning("stopping the run: %s", reason["why"])
+            if environment.runner is not None:
+                environment.runner.quit()
+            return
+
+
+def _judge_steps(
+    shape: StepShape, rules: list[Rule], start_real: float, settled_until: float
+) -> dict[str, Any] | None:
+    while len(RUN.steps) < shape.steps:
+        index = len(RUN.steps)
+        begins = start_real + index * shape.step_seconds
+        ends = begins + shape.step_seconds
+        if ends > settled_until:
+            return None
+        window = RUN.book.window(begins, ends)
+        RUN.steps.append(judge_step(index, shape.level_of(index), window, rules))
+        tail = RUN.steps[-shape.stop_after_broken :]
+        if len(tail) == shape.stop_after_broken and not any(s["met"] for s in tail):
+            return {
+                "why": f"saturated: {shape.stop_after_broken} step(s) in a row broke the SLO",
+                "kind": "saturated",
+                "broken": tail[-1]["broken"],
+            }
+    return None
+
+
+def _check_abort(rules: list[Rule], elapsed: float) -> dict[str, Any] | None:
+    snapshot = {"run": {"real_seconds": elapsed}, **http_sections(RUN.book, elapsed)}
+    broken = [o for o in evaluate_live(rules, snapshot) if not o.ok]
+    if not broken:
+        return None
+    return {
+        "why": "abort_on_fail: " + "; ".join(o.line() for o in broken),
+        "kind": "aborted",
+        "broken": [o.line() for o in broken],
+    }
+
+
+def http_sections(book: Book, real_seconds: float) -> dict[str, Any]:
+    """requests, groups and all of results.json (and of the live threshold snapshot)."""
+    totals = book.group_totals()
+    everything = book.all_requests()
+    return {
+        "requests": book.requests_section(real_seconds),
+        "groups": {
+            group: {
+                "count": h.get_total_count(),
+                "latency_ms": percentiles_ms(h),
+                "distribution": spectrum_ms(h),
+            }
+            for group, h in totals.items()
+        },
+        "all": {
+            "count": everything.get_total_count(),
+            "latency_ms": percentiles_ms(everything),
+            "distribution": spectrum_ms(everything),
+        },
+    }
 
 
 def _on_world(environment: Environment, msg: Any, **_: Any) -> None:
@@ -258,7 +400,7 @@ def _final_drain() -> dict[str, Any] | None:
     simulation = RUNTIME.simulation
     if simulation is None:
         return None
-    simulation.book.unstarted(simulation.unstarted())
+    simulation.book.unstarted(simulation.unstarted(time.time()))
     return simulation.drain()
 
 
@@ -303,7 +445,10 @@ def finish(environment: Environment) -> None:
     )
     finished_at = datetime.now(UTC)
     book = RUN.book
-    real_seconds = world.timeline.real_seconds
+    timeline = world.timeline
+    real_seconds = timeline.real_seconds
+    if RUN.ended_at is not None:  # stopped early: rates are over the time it ran
+        real_seconds = max(book.interval_seconds, RUN.ended_at - timeline.start_real)
     counters = book.counters
     started = counters.get("arrivals.started", 0)
     late = counters.get("arrivals.late", 0) + counters.get("arrivals.unstarted", 0)
@@ -315,16 +460,6 @@ def finish(environment: Environment) -> None:
         for name, count in sorted(counters.items())
         if name.startswith("pool.exhausted.")
     }
-    verdict = Verdict(
-        lag_ok=intended > 0 and late <= workload.run.lag_budget_share * intended,
-        audit_ok=audit.ok,
-        crashes=crashes,
-        late=late,
-        intended=intended,
-        budget_ms=workload.run.lag_budget_ms,
-        pools_exhausted=exhausted,
-        cpu_warnings=counters.get("cpu.high", 0),
-    )
     results: dict[str, Any] = {
         "schema": "portalsim.results/1",
         "run": {
@@ -339,15 +474,13 @@ def finish(environment: Environment) -> None:
             "speed": world.timeline.speed,
             "simulated_from": datetime.fromtimestamp(world.timeline.sim_start, UTC).isoformat(),
             "simulated_to": datetime.fromtimestamp(world.timeline.sim_end, UTC).isoformat(),
-            "valid": verdict.valid,
+            "valid": None,  # below, once the verdict is known
             "workers": world.partitions,
+            "shape": world.shape["name"],
+            "stopped": RUN.stopped,
         },
         "plan": world.plan,
-        "requests": book.requests_section(real_seconds),
-        "groups": {
-            group: {"count": h.get_total_count(), "latency_ms": percentiles_ms(h)}
-            for group, h in sorted(book.group_totals().items())
-        },
+        **http_sections(book, real_seconds),
         "arrivals": {
             "intended": intended,
             "started": started,
@@ -356,6 +489,7 @@ def finish(environment: Environment) -> None:
             "max_lag_ms": lag["max"] if lag else 0.0,
             "lag_ms": lag,
             "budget_ms": workload.run.lag_budget_ms,
+            "budget_share": workload.run.lag_budget_share,
             "pools_exhausted": exhausted,
         },
         "business": business_section(RUN.ledger, audit.views, world, workload, calendar),
@@ -370,11 +504,45 @@ def finish(environment: Environment) -> None:
             ),
         },
         "timeseries": book.timeseries(),
+        "memory": {
+            "sampled": bool(RUN.memory),
+            "pid": options.portal_pid,
+            "series_mib": RUN.memory,
+        },
     }
     queueing = queueing_section(audit.views, world, workload, calendar)
     if queueing is not None:
         results["queueing"] = queueing
+    shape = world.shape_model
+    if isinstance(shape, StepShape):
+        _judge_steps(shape, parse_rules(shape.slo), timeline.start_real, time.time())
+        results["steps"] = {
+            "slo": shape.slo,
+            "levels": [shape.level_of(i) for i in range(shape.steps)],
+            "judged": RUN.steps,
+            "knee": knee(RUN.steps, float(world.plan["national_peak_rps"])),
+        }
+    if isinstance(shape, SoakShape):
+        results["soak"] = drift_section(results["timeseries"], RUN.memory)
+    results["run"]["valid"] = verdict_of_results(results).valid
+    outcomes = evaluate(RUN.thresholds.final_rules(), results)
+    results["thresholds"] = {
+        "ok": all(o.ok for o in outcomes),
+        "rules": [
+            {
+                "rule": str(o.rule),
+                "status": o.status,
+                "measured": o.measured,
+                "reason": o.reason,
+                "line": o.line(),
+            }
+            for o in outcomes
+        ],
+        "aborted": RUN.stopped if RUN.stopped and RUN.stopped["kind"] == "aborted" else None,
+    }
+    verdict = verdict_of_results(results)
     folder = write_results(Path(options.out), results, RUN.ledger)
+    write_reports(folder, results)
     for line in summary_lines(results, folder):
         print(line)
     RUN.exit_code, RUN.reason = verdict.exit_code, verdict.reason

@@ -7,6 +7,7 @@ merged percentiles are those of all samples, not an average of the workers' perc
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,12 +17,23 @@ from hdrh.histogram import HdrHistogram
 LOWEST_US = 1
 HIGHEST_US = 3_600_000_000  # an hour: anything slower is clamped, and counted as max
 SIGNIFICANT_DIGITS = 3
+# Per-interval histograms only draw charts: two digits (1%) take a tenth of the memory, which
+# matters when a soak keeps a histogram per route group and interval.
+INTERVAL_DIGITS = 2
 INTERVAL_SECONDS = 5.0
+MAX_INTERVALS = 150  # longer runs get longer intervals: a chart has at most this many points
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
+# The percentile spectrum of the report's latency distribution chart.
+SPECTRUM = (0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 97.5, 99.0, 99.5, 99.9, 99.99, 100.0)
 
 
-def new_histogram() -> HdrHistogram:
-    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+def new_histogram(digits: int = SIGNIFICANT_DIGITS) -> HdrHistogram:
+    return HdrHistogram(LOWEST_US, HIGHEST_US, digits)
+
+
+def interval_for(real_seconds: float) -> float:
+    """5 s, or a multiple of it that keeps a run within MAX_INTERVALS intervals."""
+    return INTERVAL_SECONDS * max(1, math.ceil(real_seconds / INTERVAL_SECONDS / MAX_INTERVALS))
 
 
 def record_ms(histogram: HdrHistogram, milliseconds: float) -> None:
@@ -38,20 +50,33 @@ def percentiles_ms(histogram: HdrHistogram) -> dict[str, float]:
     return {k: round(v, 3) for k, v in values.items()}
 
 
-def histogram_of(table: dict[Any, HdrHistogram], key: Any) -> HdrHistogram:
+def spectrum_ms(histogram: HdrHistogram) -> list[list[float]]:
+    """[percentile, ms] pairs for a distribution chart."""
+    if histogram.get_total_count() == 0:
+        return []
+    found = histogram.get_percentile_to_value_dict(list(SPECTRUM))
+    return [[p, round(found[p] / 1000, 3)] for p in SPECTRUM]
+
+
+def histogram_of(
+    table: dict[Any, HdrHistogram], key: Any, digits: int = SIGNIFICANT_DIGITS
+) -> HdrHistogram:
     """The table's histogram for `key`, made on first use (not with setdefault: an HdrHistogram
     holds ~23,000 counters, too dear to build and drop on every request)."""
     found = table.get(key)
     if found is None:
-        found = table[key] = new_histogram()
+        found = table[key] = new_histogram(digits)
     return found
 
 
 def _absorb_histograms(
-    target: dict[Any, HdrHistogram], encoded: dict[Any, bytes], key: Any = None
+    target: dict[Any, HdrHistogram],
+    encoded: dict[Any, bytes],
+    key: Any = None,
+    digits: int = SIGNIFICANT_DIGITS,
 ) -> None:
     for name, blob in encoded.items():
-        histogram = histogram_of(target, key(name) if key else name)
+        histogram = histogram_of(target, key(name) if key else name, digits)
         histogram.decode_and_add(blob)
 
 
@@ -66,15 +91,19 @@ class Book:
     """The measurements of one process (a worker), or of the whole run (the master)."""
 
     started_at: float = 0.0  # the real instant interval 0 starts at
+    interval_seconds: float = INTERVAL_SECONDS
     latency: dict[str, HdrHistogram] = field(default_factory=dict)
     requests: dict[str, RequestCounts] = field(default_factory=dict)
+    request_groups: dict[str, str] = field(default_factory=dict)
     groups: dict[tuple[int, str], HdrHistogram] = field(default_factory=dict)
+    group_latency: dict[str, HdrHistogram] = field(default_factory=dict)
+    lags: dict[int, HdrHistogram] = field(default_factory=dict)  # arrival lag per interval
     interval_counts: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     named: dict[str, HdrHistogram] = field(default_factory=dict)  # business and lag figures
     counters: Counter[str] = field(default_factory=Counter)
 
     def interval(self, at: float) -> int:
-        return max(0, int((at - self.started_at) // INTERVAL_SECONDS))
+        return max(0, int((at - self.started_at) // self.interval_seconds))
 
     def request(
         self, name: str, group: str, latency_ms: float, *, ok: bool, error: str | None, at: float
@@ -83,16 +112,20 @@ class Book:
         record_ms(histogram_of(self.latency, name), latency_ms)
         counts = self.requests.setdefault(name, RequestCounts())
         counts.count += 1
+        self.request_groups[name] = group
         slot = self.interval(at)
         self.interval_counts[slot]["completed"] += 1
         if not ok:
             counts.failures += 1
             self.interval_counts[slot][f"error:{error or 'failed'}"] += 1
-        record_ms(histogram_of(self.groups, (slot, group)), latency_ms)
+            self.interval_counts[slot][f"fail:{group}"] += 1
+        record_ms(histogram_of(self.groups, (slot, group), INTERVAL_DIGITS), latency_ms)
+        record_ms(histogram_of(self.group_latency, group), latency_ms)
 
     def arrival(self, intended: float, started: float, budget_ms: float) -> None:
         lag_ms = max(0.0, (started - intended) * 1000)
         record_ms(histogram_of(self.named, "arrival.lag"), lag_ms)
+        record_ms(histogram_of(self.lags, self.interval(intended), INTERVAL_DIGITS), lag_ms)
         self.counters["arrivals.started"] += 1
         if lag_ms > budget_ms:
             self.counters["arrivals.late"] += 1
@@ -114,13 +147,18 @@ class Book:
         """Everything recorded since the last drain, encoded for a Locust message; resets."""
         message = {
             "latency": {k: h.encode() for k, h in self.latency.items()},
-            "requests": {k: [c.count, c.failures] for k, c in self.requests.items()},
+            "requests": {
+                k: [c.count, c.failures, self.request_groups[k]] for k, c in self.requests.items()
+            },
             "groups": {f"{slot}|{group}": h.encode() for (slot, group), h in self.groups.items()},
+            "group_totals": {k: h.encode() for k, h in self.group_latency.items()},
+            "lags": {str(slot): h.encode() for slot, h in self.lags.items()},
             "intervals": {str(k): dict(v) for k, v in self.interval_counts.items()},
             "named": {k: h.encode() for k, h in self.named.items()},
             "counters": dict(self.counters),
         }
         self.latency, self.requests, self.groups, self.named = {}, {}, {}, {}
+        self.group_latency, self.lags = {}, {}
         self.interval_counts = defaultdict(Counter)
         self.counters = Counter()
         return message
@@ -128,11 +166,14 @@ class Book:
     def absorb(self, message: dict[str, Any]) -> None:
         _absorb_histograms(self.latency, message["latency"])
         _absorb_histograms(self.named, message["named"])
-        _absorb_histograms(self.groups, message["groups"], key=_group_key)
-        for name, (count, failures) in message["requests"].items():
+        _absorb_histograms(self.groups, message["groups"], key=_group_key, digits=INTERVAL_DIGITS)
+        _absorb_histograms(self.group_latency, message["group_totals"])
+        _absorb_histograms(self.lags, message["lags"], key=int, digits=INTERVAL_DIGITS)
+        for name, (count, failures, group) in message["requests"].items():
             counts = self.requests.setdefault(name, RequestCounts())
             counts.count += count
             counts.failures += failures
+            self.request_groups[name] = group
         for slot, counts_of_slot in message["intervals"].items():
             self.interval_counts[int(slot)].update(counts_of_slot)
         self.counters.update(message["counters"])
@@ -142,6 +183,7 @@ class Book:
     def requests_section(self, real_seconds: float) -> dict[str, Any]:
         return {
             name: {
+                "group": self.request_groups[name],
                 "count": counts.count,
                 "failures": counts.failures,
                 "rps": round(counts.count / real_seconds, 3) if real_seconds else 0.0,
@@ -151,39 +193,86 @@ class Book:
         }
 
     def group_totals(self) -> dict[str, HdrHistogram]:
-        totals: dict[str, HdrHistogram] = {}
-        for (_, group), histogram in self.groups.items():
-            histogram_of(totals, group).add(histogram)
-        return totals
+        return dict(sorted(self.group_latency.items()))
+
+    def all_requests(self) -> HdrHistogram:
+        everything = new_histogram()
+        for histogram in self.group_latency.values():
+            everything.add(histogram)
+        return everything
+
+    def window(self, start: float, end: float) -> dict[str, Any]:
+        """Requests completed in the real span [start, end), over whole intervals, overall and
+        per route group: what a step of a step-to-saturation run is judged on."""
+        first, last = self.interval(start), self.interval(end - 1e-6)
+        slots = range(first, last + 1)
+        everything = new_histogram(INTERVAL_DIGITS)
+        per_group: dict[str, HdrHistogram] = {}
+        for (slot, group), histogram in self.groups.items():
+            if first <= slot <= last:
+                everything.add(histogram)
+                histogram_of(per_group, group, INTERVAL_DIGITS).add(histogram)
+        counts: Counter[str] = Counter()
+        for slot in slots:
+            counts.update(self.interval_counts.get(slot, Counter()))
+        seconds = len(slots) * self.interval_seconds
+        completed = counts.get("completed", 0)
+        failures = sum(v for k, v in counts.items() if k.startswith("fail:"))
+        return {
+            "from_s": round(first * self.interval_seconds, 3),
+            "to_s": round(first * self.interval_seconds + seconds, 3),
+            "offered_rps": round(counts.get("offered", 0) / seconds, 3),
+            "achieved_rps": round(completed / seconds, 3),
+            "count": completed,
+            "failures": failures,
+            "error_rate": round(failures / completed, 6) if completed else 0.0,
+            "latency_ms": percentiles_ms(everything),
+            "groups": {
+                group: {
+                    "count": h.get_total_count(),
+                    "failures": counts.get(f"fail:{group}", 0),
+                    "latency_ms": percentiles_ms(h),
+                }
+                for group, h in sorted(per_group.items())
+            },
+        }
 
     def timeseries(self) -> list[dict[str, Any]]:
         slots = sorted(set(self.interval_counts) | {slot for slot, _ in self.groups})
+        by_slot: dict[int, dict[str, HdrHistogram]] = defaultdict(dict)
+        for (slot, group), histogram in sorted(self.groups.items()):
+            by_slot[slot][group] = histogram
+        seconds = self.interval_seconds
         series = []
         for slot in slots:
             counts = self.interval_counts.get(slot, Counter())
-            groups = {
-                group: {"count": h.get_total_count(), **percentiles_ms(h)}
-                for (s, group), h in sorted(self.groups.items())
-                if s == slot
-            }
-            everything = new_histogram()
-            for (s, _), h in self.groups.items():
-                if s == slot:
-                    everything.add(h)
+            everything = new_histogram(INTERVAL_DIGITS)
+            for histogram in by_slot[slot].values():
+                everything.add(histogram)
+            lag = self.lags.get(slot)
             series.append(
                 {
-                    "t": round(slot * INTERVAL_SECONDS, 1),
-                    "seconds": INTERVAL_SECONDS,
-                    "offered_rps": round(counts.get("offered", 0) / INTERVAL_SECONDS, 3),
-                    "started_rps": round(counts.get("started", 0) / INTERVAL_SECONDS, 3),
-                    "achieved_rps": round(counts.get("completed", 0) / INTERVAL_SECONDS, 3),
+                    "t": round(slot * seconds, 1),
+                    "seconds": seconds,
+                    "offered_rps": round(counts.get("offered", 0) / seconds, 3),
+                    "started_rps": round(counts.get("started", 0) / seconds, 3),
+                    "achieved_rps": round(counts.get("completed", 0) / seconds, 3),
                     "latency_ms": percentiles_ms(everything),
+                    "lag_ms": percentiles_ms(lag) if lag is not None else None,
                     "errors": {
                         k.removeprefix("error:"): v
                         for k, v in sorted(counts.items())
                         if k.startswith("error:")
                     },
-                    "groups": groups,
+                    "failures": {
+                        k.removeprefix("fail:"): v
+                        for k, v in sorted(counts.items())
+                        if k.startswith("fail:")
+                    },
+                    "groups": {
+                        group: {"count": h.get_total_count(), **percentiles_ms(h)}
+                        for group, h in by_slot[slot].items()
+                    },
                 }
             )
         return series

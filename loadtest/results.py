@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-EXIT_INVALID, EXIT_AUDIT, EXIT_CRASH = 3, 4, 5
+EXIT_INVALID, EXIT_AUDIT, EXIT_CRASH, EXIT_THRESHOLDS = 3, 4, 5, 6
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Verdict:
     budget_ms: float
     pools_exhausted: dict[str, int] = field(default_factory=dict)
     cpu_warnings: int = 0
+    broken: list[str] = field(default_factory=list)  # thresholds broken, as outcome lines
 
     @property
     def valid(self) -> bool:
@@ -33,7 +34,9 @@ class Verdict:
             return EXIT_CRASH
         if not self.lag_ok:
             return EXIT_INVALID
-        return 0 if self.audit_ok else EXIT_AUDIT
+        if not self.audit_ok:
+            return EXIT_AUDIT
+        return EXIT_THRESHOLDS if self.broken else 0
 
     @property
     def reason(self) -> str:
@@ -57,7 +60,29 @@ class Verdict:
             return f"{late}: the generator, not the target, was the limit"
         if not self.audit_ok:
             return "FAILED: the audit found lost, doubled or mismatched dossiers (above)"
+        if self.broken:
+            rules = "; ".join(line.removeprefix("broken: ") for line in self.broken)
+            return f"FAILED: {len(self.broken)} threshold(s) broken: {rules}"
         return "OK: valid run, audit passed"
+
+
+def verdict_of_results(results: dict[str, Any]) -> Verdict:
+    """The verdict from results.json alone: the harness's at the end of a run, and the
+    report's when `portalsim report` rebuilds it."""
+    arrivals, harness = results["arrivals"], results["harness"]
+    intended, late = arrivals["intended"], arrivals["late"]
+    thresholds = results.get("thresholds") or {"rules": []}
+    return Verdict(
+        lag_ok=intended > 0 and late <= arrivals["budget_share"] * intended,
+        audit_ok=results["audit"]["ok"],
+        crashes=harness["crashes"],
+        late=late,
+        intended=intended,
+        budget_ms=arrivals["budget_ms"],
+        pools_exhausted=arrivals.get("pools_exhausted") or {},
+        cpu_warnings=harness["generator_cpu_warnings"],
+        broken=[r["line"] for r in thresholds["rules"] if r["status"] == "broken"],
+    )
 
 
 def write_results(out: Path, results: dict[str, Any], ledger: dict[str, Any]) -> Path:
@@ -72,8 +97,22 @@ def write_results(out: Path, results: dict[str, Any], ledger: dict[str, Any]) ->
     return folder
 
 
-def _ms(value: float) -> str:
+def ms(value: float | None) -> str:
+    """Milliseconds as a reader wants them: no decimals past 100."""
+    if value is None:
+        return "n/a"
     return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def measured(value: Any) -> str:
+    """A measured figure of any kind (count, share, boolean, none)."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
@@ -94,7 +133,7 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
         f"achieved {achieved:.1f} req/s on average; {failures} failed",
         f"  arrivals  {arrivals['started']} started of {arrivals['intended']}, "
         f"{arrivals['late']} late (> {arrivals['budget_ms']:g} ms), max lag "
-        f"{_ms(arrivals['max_lag_ms'])} ms",
+        f"{ms(arrivals['max_lag_ms'])} ms",
         "  latency from the intended start, ms:   p50      p99     count",
     ]
     if failing:
@@ -106,7 +145,7 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
     for group, figures in results["groups"].items():
         latency = figures["latency_ms"]
         lines.append(
-            f"    {group:<12} {_ms(latency['p50']):>22} {_ms(latency['p99']):>8} "
+            f"    {group:<12} {ms(latency['p50']):>22} {ms(latency['p99']):>8} "
             f"{figures['count']:>9,}"
         )
     share = business["on_time_share"]

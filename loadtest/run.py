@@ -24,13 +24,13 @@ from pathlib import Path
 import httpx
 
 from loadtest.results import summary_lines
+from loadtest.thresholds import ThresholdError, load_thresholds_file
 from loadtest.workload import (
     DEFAULT_WORKLOAD,
     Workload,
     WorkloadError,
     check_ceiling,
     load_workload,
-    parse_duration,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -63,6 +63,8 @@ class RunOptions:
     database_url: str | None = None
     force: bool = False
     run_id: str = ""
+    shape: str | None = None
+    thresholds: Path | None = None
 
 
 def free_port() -> int:
@@ -99,6 +101,7 @@ class Servers:
     portal: str
     gateway: str
     environment: dict[str, str]
+    portal_pid: int
 
 
 def server_environment(
@@ -164,7 +167,7 @@ def started_servers(
         portal, gateway = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
         _wait_ready(f"{portal}/readyz", processes[0], folder / "portal.log")
         _wait_ready(f"{gateway}/healthz", processes[1], folder / "gateway.log")
-        yield Servers(portal, gateway, environment)
+        yield Servers(portal, gateway, environment, processes[0].pid)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -176,7 +179,9 @@ def started_servers(
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def locust_command(options: RunOptions, host: str, gateway: str, run_id: str) -> list[str]:
+def locust_command(
+    options: RunOptions, host: str, gateway: str, run_id: str, portal_pid: int | None = None
+) -> list[str]:
     command = [
         _binary("locust"),
         "-f",
@@ -199,6 +204,9 @@ def locust_command(options: RunOptions, host: str, gateway: str, run_id: str) ->
         ("--speed", options.speed),
         ("--duration", options.duration),
         ("--seed", options.seed),
+        ("--shape", options.shape),
+        ("--thresholds", options.thresholds),
+        ("--portal-pid", portal_pid),
     ):
         if value is not None:
             command += [flag, str(value)]
@@ -212,9 +220,12 @@ def locust_command(options: RunOptions, host: str, gateway: str, run_id: str) ->
 def run(options: RunOptions, echo: Echo) -> int:
     """The experiment; returns the exit code (0: valid and audited)."""
     workload = load_workload(options.workload)
-    speed = options.speed if options.speed is not None else workload.run.speed
-    seconds = parse_duration(options.duration or workload.run.duration)
-    check_ceiling(plan(options), force=options.force)  # before anything starts
+    shape = workload.shape(options.shape)
+    speed = workload.run_speed(shape, options.speed)
+    seconds = workload.run_seconds(shape, options.duration)
+    if options.thresholds is not None:  # a malformed rule is refused before anything starts
+        load_thresholds_file(options.thresholds)
+    check_ceiling(plan(options), force=options.force)
     run_id = options.run_id or datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = options.out / run_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -229,7 +240,17 @@ def run(options: RunOptions, echo: Echo) -> int:
         options = RunOptions(**{**options.__dict__, "speed": speed})
         echo(f"portal {servers.portal}, gateway {servers.gateway}; logs in {folder}")
         env = {**os.environ, **servers.environment}
-        return drive(options, servers.portal, servers.gateway, run_id, folder, seconds, env, echo)
+        return drive(
+            options,
+            servers.portal,
+            servers.gateway,
+            run_id,
+            folder,
+            seconds,
+            env,
+            echo,
+            servers.portal_pid,
+        )
 
 
 def drive(
@@ -241,8 +262,9 @@ def drive(
     seconds: float,
     env: dict[str, str],
     echo: Echo,
+    portal_pid: int | None = None,
 ) -> int:
-    command = locust_command(options, host, gateway, run_id)
+    command = locust_command(options, host, gateway, run_id, portal_pid)
     echo(f"running {seconds:g} s of load ({options.processes} Locust process(es)) ...")
     log = folder / "locust.log"
     with log.open("wb") as sink:
@@ -279,8 +301,9 @@ def plan(options: RunOptions) -> dict[str, object]:
     from loadtest.world import Timeline, build_world, fetch_catalogue, generated_catalogue
 
     workload = load_workload(options.workload)
-    speed = options.speed if options.speed is not None else workload.run.speed
-    seconds = parse_duration(options.duration or workload.run.duration)
+    shape = workload.shape(options.shape)
+    speed = workload.run_speed(shape, options.speed)
+    seconds = workload.run_seconds(shape, options.duration)
     if options.target:
         with httpx.Client(base_url=options.target, timeout=30) as client:
             procedures, agencies = fetch_catalogue(client)
@@ -299,8 +322,9 @@ def plan(options: RunOptions) -> dict[str, object]:
         seed=options.seed if options.seed is not None else workload.run.seed,
         salt="PLAN0",
         workload_name=str(options.workload),
+        shape=shape,
     )
     return world.plan
 
 
-__all__ = ["RunError", "RunOptions", "WorkloadError", "plan", "run"]
+__all__ = ["RunError", "RunOptions", "ThresholdError", "WorkloadError", "plan", "run"]

@@ -6,14 +6,18 @@ Pure: no I/O beyond reading the file, so that the arithmetic is property-tested.
 from __future__ import annotations
 
 import math
-import re
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+# Re-exported: callers import the workload's inputs from one place.
+from loadtest.durations import WorkloadError as WorkloadError
+from loadtest.durations import parse_duration as parse_duration
+from loadtest.thresholds import ThresholdsSection, parse_rules
 
 Level = Literal["central", "province", "commune"]
 LEVELS: tuple[Level, ...] = ("central", "province", "commune")
@@ -22,26 +26,8 @@ Share = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
 
 
-class WorkloadError(ValueError):
-    """A workload file, a flag or a plan that cannot be run; the message says which number."""
-
-
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def parse_duration(text: str) -> float:
-    """'90s', '10m', '1h30m', '45' (seconds) -> seconds."""
-    match = re.fullmatch(
-        r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text
-    )
-    if not text.strip() or match is None or not any(match.groups()):
-        raise WorkloadError(f"duration {text!r}: use e.g. 90s, 10m or 1h30m")
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
-    if total <= 0:
-        raise WorkloadError(f"duration {text!r} must be positive")
-    return total
 
 
 class RunSection(_Section):
@@ -194,6 +180,162 @@ class QueueingSection(_Section):
     service_mean_hours: Positive = 2.0
 
 
+class DiurnalShape(_Section):
+    """The workload's own profiles: the intra-day, counter and weekly curves, as published."""
+
+    name: Literal["diurnal"] = "diurnal"
+    flat: ClassVar[bool] = False  # True: demand spread evenly instead of the profiles
+    varies: ClassVar[bool] = False  # True: the multiplier changes during the run
+
+    def multiplier(self, offset: float) -> float:  # noqa: ARG002 - every shape answers this
+        return 1.0
+
+    @property
+    def peak_multiplier(self) -> float:
+        return 1.0
+
+    def mean_multiplier(self, seconds: float) -> float:  # noqa: ARG002
+        return 1.0
+
+
+class SurgeShape(DiurnalShape):
+    """A deadline-day spike: the diurnal demand times `factor` for `lasting`, `at` into the run
+    (real time)."""
+
+    name: Literal["surge"] = "surge"  # type: ignore[assignment]
+    varies: ClassVar[bool] = True
+    factor: Annotated[float, Field(ge=1)] = 4.0
+    at: str = "40s"
+    lasting: str = "30s"
+
+    @field_validator("at", "lasting")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    def multiplier(self, offset: float) -> float:
+        start = parse_duration(self.at)
+        return self.factor if start <= offset < start + parse_duration(self.lasting) else 1.0
+
+    @property
+    def peak_multiplier(self) -> float:
+        return self.factor
+
+    def mean_multiplier(self, seconds: float) -> float:
+        surge = min(parse_duration(self.lasting), seconds)
+        return 1 + (self.factor - 1) * surge / seconds
+
+    def check_within(self, seconds: float) -> None:
+        end = parse_duration(self.at) + parse_duration(self.lasting)
+        if end > seconds:
+            raise WorkloadError(
+                f"the surge ends {end:g} s into a run of {seconds:g} s: lengthen --duration or "
+                "move shapes.surge.at / lasting"
+            )
+
+
+class SoakShape(DiurnalShape):
+    """Flat and long: every demand stream at its week's mean rate x `level`, round the clock
+    (counters in their working hours), so that memory and latency drift show and are not
+    mistaken for the profile."""
+
+    name: Literal["soak"] = "soak"  # type: ignore[assignment]
+    flat: ClassVar[bool] = True
+    duration: str = "20m"
+    level: Positive = 1.0
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    def multiplier(self, offset: float) -> float:  # noqa: ARG002
+        return self.level
+
+    @property
+    def peak_multiplier(self) -> float:
+        return self.level
+
+    def mean_multiplier(self, seconds: float) -> float:  # noqa: ARG002
+        return self.level
+
+
+class StepShape(DiurnalShape):
+    """Step-to-saturation: flat demand of `start` x the national peak (the workload's
+    dossier-driven requests per second at its busiest hour, at scale 1 in real time), raised by
+    `increment` every `step_duration`, for `steps` steps or until `stop_after_broken` steps in a
+    row break the `slo`. The report names the knee. A level is a multiple of the national peak
+    whatever the run's scale and speed: the world sets `unit`, the multiplier of the run's own
+    flat rate that makes one national peak."""
+
+    name: Literal["step"] = "step"  # type: ignore[assignment]
+    varies: ClassVar[bool] = True
+    flat: ClassVar[bool] = True
+    start: Positive = 1.0
+    increment: Positive = 1.0
+    steps: Annotated[int, Field(ge=2, le=50)] = 10
+    step_duration: str = "20s"
+    slo: list[str] = ["all.p99_ms < 1000", "errors.rate < 0.01"]
+    stop_after_broken: Annotated[int, Field(ge=1)] = 2
+    # A step run measures the HTTP knee: a slow clock keeps it within one morning's working
+    # hours, so back offices and counters work through every step alike. --speed overrides.
+    speed: Positive = 60
+    unit: Positive = 1.0
+
+    @field_validator("step_duration")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("slo")
+    @classmethod
+    def _slo(cls, value: list[str]) -> list[str]:
+        for rule in parse_rules(value):
+            if not rule.live:  # a step is judged on its HTTP figures alone
+                raise ValueError(f'"{rule}": a step is judged on groups, all, requests, errors')
+        return value
+
+    @property
+    def step_seconds(self) -> float:
+        return parse_duration(self.step_duration)
+
+    def step_of(self, offset: float) -> int:
+        return min(self.steps - 1, max(0, int(offset // self.step_seconds)))
+
+    def level_of(self, step: int) -> float:
+        return self.start + step * self.increment
+
+    def multiplier(self, offset: float) -> float:
+        return self.level_of(self.step_of(offset)) * self.unit
+
+    @property
+    def peak_multiplier(self) -> float:
+        return self.level_of(self.steps - 1) * self.unit
+
+    def mean_multiplier(self, seconds: float) -> float:  # noqa: ARG002 - steps fill the run
+        return (self.level_of(0) * self.unit + self.peak_multiplier) / 2
+
+
+Shape = DiurnalShape | SurgeShape | SoakShape | StepShape
+SHAPES: dict[str, type[DiurnalShape]] = {
+    "diurnal": DiurnalShape,
+    "surge": SurgeShape,
+    "soak": SoakShape,
+    "step": StepShape,
+}
+
+
+class ShapesSection(_Section):
+    """Each shape's settings; `--shape NAME` picks one, `--shape NAME:key=value,...` overrides."""
+
+    surge: SurgeShape = SurgeShape()
+    soak: SoakShape = SoakShape()
+    step: StepShape = StepShape()
+
+
 def window_hours(windows: list[tuple[time, time]]) -> float:
     """Working hours in a day of these windows."""
     return sum((end.hour - start.hour) + (end.minute - start.minute) / 60 for start, end in windows)
@@ -213,10 +355,62 @@ class Workload(_Section):
     payments: PaymentsSection = PaymentsSection()
     reviewer: ReviewerSection = ReviewerSection()
     queueing: QueueingSection | None = None
+    shapes: ShapesSection = ShapesSection()
+    thresholds: ThresholdsSection = ThresholdsSection()
 
     @property
     def is_queueing(self) -> bool:
         return self.queueing is not None
+
+    def run_speed(self, shape: DiurnalShape, speed: float | None) -> float:
+        """The servers' clock speed: --speed, else a step shape's own, else [run] speed."""
+        if speed is not None:
+            return speed
+        return shape.speed if isinstance(shape, StepShape) else self.run.speed
+
+    def run_seconds(self, shape: DiurnalShape, duration: str | None) -> float:
+        """The run's real length: --duration, else the shape's own, else [run] duration."""
+        if isinstance(shape, StepShape):
+            if duration:
+                raise WorkloadError(
+                    "a step run lasts steps x step_duration: drop --duration, or set "
+                    "--shape step:steps=N,step_duration=D"
+                )
+            return shape.steps * shape.step_seconds
+        if isinstance(shape, SoakShape) and not duration:
+            return parse_duration(shape.duration)
+        seconds = parse_duration(duration or self.run.duration)
+        if isinstance(shape, SurgeShape):
+            shape.check_within(seconds)
+        return seconds
+
+    def shape(self, spec: str | None) -> DiurnalShape:
+        """The shape `--shape` names (`step`, or `step:start=2,increment=2`), from [shapes]."""
+        if not spec:
+            return DiurnalShape()
+        name, _, overrides = spec.partition(":")
+        name = name.strip()
+        if name not in SHAPES:
+            raise WorkloadError(f"--shape {name!r}: one of {', '.join(SHAPES)}")
+        base = getattr(self.shapes, name).model_dump() if name != "diurnal" else {}
+        for item in filter(None, (part.strip() for part in overrides.split(","))):
+            key, equals, value = item.partition("=")
+            if not equals or not key.strip():
+                raise WorkloadError(f"--shape {spec!r}: {item!r} is not key=value")
+            base[key.strip()] = _scalar(value.strip())
+        try:
+            return SHAPES[name].model_validate(base)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise WorkloadError(f"--shape {name}: {where}: {first['msg']}") from None
+
+
+def _scalar(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def load_workload(path: Path | str = DEFAULT_WORKLOAD) -> Workload:
@@ -304,6 +498,9 @@ class Plan:
     requests_per_s: dict[str, float]
     pools: dict[str, int]
     ceiling_rps: float
+    shape: dict[str, Any]
+    national_peak_rps: float
+    demand_rps: float  # the dossier-driven part of requests_per_s: what a step level scales
 
     @property
     def total_rps(self) -> float:
@@ -323,6 +520,9 @@ class Plan:
             "total_rps": round(self.total_rps, 3),
             "pools": self.pools,
             "ceiling_rps": self.ceiling_rps,
+            "shape": self.shape,
+            "national_peak_rps": round(self.national_peak_rps, 3),
+            "demand_rps": round(self.demand_rps, 3),
         }
 
     def check_ceiling(self, *, force: bool) -> None:
@@ -330,8 +530,12 @@ class Plan:
 
 
 def check_ceiling(plan: dict[str, Any], *, force: bool) -> None:
-    """Refuse a plan (as `Plan.as_dict()` gives it) above its ceiling, naming the numbers."""
+    """Refuse a plan (as `Plan.as_dict()` gives it) above its ceiling, naming the numbers. A
+    step run is exempt: going past what the target takes is its purpose, and its lag check
+    still says when the generator, not the target, was the limit."""
     total, ceiling = float(plan["total_rps"]), float(plan["ceiling_rps"])
+    if (plan.get("shape") or {}).get("name") == "step":
+        return
     if total > ceiling and not force:
         name, rate = max(plan["requests_per_s"].items(), key=lambda item: item[1])
         raise WorkloadError(

@@ -14,8 +14,12 @@ import httpx
 from app.core.calendar import VIETNAM_TZ
 from loadtest.workload import (
     LEVELS,
+    SHAPES,
+    DiurnalShape,
     Level,
     Plan,
+    SoakShape,
+    StepShape,
     Workload,
     WorkloadError,
     agency_demand,
@@ -94,6 +98,11 @@ class World:
     agencies: list[Agency]
     partitions: int = 1
     plan: dict[str, Any] = field(default_factory=dict)
+    shape: dict[str, Any] = field(default_factory=lambda: {"name": "diurnal"})
+
+    @property
+    def shape_model(self) -> DiurnalShape:
+        return SHAPES[self.shape["name"]].model_validate(self.shape)
 
     def as_message(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +118,7 @@ class World:
             agencies=[Agency(**a) for a in data["agencies"]],
             partitions=data["partitions"],
             plan=data["plan"],
+            shape=data["shape"],
         )
 
     def agencies_of(self, partition: int) -> list[Agency]:
@@ -191,6 +201,7 @@ def build_world(
     seed: int,
     salt: str,
     workload_name: str,
+    shape: DiurnalShape | None = None,
 ) -> World:
     """The world from the portal's catalogue (`GET /api/v1/procedures` and `/agencies` items)."""
     catalogue = {p.code: p for p in map(procedure_from_api, procedures)}
@@ -204,7 +215,14 @@ def build_world(
         timeline=timeline,
         procedures={code: catalogue[code] for code in sorted(used)},
         agencies=scoped,
+        shape=(shape or DiurnalShape()).model_dump(),
     )
+    if isinstance(shape, StepShape):
+        # One national peak, in multiples of this run's flat demand at the week's mean rate.
+        world.shape = SoakShape().model_dump()
+        flat = make_plan(workload, world, workload_name)
+        unit = flat.national_peak_rps / flat.demand_rps if flat.demand_rps else 1.0
+        world.shape = shape.model_copy(update={"unit": unit}).model_dump()
     world.plan = make_plan(workload, world, workload_name).as_dict()
     return world
 
@@ -314,14 +332,23 @@ COUNTER_ITEMS = 3  # a counter dossier is pushed as a record, then two steps (9,
 
 def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
     """Each actor's arrivals per real second (a week's mean) and each route group's requests
-    per real second at the busiest hour, which the ceiling is checked against."""
+    per real second at the busiest hour of the shape, which the ceiling is checked against.
+
+    The national peak is the dossier-driven demand (catalogue, citizens, back-office work on
+    dossiers, payments) at the profile's busiest hour at scale 1 and in real time: what the
+    knee of a step run is stated against. Inbox polls and sync pushes come per agency, not per
+    dossier, and are left out of it."""
     speed, timeline = world.timeline.speed, world.timeline
+    shape = world.shape_model
     to_real = speed / 86400  # per simulated day -> per real second
     week_mean = sum(workload.profile.weekly) / 7
-    peak_factor = max(workload.profile.weekly) * max(workload.profile.online_hourly) * 24
+    diurnal_peak = max(workload.profile.weekly) * max(workload.profile.online_hourly) * 24
+    peak_factor = (week_mean if shape.flat else diurnal_peak) * shape.peak_multiplier
     if workload.queueing is not None:  # flat over the working windows, 5 days of 7
         day = window_hours(workload.queueing.windows)
         week_mean, peak_factor = day / 24 * 5 / 7, 24 / day
+        diurnal_peak = peak_factor
+    mean_factor = week_mean * shape.mean_multiplier(timeline.real_seconds)
     online_per_day = sum(a.online_per_day for a in world.agencies)
     counter_per_day = sum(a.counter_per_day for a in world.agencies)
     citizen, backoffice = workload.citizen, workload.backoffice
@@ -345,15 +372,20 @@ def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
         else (len(world.agencies) * 24 * 60 / workload.sync.batch_minutes)
     )
     reviews_per_day = 0.0 if simple else workload.reviewer.reads_per_hour * 24
-    counter_peak = (
-        counter_per_day * max(workload.profile.weekly) * max(workload.profile.counter_hourly) * 24
+    counter_peak = shape.peak_multiplier * (
+        counter_per_day * 24 / WORKING_DAY_HOURS
+        if shape.flat
+        else counter_per_day
+        * max(workload.profile.weekly)
+        * max(workload.profile.counter_hourly)
+        * 24
     )
     mean = {
-        "citizen": online_per_day * week_mean,
-        "browse": online_per_day * visits * week_mean,
+        "citizen": online_per_day * mean_factor,
+        "browse": online_per_day * visits * mean_factor,
         "backoffice": polls_per_day * working_share,
         "sync": pushes_per_day * working_share,
-        "payer": online_per_day * pay_share * week_mean,
+        "payer": online_per_day * pay_share * mean_factor,
         "reviewer": reviews_per_day,
     }
     peak = {
@@ -373,9 +405,23 @@ def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
         "payments": peak["payer"] * PAYMENT_REQUESTS,
         "reviewer": peak["reviewer"] * 3,
     }
+    per_dossier = (
+        visits * BROWSE_REQUESTS
+        + SUBMIT_REQUESTS
+        + follow_ups
+        + BACKOFFICE_REQUESTS
+        + pay_share * PAYMENT_REQUESTS
+    )
+    national_online = workload.volumes.dossiers_per_working_day * workload.volumes.online_share
+    national_peak_rps = national_online * diurnal_peak * per_dossier / 86400
     # A healthy journey takes well under a second; a pool sized for 2 s each leaves room for a
-    # slower target before arrivals wait for a user. The payer waits for the IPN.
+    # slower target before arrivals wait for a user. The payer waits for the IPN. Back offices
+    # and sync work on dossiers too, so a shape's peak needs more of them.
     seconds_each = {"payer": workload.payments.confirm_timeout_seconds / 4}
+    pool_rates = {
+        k: v * (shape.peak_multiplier if k in ("backoffice", "sync") else 1.0)
+        for k, v in peak.items()
+    }
     return Plan(
         workload=workload_name,
         scale=world.scale,
@@ -388,9 +434,12 @@ def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
         requests_per_s={k: v * to_real for k, v in requests.items()},
         pools={
             k: pool_size(v * to_real, seconds_each.get(k, 2.0), minimum=1 if v == 0 else 4)
-            for k, v in peak.items()
+            for k, v in pool_rates.items()
         },
         ceiling_rps=workload.run.ceiling_rps,
+        shape=world.shape,
+        national_peak_rps=national_peak_rps,
+        demand_rps=online_per_day * peak_factor * per_dossier * to_real,
     )
 
 

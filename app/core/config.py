@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -98,12 +98,25 @@ class Settings(BaseSettings):
     gateway_ipn_backoff_seconds: float = 0.2  # wait before retry n: base x 2^(n-1)
     gateway_ipn_timeout_seconds: float = 5.0  # per IPN HTTP request
 
+    # Fault injection in the portal (see app/core/faults.py for the syntax): off unless enabled,
+    # so that no shared deployment can be provoked by a header it was never meant to honour.
+    portal_faults_enabled: bool = False  # installs the middleware; X-Portal-Faults is honoured
+    portal_faults: str = ""  # e.g. "POST /api/v1/dossiers: latency=0.5:200, error=0.01"
+    portal_faults_seed: int = 0  # seeds the per-process random.Random that rolls the knobs
+
     @field_validator("clock_speed")
     @classmethod
     def _positive_speed(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("clock_speed must be positive")
         return value
+
+    @model_validator(mode="after")
+    def _faults_need_enabling(self) -> Settings:
+        problem = faults_refusal(self)
+        if problem:
+            raise ValueError(problem)
+        return self
 
     @property
     def is_sqlite(self) -> bool:
@@ -121,6 +134,13 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return driver + url[len(prefix) :]
         return url
+
+
+def faults_refusal(settings: Settings) -> str | None:
+    """Why these settings may not run: PORTAL_FAULTS without PORTAL_FAULTS_ENABLED."""
+    if settings.portal_faults.strip() and not settings.portal_faults_enabled:
+        return "PORTAL_FAULTS is set but fault injection is off: set PORTAL_FAULTS_ENABLED=true"
+    return None
 
 
 @lru_cache

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from loadtest.metrics import (
     HIGHEST_US,
     INTERVAL_SECONDS,
+    MAX_INTERVALS,
     Book,
+    interval_for,
     new_histogram,
     percentiles_ms,
     record_ms,
@@ -121,13 +123,15 @@ def test_drain_resets_the_book() -> None:
     book.observe("sync.lag", 5.0)
     book.count("sync.items", 3)
     message = book.drain()
-    assert message["requests"] == {"GET /x": [1, 1]}
+    assert message["requests"] == {"GET /x": [1, 1, "catalogue"]}
     assert message["counters"]["sync.items"] == 3
     again = book.drain()
     assert again == {
         "latency": {},
         "requests": {},
         "groups": {},
+        "group_totals": {},
+        "lags": {},
         "intervals": {},
         "named": {},
         "counters": {},
@@ -160,8 +164,48 @@ def test_timeseries_has_offered_started_and_achieved_rates() -> None:
     assert second["offered_rps"] == 0.0
     assert second["started_rps"] == 4 / INTERVAL_SECONDS
     assert second["achieved_rps"] == 3 / INTERVAL_SECONDS
-    assert second["latency_ms"]["p50"] == pytest.approx(50.0, rel=1e-3)
+    # Charts over time are drawn from two-digit histograms: within 1%.
+    assert second["latency_ms"]["p50"] == pytest.approx(50.0, rel=1e-2)
     assert first["latency_ms"]["max"] == 0.0
+    assert first["lag_ms"]["max"] == pytest.approx(
+        (INTERVAL_SECONDS + 1.0 - 6 * 0.4) * 1000, rel=1e-2
+    )
+    assert second["lag_ms"] is None  # nothing was intended in the second interval
+
+
+def test_failures_are_kept_per_group_and_interval_and_judged_per_window() -> None:
+    book = Book(0.0)
+    for index in range(10):
+        book.request("POST /d", "submit", 20.0, ok=index != 0, error="http 503", at=1.0)
+        book.request("GET /p", "catalogue", 5.0, ok=True, error=None, at=7.0)
+    first, second = book.timeseries()
+    assert first["failures"] == {"submit": 1}
+    assert second["failures"] == {}
+    assert first["errors"] == {"http 503": 1}
+    step = book.window(0.0, 10.0)
+    assert step["count"] == 20
+    assert step["failures"] == 1
+    assert step["error_rate"] == pytest.approx(0.05)
+    assert step["achieved_rps"] == pytest.approx(2.0)
+    only_second = book.window(5.0, 10.0)
+    assert only_second["failures"] == 0
+    assert only_second["latency_ms"]["max"] == pytest.approx(5.0, rel=1e-2)
+
+
+def test_all_requests_merge_every_group_exactly() -> None:
+    book = Book(0.0)
+    for value in range(1, 101):
+        book.request("GET /a", "a" if value % 2 else "b", float(value), ok=True, error=None, at=0)
+    assert book.all_requests().get_total_count() == 100
+    assert percentiles_ms(book.all_requests())["p50"] == pytest.approx(50.0, rel=1e-3)
+    assert book.requests_section(1.0)["GET /a"]["group"] == "b"
+
+
+def test_long_runs_get_longer_intervals() -> None:
+    assert interval_for(120) == INTERVAL_SECONDS
+    assert interval_for(MAX_INTERVALS * INTERVAL_SECONDS) == INTERVAL_SECONDS
+    assert interval_for(3600) == 25.0
+    assert 3600 / interval_for(3600) <= MAX_INTERVALS
 
 
 def test_arrival_counts_late_arrivals_past_the_budget() -> None:

@@ -55,7 +55,15 @@ def _scenario(database_url: str, out: Path) -> None:
     with started_servers(workload, SPEED, folder, database_url) as servers:
         env = {**os.environ, **servers.environment}
         code = drive(
-            options, servers.portal, servers.gateway, "e2e", folder, SECONDS, env, said.append
+            options,
+            servers.portal,
+            servers.gateway,
+            "e2e",
+            folder,
+            SECONDS,
+            env,
+            said.append,
+            servers.portal_pid,
         )
         assert code == 0, "\n".join(said)
         assert said[-1] == "OK: valid run, audit passed"
@@ -65,6 +73,11 @@ def _scenario(database_url: str, out: Path) -> None:
         assert results["schema"] == "portalsim.results/1"
         assert results["run"]["valid"] is True
         assert results["run"]["speed"] == SPEED
+        # The reviewers' files sit beside results.json; the portal's memory was sampled.
+        assert (folder / "report.html").read_text().startswith("<!doctype html>")
+        assert "portalsim run `e2e`" in (folder / "report.md").read_text()
+        assert results["memory"]["sampled"] is True
+        assert all(mib > 10 for _, mib in results["memory"]["series_mib"])
         submits = results["requests"]["POST /api/v1/dossiers"]
         assert submits["count"] > 0
         assert submits["failures"] == 0

@@ -289,6 +289,9 @@ def make_plan(requests_per_s: dict[str, float], ceiling: float) -> Plan:
         requests_per_s=requests_per_s,
         pools={"citizen": 2},
         ceiling_rps=ceiling,
+        shape={"name": "diurnal"},
+        national_peak_rps=10.0,
+        demand_rps=5.0,
     )
 
 

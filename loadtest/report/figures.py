@@ -1,0 +1,223 @@
+"""The report's charts and tables, computed from results.json alone (so `portalsim report`
+rebuilds any run's report): one function per figure, each returning SVG markup."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.core.calendar import VIETNAM_TZ
+from loadtest.report.charts import (
+    SMALL,
+    SPECTRUM_TICKS,
+    Series,
+    bar_chart,
+    empty_chart,
+    line_chart,
+    spectrum_x,
+)
+
+SECONDS = "real time into the run, s / thời gian chạy, giây"
+
+
+def local_time(instant: datetime | str) -> str:
+    """A simulated instant as the portal's users read it: Vietnam time."""
+    moment = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
+    return moment.astimezone(VIETNAM_TZ).strftime("%Y-%m-%d %H:%M (UTC+7)")
+
+
+def _points(series: list[dict[str, Any]], key: Any) -> list[tuple[float, float]]:
+    found = []
+    for interval in series:
+        value = key(interval)
+        if value is not None:
+            found.append((interval["t"] + interval["seconds"] / 2, float(value)))
+    return found
+
+
+def throughput(results: dict[str, Any]) -> str:
+    series = results["timeseries"]
+    return line_chart(
+        "Offered vs achieved rate / Tải đề nghị và đạt được (req/s)",
+        [
+            Series("offered arrivals/s", _points(series, lambda i: i["offered_rps"])),
+            Series("started arrivals/s", _points(series, lambda i: i["started_rps"])),
+            Series("completed requests/s", _points(series, lambda i: i["achieved_rps"])),
+        ],
+        x_label=SECONDS,
+        y_label="per second / mỗi giây",
+        markers=_stop_marker(results),
+    )
+
+
+def _stop_marker(results: dict[str, Any]) -> list[tuple[float, str]]:
+    stopped = results["run"].get("stopped")
+    return [(results["run"]["real_seconds"], f"stopped: {stopped['kind']}")] if stopped else []
+
+
+def latency_by_group(results: dict[str, Any]) -> list[tuple[str, str]]:
+    """One chart per route group: p50, p95 and p99 per interval."""
+    series = results["timeseries"]
+    charts = []
+    for group in results["groups"]:
+
+        def of(name: str, group: str = group) -> list[tuple[float, float]]:
+            return _points(
+                series,
+                lambda i: i["groups"][group][name] if group in i["groups"] else None,
+            )
+
+        charts.append(
+            (
+                group,
+                line_chart(
+                    f"{group}: latency over time / độ trễ (ms)",
+                    [Series("p50", of("p50")), Series("p95", of("p95")), Series("p99", of("p99"))],
+                    x_label=SECONDS,
+                    y_label="ms, from the intended start",
+                    width=SMALL,
+                ),
+            )
+        )
+    return charts
+
+
+def distribution(results: dict[str, Any]) -> str:
+    lines = [
+        Series(group, [(spectrum_x(p), ms) for p, ms in entry.get("distribution", [])])
+        for group, entry in results["groups"].items()
+    ]
+    return line_chart(
+        "Latency distribution / Phân bố độ trễ (ms by percentile)",
+        lines,
+        x_label="percentile / phân vị",
+        y_label="ms",
+        x_ticks=SPECTRUM_TICKS,
+    )
+
+
+def errors(results: dict[str, Any]) -> str:
+    series = results["timeseries"]
+    kinds = sorted({kind for i in series for kind in i["errors"]})
+    if not kinds:
+        return empty_chart("Errors over time / Lỗi theo thời gian", "no failed request / không lỗi")
+    return line_chart(
+        "Errors over time by kind / Lỗi theo loại (per interval)",
+        [Series(kind, _points(series, lambda i, k=kind: i["errors"].get(k, 0))) for kind in kinds],
+        x_label=SECONDS,
+        y_label="failed requests",
+    )
+
+
+def lag(results: dict[str, Any]) -> str:
+    series = results["timeseries"]
+    budget = results["arrivals"]["budget_ms"]
+    return line_chart(
+        f"Arrivals' lag (budget {budget:g} ms) / Độ trễ khởi phát (ms)",
+        [
+            Series(
+                "p99", _points(series, lambda i: i["lag_ms"]["p99"] if i.get("lag_ms") else None)
+            ),
+            Series(
+                "max", _points(series, lambda i: i["lag_ms"]["max"] if i.get("lag_ms") else None)
+            ),
+        ],
+        x_label=SECONDS,
+        y_label="ms late",
+    )
+
+
+def on_time_over_time(results: dict[str, Any]) -> str:
+    buckets = results["business"].get("over_time", [])
+    if not buckets:
+        return empty_chart("On-time share over simulated time", "not in these results")
+    first = datetime.fromisoformat(buckets[0]["from"])
+    start = first.timestamp()
+    points = [
+        ((datetime.fromisoformat(b["to"]).timestamp() - start) / 3600, b["on_time_share"])
+        for b in buckets
+        if b["on_time_share"] is not None
+    ]
+    return line_chart(
+        "On-time share over simulated time / Tỷ lệ đúng hạn theo thời gian mô phỏng",
+        [Series("on time (early + on time) / finished", points)],
+        x_label=f"simulated hours from {local_time(first)} / giờ mô phỏng",
+        y_label="share",
+        y_max=1.0,
+        y_format="%",
+    )
+
+
+def on_time_by(results: dict[str, Any]) -> list[tuple[str, str]]:
+    charts = []
+    names = {
+        "level": "agency level / cấp",
+        "channel": "channel / kênh",
+        "field": "field / lĩnh vực",
+    }
+    for dimension, groups in results["business"].get("by", {}).items():
+        bars = [
+            (
+                key,
+                entry["on_time_share"],
+                "n/a"
+                if entry["on_time_share"] is None
+                else f"{entry['on_time_share']:.1%} of {entry['finished']}",
+            )
+            for key, entry in groups.items()
+        ]
+        charts.append(
+            (dimension, bar_chart(f"On-time share by {names.get(dimension, dimension)}", bars))
+        )
+    return charts
+
+
+def steps(results: dict[str, Any]) -> str | None:
+    section = results.get("steps")
+    if not section:
+        return None
+    judged = section["judged"]
+    knee = section["knee"]
+    markers = []
+    if knee["rps"]:
+        markers.append((knee["rps"], "knee (SLO)"))
+    if knee["kneedle_rps"]:
+        markers.append((knee["kneedle_rps"], "Kneedle"))
+    return line_chart(
+        "Steps: request rate vs latency / Bậc tải: tốc độ và độ trễ",
+        [
+            Series("p50", [(s["achieved_rps"], s["latency_ms"]["p50"]) for s in judged]),
+            Series("p99", [(s["achieved_rps"], s["latency_ms"]["p99"]) for s in judged]),
+        ],
+        x_label="requests completed per second in the step",
+        y_label="ms",
+        markers=markers,
+    )
+
+
+def memory(results: dict[str, Any]) -> str | None:
+    section = results.get("memory") or {}
+    points = [(t, mib) for t, mib in section.get("series_mib", [])]
+    if not points:
+        return None
+    return line_chart(
+        "Portal memory (RSS of its processes) / Bộ nhớ của cổng (MiB)",
+        [Series("RSS MiB", points)],
+        x_label=SECONDS,
+        y_label="MiB",
+        y_min=None,
+    )
+
+
+def all_figures(results: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "throughput": throughput(results),
+        "latency_by_group": latency_by_group(results),
+        "distribution": distribution(results),
+        "errors": errors(results),
+        "lag": lag(results),
+        "on_time_over_time": on_time_over_time(results),
+        "on_time_by": on_time_by(results),
+        "steps": steps(results),
+        "memory": memory(results),
+    }

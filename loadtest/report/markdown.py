@@ -1,0 +1,102 @@
+"""report.md: the run in a few lines and two tables, for a pull request or an issue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loadtest.results import measured, ms, verdict_of_results
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def render_markdown(results: dict[str, Any], comparison: dict[str, Any] | None = None) -> str:
+    run, plan, business, audit = (
+        results["run"],
+        results["plan"],
+        results["business"],
+        results["audit"],
+    )
+    verdict = verdict_of_results(results)
+    thresholds = (results.get("thresholds") or {}).get("rules", [])
+    broken = [t for t in thresholds if t["status"] == "broken"]
+    requests = results["requests"]
+    failures = sum(r["failures"] for r in requests.values())
+    count = sum(r["count"] for r in requests.values())
+    mark = "✅" if verdict.exit_code == 0 else "❌"
+    lines = [
+        f"### portalsim run `{run['id']}`: {mark} {verdict.reason}",
+        "",
+        f"- **Plan**: `{plan['workload']}`, shape {run.get('shape', 'diurnal')}, scale "
+        f"{run['scale']:g}, clock ×{run['speed']:g}, {run['real_seconds']:.0f} s real = "
+        f"{plan['simulated_hours']:.1f} simulated hours, {plan['agencies']} agencies",
+        f"- **Valid**: {'yes' if run['valid'] else 'no'} ({results['arrivals']['late']} of "
+        f"{results['arrivals']['intended']} arrivals late); **audit**: "
+        f"{'passed' if audit['ok'] else 'FAILED'} ({audit['checked']} dossiers); "
+        f"**thresholds**: "
+        + (
+            "none set"
+            if not thresholds
+            else f"{len(thresholds) - len(broken)} of {len(thresholds)} met"
+        ),
+        f"- **Requests**: {count:,}, {failures:,} failed; offered {plan['total_rps']:.1f} req/s at "
+        f"the busiest hour",
+        f"- **Dossiers**: {business['submitted']} submitted, {business['finished']} finished; "
+        f"on time {_share(business['on_time_share'])} of {business['measured']}; business "
+        f"latency p50 {business['latency_working_hours']['p50']:.1f} / p95 "
+        f"{business['latency_working_hours']['p95']:.1f} working hours",
+    ]
+    steps = results.get("steps")
+    if steps:
+        knee = steps["knee"]
+        if knee["rps"] is None:
+            lines.append("- **Knee**: none (the first step broke the SLO)")
+        else:
+            multiple = knee["multiple_of_national_peak"]
+            lines.append(
+                f"- **Knee**: {knee['rps']:.1f} requests/s (step {knee['step']})"
+                + (f" = {multiple:g}× the national peak" if multiple else "")
+                + ("" if knee["saturated"] else " (no step broke the SLO: at least this)")
+            )
+    lines += [
+        "",
+        "| route group | count | failed | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    failed_by_group: dict[str, int] = {}
+    for entry in requests.values():
+        failed_by_group[entry.get("group", "")] = (
+            failed_by_group.get(entry.get("group", ""), 0) + entry["failures"]
+        )
+    for group, entry in results["groups"].items():
+        latency = entry["latency_ms"]
+        lines.append(
+            f"| {group} | {entry['count']:,} | {failed_by_group.get(group, 0)} | "
+            f"{ms(latency['p50'])} | {ms(latency['p95'])} | {ms(latency['p99'])} | "
+            f"{ms(latency['max'])} |"
+        )
+    if thresholds:
+        lines += ["", "| threshold | measured | status |", "|---|---:|---|"]
+        for t in thresholds:
+            lines.append(f"| `{t['rule']}` | {measured(t['measured'])} | {t['status']} |")
+    if comparison:
+        changed = [r for r in comparison["rows"] if r["verdict"] != "~"]
+        lines += [
+            "",
+            f"**Compared with `{comparison['baseline']['id']}`**: "
+            + (f"{len(changed)} significant change(s)" if changed else "no significant change"),
+        ]
+        if changed:
+            lines += [
+                "",
+                "| metric | group | baseline | candidate | verdict |",
+                "|---|---|---:|---:|---|",
+            ]
+            for r in changed:
+                lines.append(
+                    f"| {r['metric']} | {r['group']} | {measured(r['baseline'])} | "
+                    f"{measured(r['candidate'])} | {r['verdict']} |"
+                )
+    lines += ["", "The full report with charts is `report.html` beside this file."]
+    return "\n".join(lines) + "\n"

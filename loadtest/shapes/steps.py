@@ -1,0 +1,86 @@
+"""Step-to-saturation: each step judged on the requests it completed, and the knee.
+
+The knee is the request rate of the highest step that met the SLO, counting steps up to the
+first broken one (a later step that passes again is not trusted: a saturated target can look
+healthy once it sheds load). A rate is requests completed per second in the step, which within
+the SLO is what was offered; it is stated against the national peak in requests per second.
+Kneedle (Satopää et al. 2011, PyPI `kneed`) is run beside it on that rate vs p99 latency, where
+the curve bends upward; the two agree on a clean saturation and the report shows both, with the
+SLO's rule as the one the run is judged by."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kneed import KneeLocator  # type: ignore[import-untyped]
+
+from loadtest.thresholds import Rule, evaluate
+
+
+def window_results(window: dict[str, Any]) -> dict[str, Any]:
+    """A step's figures in the shape of results.json, for the threshold evaluator: its groups,
+    `all`, and one request entry per group (failures are kept per group in each interval)."""
+    return {
+        "run": {"real_seconds": window["to_s"] - window["from_s"]},
+        "all": {"count": window["count"], "latency_ms": window["latency_ms"]},
+        "groups": window["groups"],
+        "requests": {
+            f"{group} (all requests)": {
+                "group": group,
+                "count": entry["count"],
+                "failures": entry["failures"],
+                "latency_ms": entry["latency_ms"],
+            }
+            for group, entry in window["groups"].items()
+        },
+    }
+
+
+def judge_step(index: int, level: float, window: dict[str, Any], slo: list[Rule]) -> dict[str, Any]:
+    outcomes = evaluate(slo, window_results(window))
+    return {
+        "step": index,
+        "level": level,
+        **{k: v for k, v in window.items() if k != "groups"},
+        "met": all(o.ok for o in outcomes),
+        "broken": [o.line() for o in outcomes if not o.ok],
+    }
+
+
+def kneedle(rates: list[float], p99s: list[float]) -> float | None:
+    """The offered rate where p99 latency bends upward, or None when there is no bend (a
+    straight or falling curve, or too few steps)."""
+    if len(rates) < 3 or len(set(rates)) < 3 or max(p99s) == min(p99s):
+        return None
+    locator = KneeLocator(rates, p99s, curve="convex", direction="increasing", S=1.0)
+    return None if locator.knee is None else float(locator.knee)
+
+
+def knee(steps: list[dict[str, Any]], national_peak_rps: float) -> dict[str, Any]:
+    """The knee of a step run, as a rate and as a multiple of the national peak."""
+    judged: list[dict[str, Any]] = []
+    for step in steps:
+        judged.append(step)
+        if not step["met"]:
+            break
+    met = [s for s in judged if s["met"]]
+    best = max(met, key=lambda s: s["achieved_rps"]) if met else None
+    first_broken = next((s for s in judged if not s["met"]), None)
+    bend = kneedle([s["achieved_rps"] for s in steps], [s["latency_ms"]["p99"] for s in steps])
+
+    def multiple(rate: float | None) -> float | None:
+        return round(rate / national_peak_rps, 3) if rate and national_peak_rps else None
+
+    return {
+        "rule": "the request rate of the highest step that met the SLO, up to the first broken one",
+        "rps": best["achieved_rps"] if best else None,
+        "offered_arrivals_rps": best["offered_rps"] if best else None,
+        "step": best["step"] if best else None,
+        "level": best["level"] if best else None,
+        "national_peak_rps": national_peak_rps,
+        "multiple_of_national_peak": multiple(best["achieved_rps"] if best else None),
+        "first_broken_step": first_broken["step"] if first_broken else None,
+        "saturated": first_broken is not None,
+        "kneedle_rps": bend,
+        "kneedle_multiple_of_national_peak": multiple(bend),
+    }
