@@ -12,7 +12,8 @@ endif
 
 help:
 	@echo "make run    a load run end to end (portal, gateway, every actor, audit): about"
-	@echo "            2.5 minutes; writes reports/<run id>/results.json and prints a summary"
+	@echo "            2.5 minutes; writes reports/<run id>/report.html, report.md and"
+	@echo "            results.json, and prints a summary"
 	@echo "make serve  serve the mock portal alone on http://127.0.0.1:8000 (SQLite under var/)"
 	@echo "make test   lint, type-check and run the tests (SQLite; PostgreSQL too when"
 	@echo "            TEST_DATABASE_URL=postgresql://... is set)"

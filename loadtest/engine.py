@@ -82,7 +82,8 @@ class TaskQueue:
 
     def due_before(self, instant: float) -> int:
         """Tasks that should have started before `instant` and did not."""
-        return self._ready.qsize() + sum(1 for task in self._heap if task.at < instant)
+        ready = sum(1 for task in self._ready.queue if task.at < instant)
+        return ready + sum(1 for task in self._heap if task.at < instant)
 
     def __len__(self) -> int:
         return len(self._heap) + self._ready.qsize()
@@ -158,6 +159,7 @@ class Simulation:
         self.sync_sessions: dict[str, str] = {}
         self.counter_numbers: dict[tuple[str, str], int] = defaultdict(int)
         self._busy: dict[str, int] = defaultdict(int)
+        self.stopping = False
         # This process's share of each actor's pool (the plan's pools are for the whole run).
         self._pool = {
             actor: max(1, round(size / world.partitions))
@@ -202,7 +204,19 @@ class Simulation:
         instant = self.calendar.add(self.sim_datetime(), timedelta(hours=max(0.0, hours)))
         self.later(actor, kind, instant, **data)
 
+    def stop(self, at: float) -> None:
+        """End the run early: no task is taken from now on, and no follow-up is scheduled
+        past `at`; the tasks under way finish, so that the ledger knows what they did."""
+        self.stopping = True
+        self.ends_at = min(self.ends_at, at)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(self._busy.values())
+
     def take(self, actor: str) -> Task | None:
+        if self.stopping:
+            return None
         task = self.queues[actor].take(self.ends_at)
         if task is not None:
             self.book.arrival(task.at, time.time(), self.lag_budget_ms)

@@ -34,7 +34,7 @@ from loadtest.report import write_reports
 from loadtest.results import summary_lines, verdict_of_results, write_results
 from loadtest.runtime import RUNTIME
 from loadtest.shapes.soak import drift_section
-from loadtest.shapes.steps import judge_step, knee
+from loadtest.shapes.steps import judge_step, kept_to_schedule, knee
 from loadtest.thresholds import (
     Rule,
     ThresholdError,
@@ -202,6 +202,7 @@ def _init(environment: Environment, **_: Any) -> None:
     RUNTIME.gateway = options.gateway.rstrip("/")
     if isinstance(runner, WorkerRunner):
         runner.register_message("portalsim_world", _on_world)
+        runner.register_message("portalsim_stop", _on_stop)
         return
     if isinstance(runner, MasterRunner):
         runner.register_message("portalsim_final", _on_final)
@@ -289,9 +290,33 @@ def _watch(environment: Environment, world: World) -> None:
             RUN.stopped = reason
             RUN.ended_at = now
             logger.warning("stopping the run: %s", reason["why"])
-            if environment.runner is not None:
-                environment.runner.quit()
+            _stop(environment, now)
             return
+
+
+STOP_GRACE_SECONDS = 10.0  # for the requests under way when a run is stopped early
+
+
+def _stop(environment: Environment, at: float) -> None:
+    """Stop taking tasks everywhere, let those under way finish (so that the ledger and the
+    portal agree on what was done), then end Locust."""
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        runner.send_message("portalsim_stop", {"at": at})
+        gevent.sleep(STOP_GRACE_SECONDS / 2)  # the workers' tasks under way finish meanwhile
+    elif RUNTIME.simulation is not None:
+        simulation = RUNTIME.simulation
+        simulation.stop(at)
+        deadline = time.time() + STOP_GRACE_SECONDS
+        while simulation.in_flight and time.time() < deadline:
+            gevent.sleep(0.1)
+    if runner is not None:
+        runner.quit()
+
+
+def _on_stop(environment: Environment, msg: Any, **_: Any) -> None:  # noqa: ARG001
+    if RUNTIME.simulation is not None:
+        RUNTIME.simulation.stop(float(msg.data["at"]))
 
 
 def _judge_steps(
@@ -520,6 +545,7 @@ def finish(environment: Environment) -> None:
             "slo": shape.slo,
             "levels": [shape.level_of(i) for i in range(shape.steps)],
             "judged": RUN.steps,
+            "kept_to_schedule": kept_to_schedule(RUN.steps, workload.run.lag_budget_share),
             "knee": knee(RUN.steps, float(world.plan["national_peak_rps"])),
         }
     if isinstance(shape, SoakShape):

@@ -129,6 +129,7 @@ class Book:
         self.counters["arrivals.started"] += 1
         if lag_ms > budget_ms:
             self.counters["arrivals.late"] += 1
+            self.interval_counts[self.interval(intended)]["late"] += 1
         self.interval_counts[self.interval(intended)]["offered"] += 1
         self.interval_counts[self.interval(started)]["started"] += 1
 
@@ -223,6 +224,8 @@ class Book:
             "to_s": round(first * self.interval_seconds + seconds, 3),
             "offered_rps": round(counts.get("offered", 0) / seconds, 3),
             "achieved_rps": round(completed / seconds, 3),
+            "offered": counts.get("offered", 0),
+            "late": counts.get("late", 0),
             "count": completed,
             "failures": failures,
             "error_rate": round(failures / completed, 6) if completed else 0.0,

@@ -72,8 +72,12 @@ def verdict_of_results(results: dict[str, Any]) -> Verdict:
     arrivals, harness = results["arrivals"], results["harness"]
     intended, late = arrivals["intended"], arrivals["late"]
     thresholds = results.get("thresholds") or {"rules": []}
+    steps = results.get("steps")
+    lag_ok = intended > 0 and late <= arrivals["budget_share"] * intended
+    if steps is not None:  # a step run is valid when it kept to its schedule up to the knee
+        lag_ok = steps["kept_to_schedule"]
     return Verdict(
-        lag_ok=intended > 0 and late <= arrivals["budget_share"] * intended,
+        lag_ok=lag_ok,
         audit_ok=results["audit"]["ok"],
         crashes=harness["crashes"],
         late=late,
@@ -191,5 +195,30 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
         )
         + peak
     )
+    steps = results.get("steps")
+    if steps:
+        knee = steps["knee"]
+        judged = ", ".join(
+            f"{s['level']:g}x {'met' if s['met'] else 'broken'}" for s in steps["judged"]
+        )
+        lines.append(f"  steps     {judged}")
+        if knee["rps"] is None:
+            lines.append("  knee      none: the first step broke the SLO (start lower)")
+        else:
+            lines.append(
+                f"  knee      {knee['rps']:.1f} requests/s = "
+                f"{knee['multiple_of_national_peak']:g}x the national peak "
+                f"({knee['national_peak_rps']:.1f}/s)"
+                + ("" if knee["saturated"] else "; no step broke the SLO: at least this")
+            )
+    stopped = results["run"].get("stopped")
+    if stopped:
+        lines.append(f"  stopped   after {results['run']['real_seconds']:.0f} s: {stopped['why']}")
+    rules = (results.get("thresholds") or {}).get("rules", [])
+    if rules:
+        broken = [r for r in rules if r["status"] == "broken"]
+        lines.append(f"  thresholds {len(rules) - len(broken)} of {len(rules)} met")
+        lines += [f"    {r['line']}" for r in broken]
     lines.append(f"  results   {folder / 'results.json'}")
+    lines.append(f"  report    {folder / 'report.html'}")
     return lines

@@ -56,6 +56,20 @@ def kneedle(rates: list[float], p99s: list[float]) -> float | None:
     return None if locator.knee is None else float(locator.knee)
 
 
+def kept_to_schedule(steps: list[dict[str, Any]], budget_share: float) -> bool:
+    """Whether the generator kept to the schedule in every step up to the knee. Past it the
+    target is saturated: its users wait on slow answers and arrivals queue in the harness, a
+    measurement of the target, not a fault of the run."""
+    before = []
+    for step in steps:
+        if not step["met"]:
+            break
+        before.append(step)
+    offered = sum(int(s["offered"]) for s in before)
+    late = sum(int(s["late"]) for s in before)
+    return offered > 0 and late <= budget_share * offered
+
+
 def knee(steps: list[dict[str, Any]], national_peak_rps: float) -> dict[str, Any]:
     """The knee of a step run, as a rate and as a multiple of the national peak."""
     judged: list[dict[str, Any]] = []

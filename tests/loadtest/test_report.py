@@ -133,6 +133,7 @@ def test_a_step_run_names_its_knee_against_the_national_peak() -> None:
         "slo": ["all.p99_ms < 10"],
         "levels": [1.0, 2.0, 3.0],
         "judged": judged,
+        "kept_to_schedule": True,
         "knee": {
             "rule": "the request rate of the highest step that met the SLO",
             "rps": 90.0,

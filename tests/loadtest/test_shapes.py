@@ -15,7 +15,7 @@ from app.core.calendar import WorkingCalendar
 from app.core.config import Settings
 from app.main import calendar_from_settings
 from loadtest.arrivals import generate_arrivals
-from loadtest.shapes.steps import judge_step, knee, kneedle
+from loadtest.shapes.steps import judge_step, kept_to_schedule, knee, kneedle
 from loadtest.thresholds import parse_rules
 from loadtest.workload import (
     DiurnalShape,
@@ -263,3 +263,14 @@ def test_no_knee_when_the_first_step_breaks_and_a_floor_when_none_does() -> None
     never = knee(steps_of([(10, 50, 0), (20, 60, 0)]), national_peak_rps=5.0)
     assert never["rps"] == 60
     assert never["saturated"] is False
+
+
+def test_a_step_run_is_valid_when_it_kept_to_schedule_up_to_the_knee() -> None:
+    steps = steps_of([(10, 50, 0), (20, 60, 0), (30, 2000, 0)])
+    for step, (offered, late) in zip(steps, [(1000, 0), (2000, 15), (3000, 900)], strict=True):
+        step.update(offered=offered, late=late)
+    # 15 of 3,000 before the knee: within 1%; the saturated step's 900 do not count.
+    assert kept_to_schedule(steps, 0.01) is True
+    steps[1]["late"] = 40
+    assert kept_to_schedule(steps, 0.01) is False
+    assert kept_to_schedule(steps_of([(10, 5000, 0)]), 0.01) is False  # nothing before a knee
