@@ -4,6 +4,9 @@ below the workload model, so that thresholds and shapes can use them without a c
 from __future__ import annotations
 
 import re
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 
 class WorkloadError(ValueError):
@@ -22,3 +25,12 @@ def parse_duration(text: str) -> float:
     if total <= 0:
         raise WorkloadError(f"duration {text!r} must be positive")
     return total
+
+
+def checked_duration(text: str) -> str:
+    parse_duration(text)
+    return text
+
+
+# A duration field of a workload or thresholds file: kept as written, refused if malformed.
+Duration = Annotated[str, AfterValidator(checked_duration)]

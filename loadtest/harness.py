@@ -540,7 +540,9 @@ def finish(environment: Environment) -> None:
         results["queueing"] = queueing
     shape = world.shape_model
     if isinstance(shape, StepShape):
-        _judge_steps(shape, parse_rules(shape.slo), timeline.start_real, time.time())
+        # The steps that ended by the stop (a step cut short is not judged).
+        until = RUN.ended_at if RUN.ended_at is not None else time.time()
+        _judge_steps(shape, parse_rules(shape.slo), timeline.start_real, until)
         results["steps"] = {
             "slo": shape.slo,
             "levels": [shape.level_of(i) for i in range(shape.steps)],

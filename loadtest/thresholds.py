@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from loadtest.durations import parse_duration
+from loadtest.durations import Duration, parse_duration
 from loadtest.metrics import PERCENTILES
 
 Kind = Literal["group", "all", "request", "errors", "path"]
@@ -479,7 +479,7 @@ class ThresholdsSection(BaseModel):
     rules: list[str] = []
     # Checked every few seconds during the run (from abort_after on) and again at the end.
     abort_on_fail: list[str] = []
-    abort_after: str = "15s"
+    abort_after: Duration = "15s"
 
     @field_validator("rules")
     @classmethod
@@ -496,12 +496,6 @@ class ThresholdsSection(BaseModel):
                     f'threshold "{rule}" cannot be checked during the run ({rule.root} is only '
                     "known at the end): put it in rules, not abort_on_fail"
                 )
-        return value
-
-    @field_validator("abort_after")
-    @classmethod
-    def _abort_after(cls, value: str) -> str:
-        parse_duration(value)
         return value
 
     @property

@@ -14,6 +14,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from loadtest.durations import Duration
+
 # Re-exported: callers import the workload's inputs from one place.
 from loadtest.durations import WorkloadError as WorkloadError
 from loadtest.durations import parse_duration as parse_duration
@@ -33,19 +35,13 @@ class _Section(BaseModel):
 class RunSection(_Section):
     scale: Positive = 0.05
     speed: Positive = 2400
-    duration: str = "120s"
+    duration: Duration = "120s"
     seed: int = 1
     start: datetime = datetime(2026, 3, 2, 7, 0)
     lag_budget_ms: Positive = 1000
     lag_budget_share: Share = 0.01
     ceiling_rps: Positive = 250
     warmup_share: Annotated[float, Field(ge=0, lt=1)] = 0.1
-
-    @field_validator("duration")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
 
 
 class ScopeSection(_Section):
@@ -205,14 +201,8 @@ class SurgeShape(DiurnalShape):
     name: Literal["surge"] = "surge"  # type: ignore[assignment]
     varies: ClassVar[bool] = True
     factor: Annotated[float, Field(ge=1)] = 4.0
-    at: str = "40s"
-    lasting: str = "30s"
-
-    @field_validator("at", "lasting")
-    @classmethod
-    def _durations(cls, value: str) -> str:
-        parse_duration(value)
-        return value
+    at: Duration = "40s"
+    lasting: Duration = "30s"
 
     def multiplier(self, offset: float) -> float:
         start = parse_duration(self.at)
@@ -242,14 +232,8 @@ class SoakShape(DiurnalShape):
 
     name: Literal["soak"] = "soak"  # type: ignore[assignment]
     flat: ClassVar[bool] = True
-    duration: str = "20m"
+    duration: Duration = "20m"
     level: Positive = 1.0
-
-    @field_validator("duration")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
 
     def multiplier(self, offset: float) -> float:  # noqa: ARG002
         return self.level
@@ -276,19 +260,13 @@ class StepShape(DiurnalShape):
     start: Positive = 1.0
     increment: Positive = 1.0
     steps: Annotated[int, Field(ge=2, le=50)] = 10
-    step_duration: str = "20s"
+    step_duration: Duration = "20s"
     slo: list[str] = ["all.p99_ms < 1000", "errors.rate < 0.01"]
     stop_after_broken: Annotated[int, Field(ge=1)] = 2
     # A step run measures the HTTP knee: a slow clock keeps it within one morning's working
     # hours, so back offices and counters work through every step alike. --speed overrides.
     speed: Positive = 60
     unit: Positive = 1.0
-
-    @field_validator("step_duration")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
 
     @field_validator("slo")
     @classmethod

@@ -152,12 +152,14 @@ def line_chart(
         f'<text class="label" transform="translate(12 {top + plot_h / 2}) rotate(-90)" '
         f'text-anchor="middle">{escape(y_label)}</text>'
     )
-    for value, label in markers:
+    for number_of, (value, label) in enumerate(markers):
         x = px(value)
+        # A label near the right edge goes on the left of its line; each label its own row.
+        anchor, dx = ("end", -4) if x > width - 120 else ("start", 4)
         body.append(
             f'<line class="marker" x1="{x:.1f}" x2="{x:.1f}" y1="{top}" '
-            f'y2="{top + plot_h}"/><text class="marker-label" x="{x + 4:.1f}" '
-            f'y="{top + 10}">{escape(label)}</text>'
+            f'y2="{top + plot_h}"/><text class="marker-label" x="{x + dx:.1f}" '
+            f'y="{top + 10 + 12 * number_of}" text-anchor="{anchor}">{escape(label)}</text>'
         )
     place = {
         index: (x, TITLE_HEIGHT + 8 + row * LEGEND_ROW)

@@ -179,17 +179,21 @@ def steps(results: dict[str, Any]) -> str | None:
     judged = section["judged"]
     knee = section["knee"]
     markers = []
-    if knee["rps"]:
-        markers.append((knee["rps"], "knee (SLO)"))
-    if knee["kneedle_rps"]:
-        markers.append((knee["kneedle_rps"], "Kneedle"))
+    if knee["level"] is not None:
+        markers.append((knee["level"], "knee (SLO)"))
+    if knee.get("kneedle_level") is not None:
+        markers.append((knee["kneedle_level"], "Kneedle"))
     return line_chart(
-        "Steps: request rate vs latency / Bậc tải: tốc độ và độ trễ",
+        "Steps: offered load vs latency / Bậc tải: tải và độ trễ",
         [
-            Series("p50", [(s["achieved_rps"], s["latency_ms"]["p50"]) for s in judged]),
-            Series("p99", [(s["achieved_rps"], s["latency_ms"]["p99"]) for s in judged]),
+            Series("p50", [(s["level"], s["latency_ms"]["p50"]) for s in judged]),
+            Series("p99", [(s["level"], s["latency_ms"]["p99"]) for s in judged]),
+            Series(
+                "requests/s completed (same scale)",
+                [(s["level"], s["achieved_rps"]) for s in judged],
+            ),
         ],
-        x_label="requests completed per second in the step",
+        x_label="step level: x the national peak offered / bậc tải (x đỉnh quốc gia)",
         y_label="ms",
         markers=markers,
     )

@@ -4,9 +4,10 @@ The knee is the request rate of the highest step that met the SLO, counting step
 first broken one (a later step that passes again is not trusted: a saturated target can look
 healthy once it sheds load). A rate is requests completed per second in the step, which within
 the SLO is what was offered; it is stated against the national peak in requests per second.
-Kneedle (Satopää et al. 2011, PyPI `kneed`) is run beside it on that rate vs p99 latency, where
-the curve bends upward; the two agree on a clean saturation and the report shows both, with the
-SLO's rule as the one the run is judged by."""
+Kneedle (Satopää et al. 2011, PyPI `kneed`) is run beside it on the steps' levels (the offered
+rate, which rises monotonically, unlike a saturated target's completed rate) vs p99 latency,
+where the curve bends upward; the two agree on a clean saturation and the report shows both,
+with the SLO's rule as the one the run is judged by."""
 
 from __future__ import annotations
 
@@ -48,8 +49,8 @@ def judge_step(index: int, level: float, window: dict[str, Any], slo: list[Rule]
 
 
 def kneedle(rates: list[float], p99s: list[float]) -> float | None:
-    """The offered rate where p99 latency bends upward, or None when there is no bend (a
-    straight or falling curve, or too few steps)."""
+    """The offered rate (or level) where p99 latency bends upward, or None when there is no
+    bend (a straight or falling curve, or too few steps)."""
     if len(rates) < 3 or len(set(rates)) < 3 or max(p99s) == min(p99s):
         return None
     locator = KneeLocator(rates, p99s, curve="convex", direction="increasing", S=1.0)
@@ -80,7 +81,9 @@ def knee(steps: list[dict[str, Any]], national_peak_rps: float) -> dict[str, Any
     met = [s for s in judged if s["met"]]
     best = max(met, key=lambda s: s["achieved_rps"]) if met else None
     first_broken = next((s for s in judged if not s["met"]), None)
-    bend = kneedle([s["achieved_rps"] for s in steps], [s["latency_ms"]["p99"] for s in steps])
+    bend_level = kneedle([s["level"] for s in steps], [s["latency_ms"]["p99"] for s in steps])
+    bent = next((s for s in steps if s["level"] == bend_level), None)
+    bend = bent["achieved_rps"] if bent else None
 
     def multiple(rate: float | None) -> float | None:
         return round(rate / national_peak_rps, 3) if rate and national_peak_rps else None
@@ -95,6 +98,7 @@ def knee(steps: list[dict[str, Any]], national_peak_rps: float) -> dict[str, Any
         "multiple_of_national_peak": multiple(best["achieved_rps"] if best else None),
         "first_broken_step": first_broken["step"] if first_broken else None,
         "saturated": first_broken is not None,
+        "kneedle_level": bend_level,
         "kneedle_rps": bend,
         "kneedle_multiple_of_national_peak": multiple(bend),
     }
