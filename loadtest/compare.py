@@ -26,8 +26,10 @@ Rules
       pools, caches and back-office queues fill up then (the harness's own `warmup_share`
       leaves the same 10% out of the on-time figures). Intervals starting at or after the end
       of the run hold only the drain of requests still in flight and are dropped too.
-    - A group's latency and error-rate samples come only from intervals where it completed at
-      least 5 requests: the p99 of two requests is noise, not a sample. Throughput uses every
+    - A group's p50 and error-rate samples come only from intervals where it completed at least
+      5 requests, its p95 from intervals of at least 20 and its p99 of at least 100: below
+      1 / (1 - q) requests an interval's percentile is its slowest request, noise, not a
+      sample. Throughput uses every
       kept interval (an interval without requests is a throughput of zero).
     - Fewer than 4 samples on either side: no test (with 4 + 4 samples the smallest possible
       two-sided p is 0.029); the row says "too few intervals" and its verdict is `~`.
@@ -60,18 +62,27 @@ Verdicts
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import median
 from typing import Any, Literal
 
-from scipy.stats import mannwhitneyu, norm  # type: ignore[import-untyped]
+from scipy.stats import (  # type: ignore[import-untyped]
+    false_discovery_control,
+    mannwhitneyu,
+    norm,
+)
 
 SCHEMA = "portalsim.compare/1"
 RESULTS_SCHEMA = "portalsim.results/1"
 # What makes two runs the same experiment; the seed is deliberately not here.
 PLAN_KEYS = ("workload", "scale", "speed", "real_seconds", "agencies", "shape")
 WARMUP_SHARE = 0.1
-MIN_COUNT = 5  # requests a group needs in an interval for its percentiles to be a sample
+MIN_COUNT = 5  # requests a group needs in an interval for its p50 (and error rate) to be a sample
+# A percentile of an interval is a sample only when the interval holds enough requests for it
+# to be more than its maximum: 1 / (1 - q) requests put one above it. Fewer, and an interval's
+# p99 is its slowest request, which one stray request moves (measured: reviewer p95/p99 rows of
+# 3-request intervals came out "worse" between two runs of one plan).
+MIN_COUNT_FOR = {"p50": MIN_COUNT, "p95": 20, "p99": 100}
 MIN_SAMPLES = 4  # samples each side needs for a test
 MIN_POINTS = 0.02  # minimum effect of a share, in absolute points (0.02 = 2 points)
 LATENCY_PERCENTILES = ("p50", "p95", "p99")
@@ -98,6 +109,7 @@ class Row:
     change: float | None  # relative (0.1 = +10%) or points (0.1 = +10 pt); None: undefined
     p_value: float | None  # None: no test was possible
     verdict: Verdict
+    q_value: float | None = None  # p adjusted for every test of the comparison (BH)
     note: str = ""
     unit: str = ""  # "ms", "share", "rps", "h"
     change_unit: ChangeUnit = "relative"
@@ -114,6 +126,7 @@ class Row:
             "change": self.change,
             "change_unit": self.change_unit,
             "p_value": self.p_value,
+            "q_value": self.q_value,
             "n_baseline": self.n_baseline,
             "n_candidate": self.n_candidate,
             "verdict": self.verdict,
@@ -150,11 +163,12 @@ class Comparison:
             "method": {
                 "test": "Mann-Whitney U, two-sided, over per-interval samples",
                 "shares": "two-proportion z-test",
+                "multiplicity": "Benjamini-Hochberg over every test of the comparison",
                 "alpha": self.alpha,
                 "min_effect": self.min_effect,
                 "min_points": self.min_points,
                 "warmup_share": WARMUP_SHARE,
-                "min_count": MIN_COUNT,
+                "min_count": MIN_COUNT_FOR,
                 "min_samples": MIN_SAMPLES,
             },
             "plan_changes": {k: [b, c] for k, (b, c) in self.plan_changes.items()},
@@ -174,10 +188,12 @@ class Comparison:
         header = (
             f"baseline {self.baseline_id} vs candidate {self.candidate_id}: "
             f"Mann-Whitney U (two-sided) over per-interval samples, two-proportion z-test for "
-            f"shares; alpha {self.alpha:g}, min effect {self.min_effect * 100:g}% "
-            f"({self.min_points * 100:g} pt for shares); ~ = no significant change"
+            f"shares; alpha {self.alpha:g} on q (p adjusted by Benjamini-Hochberg for the "
+            f"{sum(r.p_value is not None for r in self.rows)} tests), min effect "
+            f"{self.min_effect * 100:g}% ({self.min_points * 100:g} pt for shares); "
+            "~ = no significant change"
         )
-        table = [["group", "metric", "baseline", "candidate", "change", "p", "n", "verdict"]]
+        table = [["group", "metric", "baseline", "candidate", "change", "p", "q", "n", "verdict"]]
         for row in self.rows:
             table.append(
                 [
@@ -187,12 +203,13 @@ class Comparison:
                     _value_text(row.candidate, row.unit),
                     _change_text(row),
                     f"p={row.p_value:.3f}" if row.p_value is not None else "",
+                    f"q={row.q_value:.3f}" if row.q_value is not None else "",
                     f"{row.n_baseline}+{row.n_candidate}",
                     row.verdict + (f"  ({row.note})" if row.note else ""),
                 ]
             )
         widths = [max(len(cells[i]) for cells in table) for i in range(len(table[0]) - 1)]
-        numeric = {2, 3, 4, 6}  # right-aligned, so that digits line up
+        numeric = {2, 3, 4, 7}  # right-aligned, so that digits line up
         out = [header, *(f"note: {note}" for note in self.notes)]
         for cells in table:
             padded = [
@@ -230,6 +247,7 @@ def compare_runs(
         )
     judge = _Judge(alpha=alpha, min_effect=min_effect, min_points=min_points)
     rows = _interval_rows(baseline, candidate, judge) + _business_rows(baseline, candidate, judge)
+    rows = _adjusted(rows, alpha)
     return Comparison(
         baseline_id=str(baseline.get("run", {}).get("id", "baseline")),
         candidate_id=str(candidate.get("run", {}).get("id", "candidate")),
@@ -242,6 +260,30 @@ def compare_runs(
         baseline_seed=baseline.get("run", {}).get("seed"),
         candidate_seed=candidate.get("run", {}).get("seed"),
     )
+
+
+def _adjusted(rows: list[Row], alpha: float) -> list[Row]:
+    """Each row's p adjusted for all the tests of the comparison (Benjamini-Hochberg), and its
+    verdict kept only if the adjusted q is below alpha. A comparison runs dozens of tests; at
+    alpha 0.05 each, two runs of one plan would show a `worse` or a `better` somewhere most
+    times (measured: 1 to 3 of ~30 rows between two 40-second runs of one schedule). Adjusted,
+    the chance of any false verdict between two runs of one plan is at most alpha."""
+    tested = [i for i, row in enumerate(rows) if row.p_value is not None]
+    if not tested:
+        return rows
+    qs = false_discovery_control([rows[i].p_value for i in tested], method="bh")
+    adjusted = list(rows)
+    for index, q in zip(tested, qs, strict=True):
+        row = rows[index]
+        q_value = float(q)
+        if row.verdict != "~" and q_value >= alpha:
+            note = _join(
+                f"p < {alpha:g} alone, not once the {len(tested)} tests are counted", row.note
+            )
+            adjusted[index] = replace(row, q_value=q_value, verdict="~", note=note)
+        else:
+            adjusted[index] = replace(row, q_value=q_value)
+    return adjusted
 
 
 def plan_changes(baseline: dict[str, Any], candidate: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -390,12 +432,13 @@ def _interval_rows(baseline: dict[str, Any], candidate: dict[str, Any], judge: _
         b_busy = [s for s in b_slots if s.count >= MIN_COUNT]
         c_busy = [s for s in c_slots if s.count >= MIN_COUNT]
         for percentile in LATENCY_PERCENTILES:
+            enough = MIN_COUNT_FOR[percentile]
             rows.append(
                 _sample_row(
                     f"latency {percentile}",
                     group,
-                    [s.latency[percentile] for s in b_busy if percentile in s.latency],
-                    [s.latency[percentile] for s in c_busy if percentile in s.latency],
+                    [s.latency[percentile] for s in b_slots if _holds(s, percentile, enough)],
+                    [s.latency[percentile] for s in c_slots if _holds(s, percentile, enough)],
                     judge,
                     unit="ms",
                     higher_is_better=False,
@@ -420,6 +463,10 @@ def _interval_rows(baseline: dict[str, Any], candidate: dict[str, Any], judge: _
             )
         )
     return rows
+
+
+def _holds(slot: _Slot, percentile: str, requests: int) -> bool:
+    return slot.count >= requests and percentile in slot.latency
 
 
 def _sample_row(

@@ -154,7 +154,9 @@ def test_false_verdicts_over_many_seeds_are_rare() -> None:
 def test_a_slower_submit_group_is_worse_on_submit_only() -> None:
     comparison = compare_runs(make_results(1), make_results(2, slower={"submit": 1.5}))
     found = verdicts(comparison)
-    for percentile in ("p50", "p95", "p99"):
+    # 40 requests an interval: samples of p50 and p95; an interval's p99 would be its maximum.
+    assert row_of(comparison, "latency p99", "submit").note == "too few intervals"
+    for percentile in ("p50", "p95"):
         row = row_of(comparison, f"latency {percentile}", "submit")
         assert row.verdict == "worse"
         assert row.p_value is not None
@@ -171,7 +173,7 @@ def test_a_slower_submit_group_is_worse_on_submit_only() -> None:
 
 def test_a_faster_submit_group_is_better() -> None:
     comparison = compare_runs(make_results(1), make_results(2, slower={"submit": 0.6}))
-    for percentile in ("p50", "p95", "p99"):
+    for percentile in ("p50", "p95"):
         assert row_of(comparison, f"latency {percentile}", "submit").verdict == "better"
     assert not any(row.group == "submit" for row in comparison.regressions)
 
@@ -370,6 +372,7 @@ def test_lines_are_an_aligned_table_under_a_header_naming_test_thresholds_and_ru
         "candidate",
         "change",
         "p",
+        "q",
         "n",
         "verdict",
     ]
@@ -456,7 +459,10 @@ def test_the_sample_run_against_itself_is_all_tilde() -> None:
     json.dumps(comparison.as_dict(), allow_nan=False)
 
 
-def test_the_sample_run_with_a_slower_catalogue_is_worse_on_the_catalogue() -> None:
+def test_the_sample_run_is_too_short_for_a_verdict_once_the_tests_are_counted() -> None:
+    """30 s of 5-second intervals, the first warm-up: 5 + 5 samples. A doubled catalogue p50 is
+    as separated as 5 + 5 samples can be (p = 0.008), yet among the comparison's ~25 tests that
+    is not enough: the row says so, and its verdict is `~`."""
     baseline = sample()
     candidate = copy.deepcopy(baseline)
     candidate["run"].update(id="slower", seed=2)
@@ -466,12 +472,15 @@ def test_the_sample_run_with_a_slower_catalogue_is_worse_on_the_catalogue() -> N
             for key in ("p50", "p95", "p99"):
                 stats[key] *= 2
     comparison = compare_runs(baseline, candidate)
-    worse = {(row.metric, row.group) for row in comparison.regressions}
-    # Over a profiled run a few intervals' p99 (of 6 to 200 requests) spreads too much to be
-    # told apart in 5 + 5 samples; p50 and p95 can be, and nothing else may move.
-    assert {("latency p50", "catalogue"), ("latency p95", "catalogue")} <= worse
-    assert worse <= {(f"latency {p}", "catalogue") for p in ("p50", "p95", "p99")}
-    # 30 s of 5-second intervals, the first one warm-up: 5 samples, the fewest that can tell.
-    assert row_of(comparison, "latency p50", "catalogue").n_baseline == 5
+    assert comparison.regressions == []
+    row = row_of(comparison, "latency p50", "catalogue")
+    assert row.n_baseline == 5
+    assert row.p_value is not None
+    assert row.p_value < 0.05
+    assert row.q_value is not None
+    assert row.q_value >= 0.05
+    assert "not once the" in row.note
+    # Only intervals of 100 catalogue requests or more give a p99 sample: none here.
+    assert row_of(comparison, "latency p99", "catalogue").note == "too few intervals"
     # A group seldom busy enough in one interval is "too few intervals", never a verdict.
     assert row_of(comparison, "latency p50", "gateway").note == "too few intervals"

@@ -4,7 +4,6 @@ line. The page itself is opened in Chromium in test_report_browser.py."""
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from html import unescape
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 from app.cli import app
 from loadtest.report import ReportError, read_results, render_html, write_reports
 from loadtest.report.markdown import render_markdown
+from tests.loadtest.test_compare import make_results
 
 SAMPLE = Path(__file__).parents[1] / "data" / "results-sample.json"
 runner = CliRunner()
@@ -184,30 +184,22 @@ def test_the_report_can_embed_a_comparison(tmp_path: Path) -> None:
     assert "no significant change" in (candidate / "report.md").read_text(encoding="utf-8")
 
 
-def slower(results: dict[str, Any], group: str, factor: float) -> dict[str, Any]:
-    changed = copy.deepcopy(results)
-    changed["run"]["id"], changed["run"]["seed"] = "slower", 2
-    for interval in changed["timeseries"]:
-        stats = interval["groups"].get(group)
-        if stats:
-            for key in ("p50", "p95", "p99"):
-                stats[key] *= factor
-    return changed
-
-
 def test_portalsim_compare_prints_a_verdict_and_can_fail_on_regression(tmp_path: Path) -> None:
-    baseline = run_folder(tmp_path, sample(), "base")
-    same = run_folder(tmp_path, sample(), "same")
+    # Two minutes of 5-second intervals a side: enough samples for a verdict (see test_compare).
+    baseline = run_folder(tmp_path, make_results(1, run_id="base"), "base")
+    same = run_folder(tmp_path, make_results(2, run_id="same"), "same")
     result = runner.invoke(app, ["compare", str(baseline), str(same), "--fail-on-regression"])
     assert result.exit_code == 0, result.output
     assert "Mann-Whitney" in result.output
-    worse = run_folder(tmp_path, slower(sample(), "catalogue", 3.0), "worse")
+    slower = make_results(3, run_id="slower", slower={"catalogue": 2.0})
+    worse = run_folder(tmp_path, slower, "worse")
     result = runner.invoke(app, ["compare", str(baseline), str(worse)])
     assert result.exit_code == 0  # without the flag a regression is reported, not failed
-    assert re.search(r"catalogue.*worse", result.output)
+    assert re.search(r"catalogue +latency p50 .* worse", result.output), result.output
     result = runner.invoke(app, ["compare", str(baseline), str(worse), "--fail-on-regression"])
     assert result.exit_code == 1
-    assert "regression:" in result.output
+    assert "latency p50 catalogue" in result.output.splitlines()[-1]
+    assert result.output.splitlines()[-1].startswith("regression: ")
     as_json = runner.invoke(app, ["compare", str(baseline), str(worse), "--json"])
     assert json.loads(as_json.output)["schema"] == "portalsim.compare/1"
 
