@@ -1,4 +1,15 @@
-"""The `portalsim` command."""
+"""The `portalsim` command.
+
+Start-up time matters twice here: every command pays for what this module imports, and so does
+every worker process of `serve --workers N`, which re-imports the entry script (this module)
+before it can answer uvicorn's health ping. So the module level holds only the standard library,
+Typer, Rich's console and the settings; each command imports SQLAlchemy, Alembic, uvicorn, httpx,
+the app or Locust when it runs.
+
+A mistake someone can fix (a bad option value, unreadable settings, a database that is
+unreachable or has no schema) ends in one line on stderr and exit code 2, never a traceback:
+see `_Portalsim.invoke` and `_explain`.
+"""
 
 from __future__ import annotations
 
@@ -8,64 +19,180 @@ import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Annotated, Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import httpx
 import typer
-import uvicorn
-from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typer.core import TyperGroup
 
-from app.accounts.repository import AccountRepository
-from app.accounts.service import seed_accounts
-from app.catalogue.repository import CatalogueRepository
-from app.catalogue.service import CatalogueService
-from app.core import migrations
-from app.core.clock import clock_from_settings
-from app.core.config import Settings, get_settings
-from app.core.db import Database
-from app.core.faults import FaultSyntaxError
-from app.core.security import agency_key, sync_credentials
-from app.gateway.faults import parse_faults
-from app.main import calendar_from_settings, portal_fault_rules
-from app.payments.reconciler import reconcile_once
+if TYPE_CHECKING:
+    # Typer carries its own copy of Click; these are the classes its commands are made of.
+    from pydantic import ValidationError
+    from typer import _click as click
+
+    from app.core.config import Settings
+
+
+class _Portalsim(TyperGroup):
+    """The command group: one line and exit code 2 for a mistake, and flags shown as flags."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.TyperException as exc:
+            # Usage errors (a bad option value, a missing argument): Click's usage block and
+            # boxed message become one line.
+            where = getattr(getattr(exc, "ctx", None), "command_path", None) or ctx.command_path
+            problem = exc.format_message().replace("Value error, ", "")  # from Literal choices
+            _say(f"{where}: {problem} (see {where} --help)")
+            raise typer.Exit(2) from None
+        except Exception as exc:
+            explained = _explain(exc)
+            if explained is None:
+                raise
+            _say(explained)
+            raise typer.Exit(2) from None
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _show_flags_as_flags(command, ctx)
+        return command
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        _show_flags_as_flags(self, ctx)  # --install-completion and the others
+        super().format_help(ctx, formatter)
+
+
+def _show_flags_as_flags(command: click.Command, ctx: click.Context) -> None:
+    """Typer's help prints every option's type, `<bool>` after a flag too, as if `--json` took
+    a value; an empty metavar leaves a flag's type column blank (a flag has no value to name)."""
+    help_option = command.get_help_option(ctx)
+    for param in (*command.params, *([help_option] if help_option else [])):
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+
 
 app = typer.Typer(
+    cls=_Portalsim,
     help="portalsim: a mock of Vietnam's National Public Service Portal, and its load harness.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    # Markdown: a docstring's lines join into paragraphs (rich mode keeps each line break).
+    rich_markup_mode="markdown",
 )
 console = Console(stderr=True)
 
-NATIONAL_ACCOUNTS = 3_600_000
+# How long uvicorn's supervisor waits for a worker's health ping before it kills the worker as
+# hung. Its default, 5 s, is less than a cold worker took to import the app on a busy 2-core
+# machine (4.8-5.9 s), so workers were killed at start and replacements killed under load.
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
+def _say(message: str) -> None:
+    """One line on stderr, whatever the terminal's width."""
+    console.print(message, style="red", markup=False, soft_wrap=True, highlight=False)
 
 
 def _refuse(message: str) -> typer.Exit:
-    """Print why a server cannot start, on one line whatever the terminal's width."""
-    console.print(message, style="red", markup=False, soft_wrap=True)
+    """Print why a command cannot go on, on one line; raise the returned exit (code 2)."""
+    _say(message)
     return typer.Exit(2)
 
 
-def _server_settings() -> Settings:
-    """The settings, or one line per problem and exit 2 (rather than a validation traceback)."""
+def get_settings() -> Settings:
+    """`app.core.config.get_settings` (cached there), imported on first call: pydantic-settings
+    costs half a second, which `portalsim --help` need not pay."""
+    from app.core.config import get_settings as cached_settings
+
+    return cached_settings()
+
+
+def _settings() -> Settings:
+    """The settings, or one line naming each problem and exit 2 (not a validation traceback)."""
+    from pydantic import ValidationError
+
     try:
         return get_settings()
     except ValidationError as exc:
-        for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"]).upper() or "settings"
-            console.print(
-                f"{where}: {error['msg'].removeprefix('Value error, ')}",
-                style="red",
-                markup=False,
-                soft_wrap=True,
-            )
-        raise typer.Exit(2) from None
+        raise _refuse(_settings_problems(exc)) from None
+
+
+def _settings_problems(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+        problems.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)
+
+
+def _shown_url(url: str) -> str:
+    """A database URL fit to print: its password masked."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _from_database(traceback: TracebackType | None) -> bool:
+    """Whether an exception came up through the database drivers (or SQLAlchemy, Alembic)."""
+    drivers = ("asyncpg", "aiosqlite", "sqlite3", "sqlalchemy", "alembic")
+    while traceback is not None:
+        if str(traceback.tb_frame.f_globals.get("__name__", "")).startswith(drivers):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def _explain(exc: Exception) -> str | None:
+    """One line for a mistake someone can fix, or None for anything else (a bug: let it show).
+
+    Settings that do not validate, and the database's usual refusals: unreachable, no such
+    database, wrong credentials, no schema yet."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        return _settings_problems(exc)
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        # A path in the settings that cannot be made or written, e.g. DOCUMENT_DIR, var/.
+        return f"{exc.filename}: {exc.strerror}"
+    if not _from_database(exc.__traceback__):
+        return None
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    try:
+        where = _shown_url(get_settings().database_url)
+    except ValidationError:
+        where = "DATABASE_URL"
+    if isinstance(exc, ArgumentError | NoSuchModuleError):
+        return f"DATABASE_URL {where}: {exc}"
+    reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()
+    first = reason[0] if reason else type(exc).__name__
+    if "no such table" in first or ("relation" in first and "does not exist" in first):
+        return (
+            f"the database at {where} has no schema: run `portalsim migrate` "
+            "(or `make serve`) first"
+        )
+    if isinstance(exc, OSError | TimeoutError):
+        return f"cannot reach the database at {where}: {first or 'timed out'}"
+    if isinstance(exc, DBAPIError):
+        return f"cannot use the database at {where}: {first}"
+    return None
+
+
+NATIONAL_ACCOUNTS = 3_600_000
+AgencyLevel = Literal["central", "province", "commune"]
 
 
 async def _load_catalogue(settings: Settings, *, only_if_empty: bool) -> dict[str, int] | None:
+    from app.catalogue.repository import CatalogueRepository
+    from app.catalogue.service import CatalogueService
+    from app.core.db import Database
+
     database = Database.from_settings(settings)
     try:
         async with database.write_sessions() as session, session.begin():
@@ -81,6 +208,9 @@ async def _load_catalogue(settings: Settings, *, only_if_empty: bool) -> dict[st
 
 
 async def _schema_revision(settings: Settings) -> str | None:
+    from app.core import migrations
+    from app.core.db import Database
+
     database = Database.from_settings(settings)
     try:
         async with database.read_engine.connect() as connection:
@@ -89,18 +219,50 @@ async def _schema_revision(settings: Settings) -> str | None:
         await database.dispose()
 
 
+def _sqlite_path(settings: Settings) -> Path | None:
+    """The file of a SQLite database (None for PostgreSQL or an in-memory database)."""
+    if not settings.is_sqlite or "///" not in settings.database_url:
+        return None
+    return Path(settings.database_url.split("///", 1)[1])
+
+
+def _require_schema(settings: Settings) -> None:
+    """Stop, in one line saying what to run first, unless the database exists and has a
+    schema. Checked before connecting: SQLite would create an empty file on connection."""
+    path = _sqlite_path(settings)
+    if path is not None and not path.exists():
+        raise _refuse(
+            f"no database at {path}: run `portalsim migrate` and `portalsim seed` "
+            "(or `make serve`) first"
+        )
+    if asyncio.run(_schema_revision(settings)) is None:
+        raise _refuse(
+            f"the database at {_shown_url(settings.database_url)} has no schema: run "
+            "`portalsim migrate` and `portalsim seed` (or `make serve`) first"
+        )
+
+
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="target revision")] = "head",
-    downgrade: Annotated[bool, typer.Option(help="downgrade to REVISION instead")] = False,
+    downgrade: Annotated[
+        bool, typer.Option("--downgrade", help="downgrade to REVISION instead")
+    ] = False,
 ) -> None:
     """Bring the database schema to a revision (head by default)."""
-    settings = get_settings()
-    if downgrade:
-        migrations.downgrade(settings, revision)
-    else:
-        migrations.upgrade(settings, revision)
-    console.print(f"[green]schema at {revision}[/green] ({settings.database_url})")
+    from alembic.util import CommandError
+
+    from app.core import migrations
+
+    settings = _settings()
+    try:
+        if downgrade:
+            migrations.downgrade(settings, revision)
+        else:
+            migrations.upgrade(settings, revision)
+    except CommandError as exc:  # an unknown or ambiguous revision
+        raise _refuse(f"revision {revision!r}: {exc}") from None
+    console.print(f"[green]schema at {revision}[/green] ({_shown_url(settings.database_url)})")
 
 
 @app.command()
@@ -117,7 +279,9 @@ def seed(
     batch: Annotated[int, typer.Option(min=1_000, help="accounts per transaction")] = 100_000,
 ) -> None:
     """Load the deterministic catalogue and accounts. Safe to re-run: nothing is duplicated."""
-    settings = get_settings()
+    from app.core import migrations
+
+    settings = _settings()
     migrations.upgrade(settings)
     if catalogue:
         counts = asyncio.run(_load_catalogue(settings, only_if_empty=False))
@@ -129,6 +293,18 @@ def seed(
 
 
 async def _seed_accounts(settings: Settings, total: int, batch: int) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from app.accounts.repository import AccountRepository
+    from app.accounts.service import seed_accounts
+    from app.core.db import Database
+
     database = Database.from_settings(settings)
     now = datetime.now(UTC)
     columns = (
@@ -156,10 +332,30 @@ async def _seed_accounts(settings: Settings, total: int, batch: int) -> None:
         await database.dispose()
 
 
+def _warn_of_demo_secrets(settings: Settings) -> None:
+    """One line when a server starts on public demo secrets (a shared deployment refuses them
+    when the settings are read)."""
+    from app.core.config import demo_secrets
+
+    names = demo_secrets(settings)
+    if names:
+        console.print(
+            f"warning: {' and '.join(names)} {'is' if len(names) == 1 else 'are'} the public "
+            "demo value: fine on this machine; set your own and DEPLOYMENT=shared on anything "
+            "others can reach",
+            style="yellow",
+            markup=False,
+            soft_wrap=True,
+            highlight=False,
+        )
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="default: settings' HOST")] = None,
-    port: Annotated[int | None, typer.Option(help="default: settings' PORT")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65_535, help="default: settings' PORT")
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
     migrate_first: Annotated[
         bool | None,
@@ -170,8 +366,15 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the portal; on a fresh database, also create the schema and load the catalogue."""
-    settings = _server_settings()
+    import uvicorn
+
+    from app.core import migrations
+    from app.core.faults import FaultSyntaxError
+
+    settings = _settings()
     if settings.portal_faults_enabled:
+        from app.main import portal_fault_rules
+
         try:
             portal_fault_rules(settings)
         except FaultSyntaxError as exc:
@@ -180,11 +383,10 @@ def serve(
         migrations.upgrade(settings)
     revision = asyncio.run(_schema_revision(settings))
     if revision != migrations.head_revision():
-        console.print(
-            f"[red]the schema of {settings.database_url} is at {revision or 'nothing'}, "
-            f"not at head[/red]: run `portalsim migrate` (or serve with --migrate)"
+        raise _refuse(
+            f"the schema of {_shown_url(settings.database_url)} is at {revision or 'nothing'}, "
+            "not at head: run `portalsim migrate` (or serve with --migrate)"
         )
-        raise typer.Exit(1)
     counts = asyncio.run(_load_catalogue(settings, only_if_empty=True))
     if counts:
         console.print(f"loaded the catalogue: {counts}")
@@ -193,13 +395,17 @@ def serve(
         os.environ["CLOCK_ANCHOR"] = datetime.now(UTC).isoformat()
         if settings.clock_start is None:
             os.environ["CLOCK_START"] = os.environ["CLOCK_ANCHOR"]
-        get_settings.cache_clear()  # a single worker builds its app in this process
+        from app.core import config
+
+        config.get_settings.cache_clear()  # a single worker builds its app in this process
+    _warn_of_demo_secrets(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         log_level="info",
     )
 
@@ -207,14 +413,22 @@ def serve(
 @app.command()
 def gateway(
     host: Annotated[str | None, typer.Option(help="default: settings' GATEWAY_HOST")] = None,
-    port: Annotated[int | None, typer.Option(help="default: settings' GATEWAY_PORT")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65_535, help="default: settings' GATEWAY_PORT")
+    ] = None,
 ) -> None:
     """Serve the mock VNPay payment gateway, creating its ledger (GATEWAY_DATABASE_URL) first."""
-    settings = _server_settings()
+    import uvicorn
+
+    from app.core.faults import FaultSyntaxError
+    from app.gateway.faults import parse_faults
+
+    settings = _settings()
     try:
         parse_faults(settings.gateway_faults)
     except FaultSyntaxError as exc:
         raise _refuse(f"GATEWAY_FAULTS: {exc}") from None
+    _warn_of_demo_secrets(settings)
     uvicorn.run(
         "app.gateway.main:create_gateway_app",
         factory=True,
@@ -226,33 +440,78 @@ def gateway(
 
 @app.command()
 def agencies(
-    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
-    level: Annotated[str | None, typer.Option(help="central, province or commune")] = None,
-    province: Annotated[int | None, typer.Option(help="province code")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print a JSON array with every field")
+    ] = False,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide",
+            help="add each back-office key and sync password, never cut: one agency a line, "
+            "however wide (the sync username is the code)",
+        ),
+    ] = False,
+    level: Annotated[AgencyLevel | None, typer.Option(help="only agencies of this level")] = None,
+    province: Annotated[int | None, typer.Option(min=1, help="province code")] = None,
 ) -> None:
-    """List every agency with its code, name, level, back-office key and sync account."""
-    settings = get_settings()
+    """List every agency: code, level, province, name; --wide or --json add its keys."""
+    settings = _settings()
+    _require_schema(settings)
     rows = asyncio.run(_agencies(settings, level, province))
+    if not rows and level is None and province is None:
+        raise _refuse(
+            f"the catalogue of {_shown_url(settings.database_url)} is empty: run "
+            "`portalsim seed` (or `make serve`) first"
+        )
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("code", "name", "level", "province", "key", "sync username", "sync password")
+    _print_agencies(rows, wide=wide)
+
+
+def _print_agencies(rows: list[dict[str, Any]], *, wide: bool) -> None:
+    """Codes, keys and passwords are copied by hand or by script: never cut or folded. The
+    narrow table fits 80 columns by wrapping names; the wide one is as wide as its rows."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("code", no_wrap=True)
+    table.add_column("level", no_wrap=True)
+    table.add_column("prov", no_wrap=True, justify="right")
+    table.add_column("name", no_wrap=wide, overflow="fold", ratio=1)
+    if wide:
+        table.add_column("key", no_wrap=True)
+        table.add_column("sync password", no_wrap=True)
     for row in rows:
-        table.add_row(
-            row["code"],
-            row["name"],
-            row["level"],
-            str(row["province_code"] or ""),
-            row["key"],
-            row["sync_username"],
-            row["sync_password"],
+        cells = [row["code"], row["level"], str(row["province_code"] or ""), row["name"]]
+        if wide:
+            cells += [row["key"], row["sync_password"]]
+        table.add_row(*cells)
+    out = Console(highlight=False)
+    if wide:
+        # As wide as the table needs, whatever the terminal: a terminal wraps a long line
+        # visually, but copying it (or piping it) keeps every key whole.
+        width = Console(width=100_000).measure(table).maximum
+        out = Console(highlight=False, width=width)
+    out.print(table)
+    if not wide:
+        console.print(
+            "keys and sync passwords: --wide or --json (the sync username is the code)",
+            style="dim",
+            markup=False,
+            soft_wrap=True,
+            highlight=False,
         )
-    Console().print(table)
 
 
 async def _agencies(
     settings: Settings, level: str | None, province: int | None
 ) -> list[dict[str, Any]]:
+    from app.catalogue.repository import CatalogueRepository
+    from app.core.db import Database
+    from app.core.security import agency_key, sync_credentials
+
     database = Database.from_settings(settings)
     try:
         async with database.read_sessions() as session:
@@ -276,24 +535,47 @@ async def _agencies(
 
 
 @app.command()
-def reconcile() -> None:
+def reconcile(
+    after_minutes: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="only payments pending at least this long (default: settings' "
+            "PAYMENT_RECONCILE_AFTER_MINUTES, 5)",
+        ),
+    ] = None,
+) -> None:
     """Settle pending payments from the gateway's ledger (querydr), expire abandoned ones and
     refund payments of dossiers stopped or refused; prints what it found."""
-    settings = get_settings()
+    settings = _settings()
+    if after_minutes is not None:
+        settings = settings.model_copy(update={"payment_reconcile_after_minutes": after_minutes})
+    _require_schema(settings)
     report = asyncio.run(_reconcile(settings))
     typer.echo(json.dumps(dict(sorted(report.items())), ensure_ascii=False))
 
 
 async def _reconcile(settings: Settings) -> dict[str, int]:
+    # Imported here, not at module level: they pull in the whole app (see the docstring).
+    from app.core.clock import clock_from_settings
+    from app.core.db import Database
+    from app.main import calendar_from_settings, document_store_from_settings
+    from app.payments.factory import ServiceFactory
+    from app.payments.gateway_client import GatewayClient, gateway_http_client
+    from app.payments.reconciler import reconcile_once
+
     database = Database.from_settings(settings)
-    state = SimpleNamespace(
-        calendar=calendar_from_settings(settings),
-        clock=clock_from_settings(settings),
-        document_store=None,
-    )
     try:
-        async with httpx.AsyncClient(timeout=10.0) as http:
-            return dict(await reconcile_once(database, settings, state, http))
+        async with gateway_http_client() as http:
+            services = ServiceFactory(
+                settings=settings,
+                database=database,
+                calendar=calendar_from_settings(settings),
+                clock=clock_from_settings(settings),
+                document_store=document_store_from_settings(settings),
+                gateway=GatewayClient(settings, http),
+            )
+            return dict(await reconcile_once(services))
     finally:
         await database.dispose()
 
@@ -336,6 +618,8 @@ def run(
     """Run a load experiment end to end: portal and gateway on loopback, every actor driven by
     Locust, the audit, results.json, report.html, report.md and a summary. Exit 0 only for a
     valid, audited run that met its thresholds."""
+    import httpx
+
     from loadtest.run import RunError, RunOptions, ThresholdError, WorkloadError
     from loadtest.run import plan as resolve_plan
     from loadtest.run import run as run_experiment

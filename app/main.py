@@ -25,16 +25,18 @@ from app.core.fault_injection import (
     route_keys,
 )
 from app.core.faults import Rules, parse_rules
-from app.core.guards import BodySizeLimitMiddleware, RejectNulMiddleware
+from app.core.guards import BodySizeLimitMiddleware, HeaderLimitMiddleware, RejectNulMiddleware
 from app.core.metrics import Metrics, MetricsMiddleware
+from app.core.openapi import docs_router, install_contract
 from app.core.ops import router as ops_router
 from app.dossiers.endpoints import agency_router, citizen_router
 from app.dossiers.storage import DocumentStore
 from app.payments.endpoints import router as payments_router
+from app.payments.factory import ServiceFactory
+from app.payments.gateway_client import GatewayClient, gateway_http_client
 from app.payments.reconciler import start_reconciler
 from app.sync.endpoints import router as sync_router
 
-GATEWAY_TIMEOUT_SECONDS = 10.0
 ROUTERS = (
     ops_router,
     accounts_router,
@@ -72,9 +74,21 @@ def calendar_from_settings(settings: Settings) -> WorkingCalendar:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def document_store_from_settings(settings: Settings) -> DocumentStore:
+    return DocumentStore(
+        settings.document_dir,
+        max_bytes=settings.document_max_bytes,
+        allowed_types=settings.document_types,
+    )
+
+
+def create_app(
+    settings: Settings | None = None, *, gateway_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
     """The portal. A malformed PORTAL_FAULTS fails here (FaultSyntaxError), as does one set
-    without PORTAL_FAULTS_ENABLED (settings copied past their validation included)."""
+    without PORTAL_FAULTS_ENABLED (settings copied past their validation included).
+    `gateway_transport` routes the portal's calls to the gateway elsewhere than the network
+    (tests give an `httpx.ASGITransport` of a gateway app)."""
     settings = settings or get_settings()
     refusal = faults_refusal(settings)
     if refusal:
@@ -84,8 +98,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database.from_settings(settings)
-        app.state.gateway_http = httpx.AsyncClient(timeout=GATEWAY_TIMEOUT_SECONDS)
-        reconciler = start_reconciler(app.state.database, settings, app.state)
+        gateway_http = gateway_http_client(transport=gateway_transport)
+        # Built here, not at create_app: tests set app.state.clock between the two.
+        app.state.services = ServiceFactory(
+            settings=settings,
+            database=app.state.database,
+            calendar=app.state.calendar,
+            clock=app.state.clock,
+            document_store=app.state.document_store,
+            gateway=GatewayClient(settings, gateway_http),
+        )
+        app.state.reconciler = reconciler = start_reconciler(app.state.services)
         try:
             yield
         finally:
@@ -93,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 reconciler.cancel()
                 with suppress(asyncio.CancelledError):
                     await reconciler
-            await app.state.gateway_http.aclose()
+            await gateway_http.aclose()
             await app.state.database.dispose()
 
     app = FastAPI(
@@ -104,22 +127,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         version="0.1.0",
         lifespan=lifespan,
+        # /docs is served by docs_router from files installed with the project: the default
+        # pages load Swagger UI and ReDoc from a CDN and are blank offline.
+        docs_url=None,
+        redoc_url=None,
     )
+    install_contract(app)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.clock = clock_from_settings(settings)
     app.state.calendar = calendar_from_settings(settings)
-    app.state.document_store = DocumentStore(
-        settings.document_dir,
-        max_bytes=settings.document_max_bytes,
-        allowed_types=settings.document_types,
-    )
+    app.state.document_store = document_store_from_settings(settings)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.state.route_methods = route_methods(ROUTERS)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.request_max_bytes)
+    app.include_router(docs_router)
+    app.state.route_methods = route_methods((*ROUTERS, docs_router))
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.request_max_bytes,
+        json_max_bytes=settings.json_max_bytes,
+    )
     app.add_middleware(RejectNulMiddleware)
+    # Outermost of the guards (inside the faults, which sit just inside the metrics): headers
+    # are checked before anything else reads them.
+    app.add_middleware(HeaderLimitMiddleware)
     routes = portal_fault_routes()
     if settings.portal_faults_enabled:
         app.add_middleware(

@@ -37,7 +37,7 @@ def _current_account(
     try:
         return Principal(account_id=read_token(settings, credentials.credentials))
     except InvalidToken as exc:
-        raise InvalidCredentials(f"invalid or expired token: {exc}") from exc
+        raise InvalidCredentials(str(exc)) from exc
 
 
 CurrentAccount = Annotated[Principal, Depends(_current_account)]

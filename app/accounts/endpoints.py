@@ -9,11 +9,23 @@ from app.accounts.service import AccountService
 from app.core.clock import ClockDep
 from app.core.config import SettingsDep
 from app.core.db import ReadSessionDep, SessionDep
+from app.core.openapi import json_examples
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-@router.post("/auth/citizen-login", response_model=TokenOut)
+@router.post(
+    "/auth/citizen-login",
+    response_model=TokenOut,
+    summary="Log in as a citizen or a business",
+    openapi_extra=json_examples(
+        first=(
+            "a first log-in: the name opens the account",
+            {"identifier": "001090000123", "full_name": "Nguyễn Văn An"},
+        ),
+        business=("a business, by its tax code", {"identifier": "0101234567", "kind": "business"}),
+    ),
+)
 async def citizen_login(
     body: LoginIn, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> TokenOut:
@@ -22,7 +34,7 @@ async def citizen_login(
     return await AccountService(AccountRepository(session), settings).login(body, clock.now())
 
 
-@router.get("/me", response_model=AccountOut)
+@router.get("/me", response_model=AccountOut, summary="The logged-in account")
 async def me(
     principal: CurrentAccount, session: ReadSessionDep, settings: SettingsDep
 ) -> AccountOut:

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Query
 
 from app.catalogue.dependencies import CatalogueServiceDep
 from app.catalogue.schemas import AgencyOut, FieldOut, ProcedureOut, ProvinceOut
+from app.core.openapi import errors
 from app.core.pagination import Page, PageDep
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
 
-@router.get("/procedures", response_model=Page[ProcedureOut])
+@router.get("/procedures", response_model=Page[ProcedureOut], summary="Search the procedures")
 async def list_procedures(
     catalogue: CatalogueServiceDep,
     page: PageDep,
@@ -31,22 +32,27 @@ async def list_procedures(
     )
 
 
-@router.get("/procedures/{code}", response_model=ProcedureOut)
+@router.get("/procedures/{code}", response_model=ProcedureOut, summary="One procedure")
 async def get_procedure(code: str, catalogue: CatalogueServiceDep) -> ProcedureOut:
     return await catalogue.procedure(code)
 
 
-@router.get("/fields", response_model=list[FieldOut])
+@router.get("/fields", response_model=list[FieldOut], summary="The fields (lĩnh vực)")
 async def list_fields(catalogue: CatalogueServiceDep) -> list[FieldOut]:
     return await catalogue.fields()
 
 
-@router.get("/provinces", response_model=list[ProvinceOut])
+@router.get("/provinces", response_model=list[ProvinceOut], summary="The 34 provinces")
 async def list_provinces(catalogue: CatalogueServiceDep) -> list[ProvinceOut]:
     return await catalogue.provinces()
 
 
-@router.get("/agencies", response_model=Page[AgencyOut])
+@router.get(
+    "/agencies",
+    response_model=Page[AgencyOut],
+    summary="The agencies",
+    responses=errors(404),  # an unknown `procedure` filter
+)
 async def list_agencies(
     catalogue: CatalogueServiceDep,
     page: PageDep,

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from vietnam_provinces import Province as PackageProvince
-
-from app.catalogue import generator
 from app.catalogue.errors import (
     AgencyDoesNotHandleProcedure,
     ProcedureNotFound,
@@ -124,6 +121,12 @@ class CatalogueService:
 
     async def load(self, *, seed: int, communes_per_province: int) -> dict[str, int]:
         """Write the generated catalogue; re-running with the same seed changes nothing."""
+        # Imported here: the generator and the province data cost seconds to import, and only
+        # seeding needs them, not a worker serving requests.
+        from vietnam_provinces import Province as PackageProvince
+
+        from app.catalogue import generator
+
         provinces = [
             {"code": int(p.code), "name": p.name, "codename": p.codename}
             for p in PackageProvince.iter_all()

@@ -28,8 +28,6 @@ from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import holidays
-
 __all__ = [
     "DEFAULT_WINDOWS",
     "VIETNAM_TZ",
@@ -106,6 +104,10 @@ def _package_holidays(year: int) -> Mapping[date, tuple[str, ...]]:
     calendar instance needs the same data. The language is pinned: left unset the package picks
     it from the process locale, and ignored_holiday_names would then stop matching.
     """
+    # Imported here: the package takes a quarter of a second to import, which every worker
+    # would otherwise pay before its health ping; the first year looked up pays it instead.
+    import holidays
+
     listed = holidays.country_holidays("VN", years=year, language="en_US")
     return MappingProxyType({day: tuple(listed.get_list(day)) for day in listed})
 

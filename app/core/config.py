@@ -5,14 +5,28 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Literal
 
-from fastapi import Depends, Request
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+if TYPE_CHECKING:
+    from app.core.dependencies import SettingsDep as SettingsDep
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+
+# Public values (in this repository, docker/compose.yaml's defaults included): anyone can forge
+# agency keys, tokens or IPNs with them, so only a local deployment may run on them.
+DEMO_SECRET_KEY = "portalsim-development-secret-change-me-before-sharing"
+DEMO_VNPAY_HASH_SECRET = "portalsim-demo-vnpay-hash-secret-0123456789"
+DEMO_SECRETS: dict[str, frozenset[str]] = {
+    "SECRET_KEY": frozenset(
+        {DEMO_SECRET_KEY, "portalsim-compose-demo-secret-not-for-any-real-use"}
+    ),
+    "VNPAY_HASH_SECRET": frozenset({DEMO_VNPAY_HASH_SECRET}),
+}
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
 
 
 class Settings(BaseSettings):
@@ -28,8 +42,12 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
     database_max_overflow: int = 10
 
+    # "local" (one machine, loopback) accepts the public demo secrets with a warning at start;
+    # "shared" (anything others can reach) refuses to start with them.
+    deployment: Literal["local", "shared"] = "local"
+
     # Secrets: defaults are for a local mock only; set real ones in any shared deployment.
-    secret_key: str = "portalsim-development-secret-change-me-before-sharing"
+    secret_key: str = DEMO_SECRET_KEY
     token_ttl_minutes: int = 12 * 60
     sync_session_ttl_minutes: int = 60
 
@@ -42,6 +60,10 @@ class Settings(BaseSettings):
     document_max_bytes: int = 10 * 1024 * 1024
     # Any request body; a multipart upload of several documents must fit in it.
     request_max_bytes: int = 64 * 1024 * 1024
+    # Any body but a document upload: parsed whole, at 2-3x its size in memory. A 500-item
+    # DongBoHoSoMC batch of fully filled records is 0.73 MiB (0.86 MiB \u-escaped, 1.1 MiB
+    # indented), so 2 MiB leaves about twice that.
+    json_max_bytes: int = 2 * 1024 * 1024
     document_types: list[str] = [
         "application/pdf",
         "image/jpeg",
@@ -74,7 +96,7 @@ class Settings(BaseSettings):
     # Online payment on the VNPay contract. The merchant (the portal) and the mock gateway read
     # the same code and secret; the defaults are demo values for loopback use only.
     vnpay_tmn_code: str = "PORTALSIM"
-    vnpay_hash_secret: str = "portalsim-demo-vnpay-hash-secret-0123456789"
+    vnpay_hash_secret: str = DEMO_VNPAY_HASH_SECRET
     vnpay_gateway_url: str = "http://127.0.0.1:8001"  # where the portal's pay URLs point
     vnpay_ipn_url: str = "http://127.0.0.1:8000/api/v1/payments/vnpay/ipn"  # registered IPN
     public_url: str = "http://127.0.0.1:8000"  # the portal as payers' browsers reach it
@@ -111,9 +133,21 @@ class Settings(BaseSettings):
             raise ValueError("clock_speed must be positive")
         return value
 
+    @field_validator("database_url", "gateway_database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        # Caught here, a typo is one line naming the setting, not a SQLAlchemy traceback later.
+        scheme, separator, _ = value.partition("://")
+        if not separator or scheme.split("+", 1)[0] not in DATABASE_SCHEMES:
+            raise ValueError(
+                f"{value!r} is not a database URL portalsim can use: "
+                "give sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
+            )
+        return value
+
     @model_validator(mode="after")
-    def _faults_need_enabling(self) -> Settings:
-        problem = faults_refusal(self)
+    def _refusals(self) -> Settings:
+        problem = faults_refusal(self) or secrets_refusal(self)
         if problem:
             raise ValueError(problem)
         return self
@@ -143,15 +177,34 @@ def faults_refusal(settings: Settings) -> str | None:
     return None
 
 
+def demo_secrets(settings: Settings) -> list[str]:
+    """The secret settings left at a public demo value (names as environment variables)."""
+    values = {"SECRET_KEY": settings.secret_key, "VNPAY_HASH_SECRET": settings.vnpay_hash_secret}
+    return [name for name, value in values.items() if value in DEMO_SECRETS[name]]
+
+
+def secrets_refusal(settings: Settings) -> str | None:
+    """Why these settings may not run: public demo secrets in a shared deployment."""
+    names = demo_secrets(settings)
+    if settings.deployment != "shared" or not names:
+        return None
+    return (
+        f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'} the public demo "
+        f"value{'' if len(names) == 1 else 's'} and DEPLOYMENT=shared: set your own "
+        "(e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+    )
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
 
 
-def _app_settings(request: Request) -> Settings:
-    """The settings the running app was built with (tests build apps with their own)."""
-    settings: Settings = request.app.state.settings
-    return settings
+def __getattr__(name: str) -> object:
+    """`SettingsDep`, from `app.core.dependencies` on first use: it imports FastAPI, which the
+    CLI need not pay for (see that module)."""
+    if name == "SettingsDep":
+        from app.core.dependencies import SettingsDep
 
-
-SettingsDep = Annotated[Settings, Depends(_app_settings)]
+        return SettingsDep
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

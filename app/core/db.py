@@ -10,11 +10,10 @@ session factories then share one engine.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
@@ -26,6 +25,11 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.core.config import Settings
+
+if TYPE_CHECKING:
+    from app.core.dependencies import ReadSessionDep as ReadSessionDep
+    from app.core.dependencies import SessionDep as SessionDep
+    from app.core.dependencies import get_database as get_database
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -100,11 +104,6 @@ class Database:
             await self.read_engine.dispose()
 
 
-def get_database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
 ON_ROLLBACK = "portalsim.on_rollback"
 
 
@@ -114,24 +113,14 @@ def on_rollback(session: AsyncSession, undo: Callable[[], Awaitable[None]]) -> N
     session.info.setdefault(ON_ROLLBACK, []).append(undo)
 
 
-async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's transaction: committed when the endpoint returns, before the response is
-    sent (scope="function"), so a 2xx always means durable; rolled back on any error, the commit
-    included, and then the effects registered with `on_rollback` are undone."""
-    async with get_database(request).write_sessions() as session:
-        try:
-            async with session.begin():
-                yield session
-        except BaseException:
-            for undo in session.info.pop(ON_ROLLBACK, []):
-                await undo()
-            raise
+def __getattr__(name: str) -> object:
+    """The request-scoped names, from `app.core.dependencies` on first use (it imports FastAPI,
+    which the CLI's database commands need not pay for)."""
+    if name in _REQUEST_SCOPED:
+        from app.core import dependencies
+
+        return getattr(dependencies, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_database(request).read_sessions() as session, session.begin():
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(_write_session, scope="function")]
-ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+_REQUEST_SCOPED = frozenset({"get_database", "SessionDep", "ReadSessionDep"})

@@ -64,6 +64,21 @@ class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
 
 
+class JsonTooDeep(InvalidInput):
+    code = "json_too_deep"
+
+
+class InvalidText(InvalidInput):
+    """Form text (a field, a part's name, a file name) that does not decode as it declares."""
+
+    code = "invalid_text"
+
+
+class HeadersTooLarge(DomainError):
+    status_code = 431
+    code = "headers_too_large"
+
+
 def error_body(code: str, detail: Any, field: str | None = None, **extra: Any) -> dict[str, Any]:
     return {"error": code, "detail": detail, "field": field, **extra}
 
@@ -76,34 +91,79 @@ def _field_of(location: tuple[Any, ...] | list[Any]) -> str | None:
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-    return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+    return _domain_response(exc)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     first = errors[0] if errors else {}
-    malformed = first.get("type") == "json_invalid"
-    code = "malformed_json" if malformed else "invalid_payload"
+    if first.get("type") == "json_invalid":
+        return _malformed_json(first, exc.body)
+    if tuple(first.get("loc", ()))[:1] == ("body",) and isinstance(first.get("input"), bytes):
+        # FastAPI hands a route the raw bytes when the Content-Type does not say JSON.
+        return _domain_response(_not_sent_as_json(request.headers.get("content-type")))
     problems = [
-        {
-            "field": "body" if malformed else _field_of(e.get("loc", ())),
-            "message": e.get("msg", ""),
-            "type": e.get("type"),
-        }
+        {"field": _field_of(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
         for e in errors
     ]
     return JSONResponse(
         error_body(
-            code,
+            "invalid_payload",
             first.get("msg", "invalid request"),
-            # A JSON syntax error's location is a character offset, not a field.
-            "body" if malformed else _field_of(first.get("loc", ())),
+            _field_of(first.get("loc", ())),
             errors=problems,
         ),
         status_code=422,
     )
+
+
+def _malformed_json(error: dict[str, Any], document: Any) -> JSONResponse:
+    """Where the JSON decoder stopped, as it knows it: line and column (from 1) and the
+    character's offset (from 0) in the decoded text."""
+    location = tuple(error.get("loc", ()))
+    char = location[1] if len(location) > 1 and isinstance(location[1], int) else 0
+    reason = (error.get("ctx") or {}).get("error") or "invalid JSON"
+    text = document if isinstance(document, str) else ""
+    line = text.count("\n", 0, char) + 1
+    column = char - text.rfind("\n", 0, char)
+    detail = f"the body is not valid JSON: {reason} at line {line}, column {column} (char {char})"
+    position = {"line": line, "column": column, "char": char}
+    problem = {"field": "body", "message": detail, "type": "json_invalid"}
+    return JSONResponse(
+        # A JSON syntax error's location is a position in the text, not a field.
+        error_body("malformed_json", detail, "body", position=position, errors=[problem]),
+        status_code=422,
+    )
+
+
+def _undecodable_json(error: UnicodeDecodeError) -> JSONResponse:
+    """Where the bytes stop being text: line and column counted in bytes, as nothing after
+    them can be decoded."""
+    raw = bytes(error.object)
+    line = raw.count(b"\n", 0, error.start) + 1
+    column = error.start - raw.rfind(b"\n", 0, error.start)
+    at = f"line {line}, column {column} (byte {error.start})"
+    detail = f"the body is not valid UTF-8: byte 0x{raw[error.start]:02x} at {at}"
+    position = {"line": line, "column": column, "byte": error.start}
+    problem = {"field": "body", "message": detail, "type": "json_invalid"}
+    return JSONResponse(
+        error_body("malformed_json", detail, "body", position=position, errors=[problem]),
+        status_code=422,
+    )
+
+
+def _not_sent_as_json(content_type: str | None) -> UnsupportedMediaType:
+    sent = f"it was sent as {content_type}" if content_type else "it was sent without one"
+    return UnsupportedMediaType(
+        f"the body must be sent as JSON with Content-Type: application/json ({sent})",
+        field="body",
+    )
+
+
+def _domain_response(error: DomainError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
+    return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
 
 
 _HTTP_CODES = {
@@ -122,6 +182,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         # FastAPI raises a bare 400 when it cannot even decode the body (bytes that are not
         # UTF-8, a broken multipart stream); for JSON that is the same fault as a syntax error.
         is_json = "json" in request.headers.get("content-type", "")
+        if is_json and isinstance(exc.__cause__, UnicodeDecodeError):
+            return _undecodable_json(exc.__cause__)
         return JSONResponse(
             error_body("malformed_json" if is_json else "malformed_body", exc.detail, "body"),
             status_code=422 if is_json else 400,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Enum, Integer, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -54,3 +55,15 @@ class Base(DeclarativeBase):
 # A 64-bit key on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the auto-numbered rowid.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 JSONValue = JSON().with_variant(JSONB(), "postgresql")
+
+
+def text_enum(enum: type[StrEnum], length: int) -> Enum:
+    """A column of a StrEnum's values: a plain VARCHAR(length) in the schema (no database enum
+    type, no CHECK constraint), read back as the enum's members."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )

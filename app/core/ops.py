@@ -28,13 +28,13 @@ class ClockOut(BaseModel):
     speed: float
 
 
-@router.get("/healthz")
+@router.get("/healthz", summary="Liveness")
 async def healthz() -> dict[str, str]:
     """The process is up (no dependency is checked)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "not ready"}})
+@router.get("/readyz", summary="Readiness", responses={503: {"description": "not ready"}})
 async def readyz(request: Request) -> JSONResponse:
     """Ready when the database answers and its schema is at the head revision."""
     checks: dict[str, str] = {}
@@ -53,7 +53,7 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics", response_class=Response)
+@router.get("/metrics", response_class=Response, summary="Prometheus metrics")
 async def metrics(request: Request) -> Response:
     registry: Metrics = request.app.state.metrics
     async with get_database(request).read_sessions() as session:
@@ -63,7 +63,9 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/api/v1/clock", response_model=ClockOut, tags=["operations"])
+@router.get(
+    "/api/v1/clock", response_model=ClockOut, tags=["operations"], summary="The portal's clock"
+)
 async def clock(clock: ClockDep) -> ClockOut:
     """The portal's clock: real time, or accelerated virtual time during load runs."""
     now = clock.now()

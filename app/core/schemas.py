@@ -25,12 +25,19 @@ def _storable(text: str) -> bool:
 
 
 def has_unstorable_text(value: Any) -> bool:
-    if isinstance(value, str):
-        return not _storable(value)
-    if isinstance(value, dict):
-        return any(has_unstorable_text(k) or has_unstorable_text(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(has_unstorable_text(item) for item in value)
+    """Whether any string in `value`, dict keys included, cannot be stored. A walk with its
+    own stack, not recursion: nesting costs memory here, never Python's recursion limit."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not _storable(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
     return False
 
 

@@ -27,14 +27,31 @@ def issue_token(settings: Settings, *, account_id: int, kind: str) -> tuple[str,
 
 
 def read_token(settings: Settings, token: str) -> int:
-    """The account id a token was issued to; InvalidToken if forged, malformed or expired."""
+    """The account id a token was issued to; InvalidToken, saying why, if forged, malformed or
+    expired."""
     try:
         claims = jwt.decode(token, settings.secret_key, algorithms=[TOKEN_ALGORITHM])
-        if claims.get("kind") not in ("citizen", "business"):
-            raise InvalidToken("not a citizen's token")
-        return int(claims["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise InvalidToken(str(exc)) from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(token_problem("the bearer token", exc)) from exc
+    if claims.get("kind") not in ("citizen", "business"):
+        raise InvalidToken("the bearer token is not a citizen's or a business's")
+    subject = claims.get("sub")
+    if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
+        raise InvalidToken("the bearer token names no account")
+    return int(subject)
+
+
+def token_problem(what: str, exc: jwt.PyJWTError) -> str:
+    """PyJWT's reason ("Not enough segments") in the portal's words."""
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return f"{what} has expired: log in again"
+    if isinstance(exc, jwt.InvalidSignatureError):  # a DecodeError too: test it first
+        return f"{what} was not issued by this portal (its signature does not match)"
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return f"{what} is not signed the way this portal signs (HS256)"
+    if isinstance(exc, jwt.DecodeError):
+        return f"{what} is malformed: it is not a token issued by this portal"
+    return f"{what} is not valid"
 
 
 class ExpiredSession(InvalidToken):
@@ -54,7 +71,7 @@ def read_sync_session(settings: Settings, token: str) -> str:
     except jwt.ExpiredSignatureError as exc:
         raise ExpiredSession("the session has expired: log in again") from exc
     except jwt.PyJWTError as exc:
-        raise InvalidToken(f"not a session of this portal: {exc}") from exc
+        raise InvalidToken(token_problem("the session", exc)) from exc
     if claims.get("kind") != "sync" or not isinstance(claims.get("sub"), str):
         raise InvalidToken("not a sync session")
     return str(claims["sub"])

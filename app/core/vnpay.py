@@ -15,6 +15,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from urllib.parse import quote_plus
 
 from app.core.calendar import VIETNAM_TZ
@@ -82,12 +83,18 @@ PAYMENT_RESPONSES: dict[str, str] = {
     "75": "Ngân hàng thanh toán đang bảo trì",
     "99": "Lỗi khác",
 }
-# vnp_TransactionStatus
-TRANSACTION_SUCCESS = "00"
-TRANSACTION_INCOMPLETE = "01"
-TRANSACTION_FAILED = "02"
-TRANSACTION_REFUNDED = "04"  # "giao dịch đảo"; full refunds report 04 as well here
-TRANSACTION_SUSPECTED = "07"
+
+
+class TransactionStatus(StrEnum):
+    """vnp_TransactionStatus: a payment as the gateway's ledger holds it (stored as is)."""
+
+    SUCCESS = "00"
+    INCOMPLETE = "01"  # pending: the payer has not finished
+    FAILED = "02"
+    REFUNDED = "04"  # "giao dịch đảo"; full refunds report 04 as well here
+    SUSPECTED = "07"
+
+
 # vnp_ResponseCode of the merchant API (querydr, refund)
 API_OK = "00"
 API_MERCHANT_INVALID = "02"

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 from app.accounts.dependencies import CurrentAccount, CurrentAccountRecord
 from app.catalogue.dependencies import CurrentAgency
 from app.core.idempotency import IdempotencyKey, answer_replay
+from app.core.openapi import json_examples
 from app.core.pagination import Page, PageDep
 from app.dossiers.dependencies import DossierServiceDep, ReadDossierServiceDep
 from app.dossiers.schemas import (
@@ -38,7 +39,24 @@ Files = Annotated[list[UploadFile], File(description="PDF, JPEG or PNG documents
     "",
     response_model=DossierOut,
     status_code=status.HTTP_201_CREATED,
+    summary="Submit a dossier online",
     responses={200: {"description": "replayed: the dossier first created with this key"}},
+    openapi_extra=json_examples(
+        plain=(
+            "for the account holder",
+            {"procedure_code": "1.001612", "agency_code": "000.00.01.H01"},
+        ),
+        for_someone=(
+            "for another person, with form fields",
+            {
+                "procedure_code": "1.001612",
+                "agency_code": "000.00.01.H01",
+                "applicant": {"full_name": "Nguyễn Thị Mai", "phone": "0912345678"},
+                "form": {"ho_ten_cha": "Nguyễn Văn An", "so_ban_sao": 2},
+                "note": "Nộp lần đầu",
+            },
+        ),
+    ),
 )
 async def submit_dossier(
     body: DossierSubmit,
@@ -53,21 +71,21 @@ async def submit_dossier(
     return service.to_out(dossier)
 
 
-@citizen_router.get("", response_model=Page[DossierOut])
+@citizen_router.get("", response_model=Page[DossierOut], summary="My dossiers")
 async def my_dossiers(
     principal: CurrentAccount, service: ReadDossierServiceDep, page: PageDep
 ) -> Page[DossierOut]:
     return await service.owner_page(principal.account_id, page)
 
 
-@citizen_router.get("/{code}", response_model=DossierOut)
+@citizen_router.get("/{code}", response_model=DossierOut, summary="One of my dossiers")
 async def get_dossier(
     code: str, principal: CurrentAccount, service: ReadDossierServiceDep
 ) -> DossierOut:
     return service.to_out(await service.for_owner(principal.account_id, code))
 
 
-@citizen_router.get("/{code}/events", response_model=list[EventOut])
+@citizen_router.get("/{code}/events", response_model=list[EventOut], summary="A dossier's timeline")
 async def dossier_events(
     code: str, principal: CurrentAccount, service: ReadDossierServiceDep
 ) -> list[EventOut]:
@@ -76,7 +94,10 @@ async def dossier_events(
 
 
 @citizen_router.post(
-    "/{code}/documents", response_model=list[DocumentOut], status_code=status.HTTP_201_CREATED
+    "/{code}/documents",
+    response_model=list[DocumentOut],
+    status_code=status.HTTP_201_CREATED,
+    summary="Attach documents (while the dossier is new)",
 )
 async def upload_documents(
     code: str, files: Files, owner: CurrentAccountRecord, service: DossierServiceDep
@@ -85,7 +106,9 @@ async def upload_documents(
     return [DocumentOut.model_validate(d) for d in documents]
 
 
-@citizen_router.get("/{code}/documents", response_model=list[DocumentOut])
+@citizen_router.get(
+    "/{code}/documents", response_model=list[DocumentOut], summary="A dossier's documents"
+)
 async def list_documents(
     code: str, principal: CurrentAccount, service: ReadDossierServiceDep
 ) -> list[DocumentOut]:
@@ -96,6 +119,7 @@ async def list_documents(
 @citizen_router.get(
     "/{code}/documents/{document_id}",
     response_class=FileResponse,
+    summary="Download a document",
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 async def download_document(
@@ -114,7 +138,12 @@ async def download_document(
     )
 
 
-@citizen_router.post("/{code}/withdraw", response_model=DossierOut)
+@citizen_router.post(
+    "/{code}/withdraw",
+    response_model=DossierOut,
+    summary="Ask to withdraw a dossier (-> 7)",
+    openapi_extra=json_examples(reason=("with a reason", {"reason": "Nộp nhầm thủ tục"})),
+)
 async def withdraw(
     code: str,
     owner: CurrentAccountRecord,
@@ -125,7 +154,11 @@ async def withdraw(
     return service.to_out(dossier)
 
 
-@citizen_router.post("/{code}/supplement", response_model=DossierOut)
+@citizen_router.post(
+    "/{code}/supplement",
+    response_model=DossierOut,
+    summary="Hand in a requested supplement (5 -> 4)",
+)
 async def supplement(
     code: str,
     owner: CurrentAccountRecord,
@@ -137,7 +170,12 @@ async def supplement(
     return service.to_out(dossier)
 
 
-@citizen_router.post("/{code}/rating", response_model=DossierOut)
+@citizen_router.post(
+    "/{code}/rating",
+    response_model=DossierOut,
+    summary="Rate the service, once processing ended",
+    openapi_extra=json_examples(rating=("five stars", {"score": 5, "comment": "Nhanh"})),
+)
 async def rate(
     code: str, body: RatingIn, owner: CurrentAccountRecord, service: DossierServiceDep
 ) -> DossierOut:
@@ -145,7 +183,7 @@ async def rate(
     return service.to_out(dossier)
 
 
-@agency_router.get("", response_model=Page[DossierOut])
+@agency_router.get("", response_model=Page[DossierOut], summary="The agency's inbox")
 async def agency_inbox(
     agency: CurrentAgency,
     service: ReadDossierServiceDep,
@@ -164,14 +202,14 @@ async def agency_inbox(
     )
 
 
-@agency_router.get("/{code}", response_model=DossierOut)
+@agency_router.get("/{code}", response_model=DossierOut, summary="One of the agency's dossiers")
 async def agency_dossier(
     code: str, agency: CurrentAgency, service: ReadDossierServiceDep
 ) -> DossierOut:
     return service.to_out(await service.for_agency(agency.agency_code, code))
 
 
-@agency_router.get("/{code}/events", response_model=list[EventOut])
+@agency_router.get("/{code}/events", response_model=list[EventOut], summary="A dossier's timeline")
 async def agency_dossier_events(
     code: str, agency: CurrentAgency, service: ReadDossierServiceDep
 ) -> list[EventOut]:
@@ -179,12 +217,25 @@ async def agency_dossier_events(
     return [EventOut.model_validate(e) for e in await service.timeline(dossier)]
 
 
-@agency_router.post("/{code}/ack", response_model=DossierOut)
+@agency_router.post(
+    "/{code}/ack", response_model=DossierOut, summary="Acknowledge a dossier (idempotent)"
+)
 async def acknowledge(code: str, agency: CurrentAgency, service: DossierServiceDep) -> DossierOut:
     return service.to_out(await service.acknowledge(agency.agency_code, code))
 
 
-@agency_router.post("/{code}/transitions", response_model=DossierOut)
+@agency_router.post(
+    "/{code}/transitions",
+    response_model=DossierOut,
+    summary="Move a dossier through the status machine",
+    openapi_extra=json_examples(
+        accept=("accept at intake: the due date is set", {"to_status": 2}),
+        supplement=(
+            "request a supplement: the clock pauses",
+            {"to_status": 5, "note": "Thiếu bản sao giấy khai sinh"},
+        ),
+    ),
+)
 async def apply_transition(
     code: str, body: TransitionIn, agency: CurrentAgency, service: DossierServiceDep
 ) -> DossierOut:

@@ -74,9 +74,9 @@ def response_code_for(*, card: str | None, outcome: str | None) -> str | None:
     )
 
 
-def transaction_status(response_code: str) -> str:
+def transaction_status(response_code: str) -> vnpay.TransactionStatus:
     if response_code == "00":
-        return vnpay.TRANSACTION_SUCCESS
+        return vnpay.TransactionStatus.SUCCESS
     if response_code == "07":
-        return vnpay.TRANSACTION_SUSPECTED
-    return vnpay.TRANSACTION_FAILED
+        return vnpay.TransactionStatus.SUSPECTED
+    return vnpay.TransactionStatus.FAILED

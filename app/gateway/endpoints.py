@@ -10,17 +10,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from app.core.errors import error_body
-from app.gateway.faults import FAULT_HEADER, FaultSyntaxError, merge, parse_faults
+from app.core import vnpay
+from app.gateway.errors import BadFaultHeader, PaymentRefused
+from app.gateway.faults import FAULT_HEADER, Faults, FaultSyntaxError, merge, parse_faults
 from app.gateway.metrics import GatewayMetrics
-from app.gateway.pages import abandoned_page, error_page, payment_page
-from app.gateway.service import (
-    CODE_BAD_FORMAT,
-    GatewayError,
-    GatewayFault,
-    GatewayService,
-    PayResult,
-)
+from app.gateway.pages import abandoned_page, payment_page
+from app.gateway.service import CODE_BAD_FORMAT, GatewayService
 
 router = APIRouter()
 
@@ -39,6 +34,17 @@ def _service(request: Request) -> GatewayService:
 ServiceDep = Annotated[GatewayService, Depends(_service)]
 
 
+def _header_faults(request: Request) -> Faults:
+    """This request's own fault knobs, from its X-Gateway-Faults header."""
+    try:
+        return parse_faults(request.headers.get(FAULT_HEADER))
+    except FaultSyntaxError as exc:
+        raise BadFaultHeader(f"{FAULT_HEADER}: {exc}") from None
+
+
+HeaderFaults = Annotated[Faults, Depends(_header_faults)]
+
+
 class SimulateIn(BaseModel):
     card: str | None = None
     outcome: str | None = None
@@ -47,12 +53,8 @@ class SimulateIn(BaseModel):
 class SimulateOut(BaseModel):
     transaction_no: str
     response_code: str | None
-    transaction_status: str
+    transaction_status: vnpay.TransactionStatus
     return_url: str | None
-
-
-def _html_error(code: str, message: str, status: int) -> HTMLResponse:
-    return HTMLResponse(error_page(code, message), status_code=status)
 
 
 @router.get("/healthz", tags=["operations"])
@@ -67,22 +69,17 @@ async def metrics(request: Request) -> Response:
 
 
 @router.get(PAY_URL, response_class=HTMLResponse, tags=["payer"])
-async def pay_url(request: Request, service: ServiceDep) -> HTMLResponse:
+async def pay_url(
+    request: Request, service: ServiceDep, header_faults: HeaderFaults
+) -> HTMLResponse:
     """The pay URL a merchant sends its payer to: validates, stores a pending transaction and
     shows the payment page with the test cards. `X-Gateway-Faults` sets this payment's faults."""
-    try:
-        header_faults = parse_faults(request.headers.get(FAULT_HEADER))
-    except FaultSyntaxError as exc:
-        return _html_error(CODE_BAD_FORMAT, f"{FAULT_HEADER}: {exc}", 400)
     items = request.query_params.multi_items()
     params = dict(items)
     if len(params) != len(items):
-        return _html_error(CODE_BAD_FORMAT, "tham số bị lặp lại", 400)
-    try:
-        transaction = await service.open(params, header_faults)
-        await service.disturb(service.faults_of(transaction), may_fail=False)
-    except GatewayError as exc:
-        return _html_error(exc.code, exc.message, exc.http_status)
+        raise PaymentRefused(CODE_BAD_FORMAT, "tham số bị lặp lại")
+    transaction = await service.open(params, header_faults)
+    await service.disturb(service.faults_of(transaction), may_fail=False)
     return HTMLResponse(
         payment_page(transaction),
         headers={TRANSACTION_NO_HEADER: transaction.transaction_no or ""},
@@ -98,30 +95,17 @@ async def pay(
 ) -> Response:
     """The payer's choice on the payment page (a test card or an outcome): 302 to the merchant's
     return URL with the signed result, after the IPN has been sent on its way."""
-    try:
-        result = await service.pay(transaction_no, card=card, outcome=outcome)
-    except GatewayFault as exc:
-        return _html_error("99", exc.message, exc.http_status)
-    except GatewayError as exc:
-        return _html_error(exc.code, exc.message, exc.http_status)
+    result = await service.pay(transaction_no, card=card, outcome=outcome)
     if result.return_url is None:
         return HTMLResponse(abandoned_page(result.transaction))
     return RedirectResponse(result.return_url, status_code=302)
 
 
 @router.post(SIMULATE, tags=["payer"], responses={409: {}, 404: {}, 502: {}, 504: {}})
-async def simulate(transaction_no: str, body: SimulateIn, service: ServiceDep) -> Any:
+async def simulate(transaction_no: str, body: SimulateIn, service: ServiceDep) -> SimulateOut:
     """The payer simulation for headless runs: the same as the payment page's forms, answered
     with JSON (the signed return URL) instead of a redirect."""
-    try:
-        result: PayResult = await service.pay(transaction_no, card=body.card, outcome=body.outcome)
-    except GatewayFault as exc:
-        return JSONResponse(error_body("gateway_fault", exc.message), status_code=exc.http_status)
-    except GatewayError as exc:
-        return JSONResponse(
-            error_body("payment_refused", exc.message, response_code=exc.code),
-            status_code=exc.http_status,
-        )
+    result = await service.pay(transaction_no, card=body.card, outcome=body.outcome)
     return SimulateOut(
         transaction_no=transaction_no,
         response_code=result.response_code,
@@ -131,18 +115,16 @@ async def simulate(transaction_no: str, body: SimulateIn, service: ServiceDep) -
 
 
 @router.post(MERCHANT_API, tags=["merchant"])
-async def merchant_api(request: Request, service: ServiceDep) -> JSONResponse:
+async def merchant_api(
+    request: Request, service: ServiceDep, header_faults: HeaderFaults
+) -> JSONResponse:
     """`querydr` and `refund`, signed with the `|`-joined fields of the contract."""
+    # The body first: a merchant that gives up during the latency then leaves a reply nobody
+    # reads, not a read from a closed connection (ClientDisconnect, a traceback in the log).
+    raw = await request.body()
+    await service.disturb(merge(service.base_faults, header_faults))
     try:
-        faults = merge(service.base_faults, parse_faults(request.headers.get(FAULT_HEADER)))
-    except FaultSyntaxError as exc:
-        return JSONResponse(error_body("bad_fault_header", str(exc)), status_code=400)
-    try:
-        await service.disturb(faults)
-    except GatewayFault as exc:
-        return JSONResponse(error_body("gateway_fault", exc.message), status_code=exc.http_status)
-    try:
-        body: Any = json.loads(await request.body())
+        body: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         body = None
     if not isinstance(body, dict) or any(

@@ -14,22 +14,18 @@ from app.core import vnpay
 from app.core.clock import Clock
 from app.core.db import Database
 from app.gateway.metrics import GatewayMetrics
-from app.gateway.models import GatewayIpnDelivery
+from app.gateway.models import Delivery, GatewayIpnDelivery
 from app.gateway.repository import GatewayRepository
 
 logger = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 
-# Outcomes of one attempt; the first two end the delivery.
-CONFIRMED = "confirmed"  # RspCode 00
-ALREADY_CONFIRMED = "already_confirmed"  # RspCode 02
-REJECTED = "rejected"  # another RspCode
-BAD_RESPONSE = "bad_response"  # not JSON, or no RspCode
-HTTP_ERROR = "http_error"  # a status other than 200
-NETWORK_ERROR = "network_error"  # no answer at all (refused, reset, time-out)
-GAVE_UP = "gave_up"  # the result of a delivery that ran out of attempts
-FINAL = {vnpay.IPN_CONFIRMED: CONFIRMED, vnpay.IPN_ALREADY_CONFIRMED: ALREADY_CONFIRMED}
+
+FINAL = {
+    vnpay.IPN_CONFIRMED: Delivery.CONFIRMED,
+    vnpay.IPN_ALREADY_CONFIRMED: Delivery.ALREADY_CONFIRMED,
+}
 
 
 class IpnDispatcher:
@@ -55,11 +51,11 @@ class IpnDispatcher:
         self.sleep = sleep
         self.attempts = max(1, attempts)
         self.backoff_seconds = backoff_seconds
-        self._tasks: set[asyncio.Task[str]] = set()
+        self._tasks: set[asyncio.Task[Delivery]] = set()
 
     def start(
         self, transaction_id: int, params: Mapping[str, str], *, delay: float, copies: int
-    ) -> list[asyncio.Task[str]]:
+    ) -> list[asyncio.Task[Delivery]]:
         """Deliver `params` (unsigned) `copies` times concurrently, each after `delay` seconds."""
         query = vnpay.signed_query(params, self.secret)
         tasks = []
@@ -89,7 +85,9 @@ class IpnDispatcher:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _deliver(self, transaction_id: int, query: str, *, copy: int, delay: float) -> str:
+    async def _deliver(
+        self, transaction_id: int, query: str, *, copy: int, delay: float
+    ) -> Delivery:
         if delay > 0:
             await self.sleep(delay)
         separator = "&" if "?" in self.url else "?"
@@ -100,34 +98,34 @@ class IpnDispatcher:
             outcome, rsp_code, status = await self._attempt(url)
             self.metrics.ipn_deliveries.labels(outcome).inc()
             await self._record(transaction_id, copy, attempt, outcome, rsp_code, status)
-            if outcome in (CONFIRMED, ALREADY_CONFIRMED):
+            if outcome in (Delivery.CONFIRMED, Delivery.ALREADY_CONFIRMED):
                 return outcome
         logger.warning("IPN of transaction %s (copy %s) gave up", transaction_id, copy)
-        return GAVE_UP
+        return Delivery.GAVE_UP
 
-    async def _attempt(self, url: str) -> tuple[str, str | None, int | None]:
+    async def _attempt(self, url: str) -> tuple[Delivery, str | None, int | None]:
         try:
             response = await self.client.get(url)
         except httpx.HTTPError as exc:
             logger.info("IPN delivery failed: %s", type(exc).__name__)
-            return NETWORK_ERROR, None, None
+            return Delivery.NETWORK_ERROR, None, None
         if response.status_code != 200:
-            return HTTP_ERROR, None, response.status_code
+            return Delivery.HTTP_ERROR, None, response.status_code
         try:
             body: Any = response.json()
         except ValueError:
-            return BAD_RESPONSE, None, response.status_code
+            return Delivery.BAD_RESPONSE, None, response.status_code
         rsp_code = body.get("RspCode") if isinstance(body, dict) else None
         if not isinstance(rsp_code, str):
-            return BAD_RESPONSE, None, response.status_code
-        return FINAL.get(rsp_code, REJECTED), rsp_code[:10], response.status_code
+            return Delivery.BAD_RESPONSE, None, response.status_code
+        return FINAL.get(rsp_code, Delivery.REJECTED), rsp_code[:10], response.status_code
 
     async def _record(
         self,
         transaction_id: int,
         copy: int,
         attempt: int,
-        outcome: str,
+        outcome: Delivery,
         rsp_code: str | None,
         status: int | None,
     ) -> None:

@@ -18,6 +18,7 @@ from app.core.errors import install_error_handlers, route_methods
 from app.core.guards import BodySizeLimitMiddleware, RejectNulMiddleware
 from app.core.metrics import MetricsMiddleware
 from app.gateway.endpoints import router
+from app.gateway.errors import install_gateway_error_handler
 from app.gateway.faults import FaultRoller, parse_faults
 from app.gateway.ipn import IpnDispatcher, Sleep
 from app.gateway.metrics import GatewayMetrics
@@ -110,6 +111,7 @@ def create_gateway_app(
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
+    install_gateway_error_handler(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=REQUEST_MAX_BYTES)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

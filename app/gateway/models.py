@@ -10,6 +10,7 @@ change, delete the ledger file (or the tables) and start again.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -24,6 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from app.core.models import text_enum
+from app.core.vnpay import TransactionStatus
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -31,6 +35,20 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class Delivery(StrEnum):
+    """An IPN delivery's outcomes, as the ledger and the metrics record them: those of one
+    attempt (the first two end the delivery), then those of a whole delivery."""
+
+    CONFIRMED = "confirmed"  # RspCode 00
+    ALREADY_CONFIRMED = "already_confirmed"  # RspCode 02
+    REJECTED = "rejected"  # another RspCode
+    BAD_RESPONSE = "bad_response"  # not JSON, or no RspCode
+    HTTP_ERROR = "http_error"  # a status other than 200
+    NETWORK_ERROR = "network_error"  # no answer at all (refused, reset, time-out)
+    GAVE_UP = "gave_up"  # a delivery that ran out of attempts
+    NEVER = "never"  # none sent (the ipn_never knob)
 
 
 class GatewayBase(DeclarativeBase):
@@ -62,7 +80,7 @@ class GatewayTransaction(GatewayBase):
     bank_code: Mapped[str | None] = mapped_column(String(20))
     ip: Mapped[str] = mapped_column(String(64))
     params_digest: Mapped[str] = mapped_column(String(64))  # identifies a repeated pay URL
-    status: Mapped[str] = mapped_column(String(2))  # vnp_TransactionStatus
+    status: Mapped[TransactionStatus] = mapped_column(text_enum(TransactionStatus, 2))
     response_code: Mapped[str | None] = mapped_column(String(2))
     transaction_no: Mapped[str | None] = mapped_column(String(20), unique=True)
     bank_tran_no: Mapped[str | None] = mapped_column(String(40))
@@ -83,7 +101,7 @@ class GatewayIpnDelivery(GatewayBase):
     copy: Mapped[int] = mapped_column(default=1)  # 2 for the duplicate of ipn_duplicate
     attempt: Mapped[int]
     at: Mapped[datetime]
-    outcome: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[Delivery] = mapped_column(text_enum(Delivery, 20))
     rsp_code: Mapped[str | None] = mapped_column(String(10))
     http_status: Mapped[int | None]
 

@@ -21,10 +21,17 @@ from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.db import Database
 from app.gateway import cards
+from app.gateway.errors import (
+    InjectedError,
+    InjectedTimeout,
+    PaymentRefused,
+    TransactionConflict,
+    TransactionNotFound,
+)
 from app.gateway.faults import FaultRoller, Faults, from_json, merge, to_json
 from app.gateway.ipn import IpnDispatcher, Sleep
 from app.gateway.metrics import GatewayMetrics
-from app.gateway.models import GatewayApiRequest, GatewayTransaction
+from app.gateway.models import Delivery, GatewayApiRequest, GatewayTransaction
 from app.gateway.repository import GatewayRepository
 
 # Pay-URL and merchant-API codes beyond those of app.core.vnpay
@@ -69,31 +76,12 @@ REFUND_PARTIAL = "03"
 TRANSACTION_TYPE_PAYMENT = "01"
 
 
-class GatewayError(Exception):
-    """A request the gateway refuses, with its contract code and HTTP status."""
-
-    def __init__(self, code: str, message: str, http_status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.http_status = http_status
-
-
-class GatewayFault(Exception):
-    """An injected fault: answer `http_status` and change nothing."""
-
-    def __init__(self, http_status: int, message: str) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-        self.message = message
-
-
 @dataclass
 class PayResult:
     transaction: GatewayTransaction
     response_code: str | None  # None: abandoned
     return_url: str | None
-    ipn_tasks: list[asyncio.Task[str]] = field(default_factory=list)
+    ipn_tasks: list[asyncio.Task[Delivery]] = field(default_factory=list)
 
 
 class GatewayService:
@@ -135,11 +123,11 @@ class GatewayService:
         if not may_fail:
             return
         if self.roller.fires(faults, "error") is not None:
-            raise GatewayFault(502, "injected fault: gateway error")
+            raise InjectedError
         timeout = self.roller.fires(faults, "timeout")
         if timeout is not None:
             await self.sleep(min(timeout.number, self.settings.gateway_timeout_max_seconds))
-            raise GatewayFault(504, "injected fault: gateway time-out")
+            raise InjectedTimeout
 
     # -- pay URL ----------------------------------------------------------------------------
 
@@ -147,14 +135,14 @@ class GatewayService:
         """A pay URL's pending transaction: new, or the same one for the same parameters."""
         tmn_code = params.get("vnp_TmnCode")
         if not tmn_code:
-            raise GatewayError(CODE_BAD_FORMAT, "thiếu tham số vnp_TmnCode")
+            raise PaymentRefused(CODE_BAD_FORMAT, "thiếu tham số vnp_TmnCode")
         if tmn_code != self.settings.vnpay_tmn_code:
-            raise GatewayError(CODE_MERCHANT_INVALID, "Website chưa được phê duyệt (TmnCode)")
+            raise PaymentRefused(CODE_MERCHANT_INVALID, "Website chưa được phê duyệt (TmnCode)")
         if not vnpay.verify(params, self.secret):
-            raise GatewayError(CODE_BAD_SIGNATURE, "Sai chữ ký (vnp_SecureHash)")
+            raise PaymentRefused(CODE_BAD_SIGNATURE, "Sai chữ ký (vnp_SecureHash)")
         expires = _validate_pay(params, self.settings.gateway_expire_minutes)
         if self.clock.now() > expires:
-            raise GatewayError(CODE_EXPIRED, vnpay.PAYMENT_RESPONSES[CODE_EXPIRED])
+            raise PaymentRefused(CODE_EXPIRED, vnpay.PAYMENT_RESPONSES[CODE_EXPIRED])
         faults = merge(self.base_faults, header_faults)
         digest = hashlib.sha256(vnpay.signing_string(params).encode()).hexdigest()
         create_date = params["vnp_CreateDate"]
@@ -173,7 +161,7 @@ class GatewayService:
             bank_code=params.get("vnp_BankCode") or None,
             ip=params["vnp_IpAddr"],
             params_digest=digest,
-            status=vnpay.TRANSACTION_INCOMPLETE,
+            status=vnpay.TransactionStatus.INCOMPLETE,
             faults=to_json(faults),
             refunded_amount=0,
             created_at=self.clock.now(),
@@ -184,20 +172,20 @@ class GatewayService:
                 return transaction
             existing = await repository.find(tmn_code, transaction.txn_ref, transaction.create_day)
         if existing is None:  # pragma: no cover - a unique violation implies the row exists
-            raise GatewayError(vnpay.API_OTHER, "Lỗi không xác định", 500)
+            raise RuntimeError(f"{transaction.txn_ref} is both taken and missing")
         if existing.params_digest != digest:
-            raise GatewayError(
-                CODE_DUPLICATE, "Mã giao dịch (vnp_TxnRef) đã tồn tại với thông tin khác", 409
+            raise TransactionConflict(
+                CODE_DUPLICATE, "Mã giao dịch (vnp_TxnRef) đã tồn tại với thông tin khác"
             )
-        if existing.status != vnpay.TRANSACTION_INCOMPLETE:
-            raise GatewayError(CODE_DUPLICATE, "Giao dịch đã được xử lý", 409)
+        if existing.status != vnpay.TransactionStatus.INCOMPLETE:
+            raise TransactionConflict(CODE_DUPLICATE, "Giao dịch đã được xử lý")
         return existing
 
     async def transaction(self, transaction_no: str) -> GatewayTransaction:
         async with self.database.read_sessions() as session, session.begin():
             found = await GatewayRepository(session).by_transaction_no(transaction_no)
         if found is None:
-            raise GatewayError(CODE_NOT_FOUND, "Không tìm thấy giao dịch", 404)
+            raise TransactionNotFound(CODE_NOT_FOUND, "Không tìm thấy giao dịch")
         return found
 
     # -- the payer --------------------------------------------------------------------------
@@ -209,15 +197,15 @@ class GatewayService:
         try:
             code = cards.response_code_for(card=card, outcome=outcome)
         except cards.UnknownCard as exc:
-            raise GatewayError(CODE_BAD_FORMAT, str(exc)) from None
+            raise PaymentRefused(CODE_BAD_FORMAT, str(exc)) from None
         now = self.clock.now()
         async with self.database.write_sessions() as session, session.begin():
             repository = GatewayRepository(session)
             transaction = await repository.by_transaction_no(transaction_no, for_update=True)
             if transaction is None:
-                raise GatewayError(CODE_NOT_FOUND, "Không tìm thấy giao dịch", 404)
-            if transaction.status != vnpay.TRANSACTION_INCOMPLETE:
-                raise GatewayError(CODE_DUPLICATE, "Giao dịch đã được xử lý", 409)
+                raise TransactionNotFound(CODE_NOT_FOUND, "Không tìm thấy giao dịch")
+            if transaction.status != vnpay.TransactionStatus.INCOMPLETE:
+                raise TransactionConflict(CODE_DUPLICATE, "Giao dịch đã được xử lý")
             if code is not None and now > vnpay.parse_date(transaction.expire_date):
                 code = CODE_EXPIRED
             if code is None:
@@ -232,7 +220,7 @@ class GatewayService:
             transaction.pay_date = vnpay.format_date(now)
             transaction.bank_code = transaction.bank_code or cards.BANK_CODE
             transaction.card_type = cards.CARD_TYPE
-            if transaction.status != vnpay.TRANSACTION_FAILED:
+            if transaction.status != vnpay.TransactionStatus.FAILED:
                 transaction.bank_tran_no = f"VNP{transaction.transaction_no}"
             await session.flush()
         self.metrics.payments.labels(code).inc()
@@ -246,9 +234,9 @@ class GatewayService:
 
     def _send_ipn(
         self, transaction: GatewayTransaction, params: Mapping[str, str], faults: Faults
-    ) -> list[asyncio.Task[str]]:
+    ) -> list[asyncio.Task[Delivery]]:
         if self.roller.fires(faults, "ipn_never") is not None:
-            self.metrics.ipn_deliveries.labels("never").inc()
+            self.metrics.ipn_deliveries.labels(Delivery.NEVER).inc()
             return []
         late = self.roller.fires(faults, "ipn_late")
         duplicate = self.roller.fires(faults, "ipn_duplicate")
@@ -376,7 +364,7 @@ def result_params(transaction: GatewayTransaction) -> dict[str, str]:
 
 def _refund(transaction: GatewayTransaction, values: Mapping[str, str]) -> str:
     """Apply a refund to a locked transaction; its response code."""
-    if transaction.status != vnpay.TRANSACTION_SUCCESS:
+    if transaction.status != vnpay.TransactionStatus.SUCCESS:
         return CODE_NOT_SUCCESSFUL
     amount = int(values["vnp_Amount"])
     remaining = transaction.amount - transaction.refunded_amount
@@ -384,7 +372,7 @@ def _refund(transaction: GatewayTransaction, values: Mapping[str, str]) -> str:
         return CODE_INVALID_REFUND_AMOUNT
     transaction.refunded_amount += amount
     if transaction.refunded_amount == transaction.amount:
-        transaction.status = vnpay.TRANSACTION_REFUNDED
+        transaction.status = vnpay.TransactionStatus.REFUNDED
     return "00"
 
 
@@ -405,14 +393,14 @@ def _date(params: Mapping[str, str], name: str) -> datetime:
         return vnpay.parse_date(params[name])
     except ValueError:
         problem = f"{name}: không đúng định dạng yyyyMMddHHmmss"
-        raise GatewayError(CODE_BAD_FORMAT, problem) from None
+        raise PaymentRefused(CODE_BAD_FORMAT, problem) from None
 
 
 def _validate_pay(params: Mapping[str, str], expire_minutes: int) -> datetime:
     """Check a signed pay URL's parameters; the instant it expires."""
     missing = [name for name in PAY_REQUIRED if not params.get(name)]
     if missing:
-        raise GatewayError(CODE_BAD_FORMAT, f"thiếu tham số {', '.join(missing)}")
+        raise PaymentRefused(CODE_BAD_FORMAT, f"thiếu tham số {', '.join(missing)}")
     expected = {
         "vnp_Version": vnpay.VERSION,
         "vnp_Command": "pay",
@@ -420,24 +408,24 @@ def _validate_pay(params: Mapping[str, str], expire_minutes: int) -> datetime:
     }
     for name, value in expected.items():
         if params[name] != value:
-            raise GatewayError(CODE_BAD_FORMAT, f"{name} phải là {value}")
+            raise PaymentRefused(CODE_BAD_FORMAT, f"{name} phải là {value}")
     if params["vnp_Locale"] not in ("vn", "en"):
-        raise GatewayError(CODE_BAD_FORMAT, "vnp_Locale phải là vn hoặc en")
+        raise PaymentRefused(CODE_BAD_FORMAT, "vnp_Locale phải là vn hoặc en")
     if not _positive_integer(params["vnp_Amount"]) or len(params["vnp_Amount"]) > 18:
-        raise GatewayError(CODE_BAD_FORMAT, "vnp_Amount phải là số nguyên dương (VND x 100)")
+        raise PaymentRefused(CODE_BAD_FORMAT, "vnp_Amount phải là số nguyên dương (VND x 100)")
     for name, limit in MAX_LENGTHS.items():
         if len(params[name]) > limit:
-            raise GatewayError(CODE_BAD_FORMAT, f"{name} dài quá {limit} ký tự")
+            raise PaymentRefused(CODE_BAD_FORMAT, f"{name} dài quá {limit} ký tự")
     url = urlsplit(params["vnp_ReturnUrl"])
     if url.scheme not in ("http", "https") or not url.netloc or len(params["vnp_ReturnUrl"]) > 1000:
-        raise GatewayError(CODE_BAD_FORMAT, "vnp_ReturnUrl không phải một URL http(s)")
+        raise PaymentRefused(CODE_BAD_FORMAT, "vnp_ReturnUrl không phải một URL http(s)")
     if len(params.get("vnp_BankCode") or "") > 20:
-        raise GatewayError(CODE_BAD_FORMAT, "vnp_BankCode dài quá 20 ký tự")
+        raise PaymentRefused(CODE_BAD_FORMAT, "vnp_BankCode dài quá 20 ký tự")
     created = _date(params, "vnp_CreateDate")
     if params.get("vnp_ExpireDate"):
         expires = _date(params, "vnp_ExpireDate")
         if expires <= created:
-            raise GatewayError(CODE_BAD_FORMAT, "vnp_ExpireDate phải sau vnp_CreateDate")
+            raise PaymentRefused(CODE_BAD_FORMAT, "vnp_ExpireDate phải sau vnp_CreateDate")
     else:
         expires = created + timedelta(minutes=expire_minutes)
     return expires

@@ -8,29 +8,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.accounts.dependencies import CurrentAccountRecord
-from app.catalogue.repository import CatalogueRepository
-from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.idempotency import IdempotencyKey, answer_replay
 from app.dossiers.dependencies import DossierServiceDep
-from app.payments.gateway_client import GatewayClient
-from app.payments.repository import PaymentRepository
+from app.payments.factory import ServiceFactory
 from app.payments.schemas import PaymentOut
 from app.payments.service import PaymentService
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
 
-def _service(
-    request: Request, session: SessionDep, dossiers: DossierServiceDep, settings: SettingsDep
-) -> PaymentService:
-    return PaymentService(
-        PaymentRepository(session),
-        dossiers,
-        CatalogueRepository(session),
-        settings,
-        GatewayClient(settings, request.app.state.gateway_http),
-    )
+def _service(request: Request, session: SessionDep, dossiers: DossierServiceDep) -> PaymentService:
+    services: ServiceFactory = request.app.state.services
+    return services.payments(session, dossiers)
 
 
 PaymentServiceDep = Annotated[PaymentService, Depends(_service)]

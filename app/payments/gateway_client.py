@@ -11,19 +11,26 @@ import httpx
 
 from app.core import vnpay
 from app.core.config import Settings
+from app.payments.errors import GatewayUnavailable
 from app.payments.models import Payment
 
 API_PATH = "/merchant_webapi/api/transaction"
+# Past this a querydr or refund counts as unreachable; the IPN it races is the gateway's.
+TIMEOUT_SECONDS = 10.0
 
 
-class GatewayUnavailable(Exception):
-    """No trustworthy answer: network failure, 5xx, or a response whose signature is wrong."""
+def gateway_http_client(
+    *, timeout: float = TIMEOUT_SECONDS, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The portal's HTTP client for the gateway's merchant API (`transport`: tests route it to
+    an in-process gateway app)."""
+    return httpx.AsyncClient(timeout=timeout, transport=transport)
 
 
 @dataclass(frozen=True, slots=True)
 class GatewayView:
     response_code: str  # vnp_ResponseCode of the API call
-    transaction_status: str | None  # vnp_TransactionStatus of the payment
+    transaction_status: vnpay.TransactionStatus | None  # of the payment
     amount: int | None  # VND
     transaction_no: str | None
     bank_code: str | None
@@ -94,7 +101,7 @@ class GatewayClient:
         amount = str(body.get("vnp_Amount") or "")
         return GatewayView(
             response_code=code,
-            transaction_status=_text(body.get("vnp_TransactionStatus")),
+            transaction_status=_status(body.get("vnp_TransactionStatus")),
             amount=int(amount) // 100 if amount.isdigit() else None,
             transaction_no=_text(body.get("vnp_TransactionNo")),
             bank_code=_text(body.get("vnp_BankCode")),
@@ -103,3 +110,10 @@ class GatewayClient:
 
 def _text(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
+
+
+def _status(value: Any) -> vnpay.TransactionStatus | None:
+    try:
+        return vnpay.TransactionStatus(str(value))
+    except ValueError:  # absent, or a status the contract does not define
+        return None

@@ -9,9 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dossiers.models import Dossier
-from app.payments.models import Payment
-
-PAID = "success"
+from app.payments.models import Payment, PaymentStatus
 
 
 class PaymentRepository:
@@ -43,27 +41,28 @@ class PaymentRepository:
         statement = select(func.count()).where(Payment.dossier_id == dossier_id)
         return await self.session.scalar(statement) or 0
 
+    # The two reads of reconciliation take no lock: the reconciler asks the gateway about what
+    # they return outside any transaction, then settles each payment re-read `for_update`.
+
     async def pending_since(self, before: datetime, *, limit: int) -> Sequence[Payment]:
-        """Pending payments created before `before`, oldest first, locked for settling."""
+        """Pending payments created before `before`, oldest first."""
         statement = (
             select(Payment)
-            .where(Payment.status == "pending", Payment.created_at < before)
+            .where(Payment.status == PaymentStatus.PENDING, Payment.created_at < before)
             .order_by(Payment.created_at, Payment.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
         return (await self.session.scalars(statement)).all()
 
     async def paid_for_ended_dossiers(
         self, statuses: Sequence[int], *, limit: int
-    ) -> Sequence[tuple[Payment, Dossier]]:
-        """Successful payments of dossiers stopped or refused since: to be refunded."""
+    ) -> Sequence[Payment]:
+        """Successful payments of dossiers in one of `statuses`."""
         statement = (
-            select(Payment, Dossier)
+            select(Payment)
             .join(Dossier, Dossier.id == Payment.dossier_id)
-            .where(Payment.status == PAID, Dossier.status.in_(statuses))
+            .where(Payment.status == PaymentStatus.PAID, Dossier.status.in_(statuses))
             .order_by(Payment.id)
             .limit(limit)
-            .with_for_update(of=Payment, skip_locked=True)
         )
-        return [(p, d) for p, d in await self.session.execute(statement)]
+        return (await self.session.scalars(statement)).all()

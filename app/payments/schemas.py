@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict
 
 from app.core.types import LocalDateTime
+from app.payments.models import PaymentStatus, SettledBy
 
 
 class PaymentOut(BaseModel):
@@ -12,12 +11,12 @@ class PaymentOut(BaseModel):
 
     txn_ref: str
     amount: int  # VND
-    status: Literal["pending", "success", "failed", "cancelled", "expired", "refunded"]
+    status: PaymentStatus
     pay_url: str
     created_at: LocalDateTime
     expires_at: LocalDateTime
     settled_at: LocalDateTime | None
-    settled_by: str | None
+    settled_by: SettledBy | None
     response_code: str | None
     transaction_no: str | None
     refunded_at: LocalDateTime | None

@@ -9,51 +9,45 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from app.accounts.models import Account
 from app.catalogue.repository import CatalogueRepository
 from app.core import vnpay
 from app.core.config import Settings
-from app.core.errors import Conflict
 from app.dossiers.errors import NotAllowedNow
 from app.dossiers.models import Dossier
 from app.dossiers.service import Actor, DossierService
 from app.dossiers.states import Status
-from app.payments.gateway_client import GatewayClient, GatewayUnavailable, GatewayView
-from app.payments.models import Payment
+from app.payments.errors import AlreadyPaid, NoFeesDue, PaymentInProgress
+from app.payments.gateway_client import GatewayView
+from app.payments.models import Payment, PaymentStatus, SettledBy
 from app.payments.repository import PaymentRepository
 
 logger = logging.getLogger(__name__)
 
-PENDING, PAID, FAILED, CANCELLED, EXPIRED, REFUNDED = (
-    "pending",
-    "success",
-    "failed",
-    "cancelled",
-    "expired",
-    "refunded",
-)
 CANCELLED_BY_PAYER = "24"
-ENDED_UNPAID = frozenset({Status.STOPPED, Status.REFUSED_AT_INTAKE})
+ENDED_UNPAID = (Status.STOPPED, Status.REFUSED_AT_INTAKE)
 RETURN_PATH = "/api/v1/payments/vnpay/return"
 PAY_PATH = "/paymentv2/vpcpay.html"
 GATEWAY = Actor("system", "vnpay")
 
 
-class NoFeesDue(Conflict):
-    code = "no_fees_due"
+class Reconciled(StrEnum):
+    """What reconciliation found for one payment: the keys of its report."""
 
-
-class PaymentInProgress(Conflict):
-    code = "payment_in_progress"
-
-
-class AlreadyPaid(Conflict):
-    code = "already_paid"
+    CONFIRMED = "confirmed"  # paid at the gateway, the IPN never came: settled here
+    FAILED = "failed"  # failed at the gateway, the IPN never came
+    EXPIRED = "expired"  # unknown to the gateway or unfinished there, and past its expiry
+    STILL_PENDING = "still_pending"  # unknown or unfinished, not yet expired
+    AMOUNT_MISMATCH = "amount_mismatch"  # the gateway holds another amount: left for a human
+    ALREADY_SETTLED = "already_settled"  # settled meanwhile (an IPN, another pass): untouched
+    REFUNDED = "refunded"  # of a dossier stopped or refused since
+    REFUND_REFUSED = "refund_refused"  # the gateway said no (e.g. refunded already)
+    UNREACHABLE = "unreachable"  # no trustworthy answer: asked again on the next pass
 
 
 class PaymentService:
@@ -63,13 +57,11 @@ class PaymentService:
         dossiers: DossierService,
         catalogue: CatalogueRepository,
         settings: Settings,
-        gateway: GatewayClient | None = None,
     ) -> None:
         self.repository = repository
         self.dossiers = dossiers
         self.catalogue = catalogue
         self.settings = settings
-        self.gateway = gateway
 
     # -- the payer ---------------------------------------------------------------------------
 
@@ -93,9 +85,9 @@ class PaymentService:
         now = datetime.now(UTC)
         attempts = await self.repository.of_dossier(dossier.id)
         for earlier in attempts:
-            if earlier.status == PAID:
+            if earlier.status == PaymentStatus.PAID:
                 raise AlreadyPaid(f"{code} is paid ({earlier.txn_ref})", txn_ref=earlier.txn_ref)
-            if earlier.status == PENDING and earlier.expires_at > now:
+            if earlier.status == PaymentStatus.PENDING and earlier.expires_at > now:
                 raise PaymentInProgress(
                     f"{earlier.txn_ref} is waiting for the payer until it expires",
                     txn_ref=earlier.txn_ref,
@@ -106,7 +98,7 @@ class PaymentService:
             dossier_id=dossier.id,
             txn_ref=txn_ref,
             amount=amount,
-            status=PENDING,
+            status=PaymentStatus.PENDING,
             pay_url=self._pay_url(txn_ref, amount, dossier.code, client_ip, now, expires_at),
             idempotency_key=idempotency_key,
             request_hash=hashlib.sha256(dossier.code.encode()).hexdigest(),
@@ -175,9 +167,9 @@ class PaymentService:
             return _rsp(vnpay.IPN_INVALID_AMOUNT, "Invalid amount")
         paid = (
             params.get("vnp_ResponseCode") == "00"
-            and params.get("vnp_TransactionStatus") == vnpay.TRANSACTION_SUCCESS
+            and params.get("vnp_TransactionStatus") == vnpay.TransactionStatus.SUCCESS
         )
-        if not await self._settle(payment, paid, params, by="ipn"):
+        if not await self._settle(payment, paid, params, by=SettledBy.IPN):
             return _rsp(vnpay.IPN_ALREADY_CONFIRMED, "Order already confirmed")
         return _rsp(vnpay.IPN_CONFIRMED, "Confirm Success")
 
@@ -196,12 +188,14 @@ class PaymentService:
         }
 
     async def _settle(
-        self, payment: Payment, paid: bool, facts: Mapping[str, Any], *, by: str
+        self, payment: Payment, paid: bool, facts: Mapping[str, Any], *, by: SettledBy
     ) -> bool:
         """Record the gateway's outcome once; returns False if it was recorded already."""
-        if payment.status == PAID or (payment.settled_at is not None and not paid):
+        if payment.status == PaymentStatus.PAID or (payment.settled_at is not None and not paid):
             return False
-        payment.status = PAID if paid else _failure(str(facts.get("vnp_ResponseCode", "")))
+        payment.status = (
+            PaymentStatus.PAID if paid else _failure(str(facts.get("vnp_ResponseCode", "")))
+        )
         payment.settled_at = datetime.now(UTC)
         payment.settled_by = by
         payment.response_code = str(facts.get("vnp_ResponseCode") or "") or None
@@ -216,57 +210,73 @@ class PaymentService:
         return True
 
     # -- reconciliation ----------------------------------------------------------------------
+    # The reconciler (app/payments/reconciler.py) asks the gateway between these calls, outside
+    # any transaction: the reads below run in a read transaction, each settle in a short write
+    # transaction of its own, which re-reads the payment locked and re-checks it there.
 
-    async def reconcile(self, *, older_than: timedelta, limit: int = 500) -> Counter[str]:
-        """Settle pending payments from the gateway's ledger (querydr), expire the abandoned,
-        and refund payments of dossiers stopped or refused since. Returns what it found:
-        matched (both sides agree), confirmed (settled here, the IPN never came), failed,
-        expired, amount_mismatch, refunded, unreachable."""
-        assert self.gateway is not None, "reconciliation needs a gateway client"
-        report: Counter[str] = Counter()
+    async def due_for_query(self, *, older_than: timedelta, limit: int) -> list[Payment]:
+        """Pending payments older than `older_than`, oldest first: to be asked about."""
+        before = datetime.now(UTC) - older_than
+        return list(await self.repository.pending_since(before, limit=limit))
+
+    async def due_for_refund(self, *, limit: int) -> list[Payment]:
+        """Successful payments of dossiers stopped or refused since: to be refunded."""
+        return list(
+            await self.repository.paid_for_ended_dossiers(
+                [int(s) for s in ENDED_UNPAID], limit=limit
+            )
+        )
+
+    async def settle_from_ledger(self, txn_ref: str, view: GatewayView) -> Reconciled:
+        """Record what the gateway's querydr said of a payment, unless it is settled already."""
+        payment = await self.repository.by_txn_ref(txn_ref, for_update=True)
+        if payment is None or payment.status != PaymentStatus.PENDING:
+            return Reconciled.ALREADY_SETTLED
         now = datetime.now(UTC)
-        for payment in await self.repository.pending_since(now - older_than, limit=limit):
-            try:
-                view = await self.gateway.query(payment, payment.created_at)
-            except GatewayUnavailable:
-                report["unreachable"] += 1
-                continue
-            report[await self._reconcile_one(payment, view, now)] += 1
-        for payment, dossier in await self.repository.paid_for_ended_dossiers(
-            [int(s) for s in ENDED_UNPAID], limit=limit
-        ):
-            try:
-                view = await self.gateway.refund(payment, payment.created_at)
-            except GatewayUnavailable:
-                report["unreachable"] += 1
-                continue
-            if view.found:
-                payment.status, payment.refunded_at = REFUNDED, now
-                dossier.paid_online = 0
-                report["refunded"] += 1
+        outcome = ledger_outcome(payment, view, now)
+        if outcome is Reconciled.EXPIRED:
+            payment.status, payment.settled_at = PaymentStatus.EXPIRED, now
+            payment.settled_by = SettledBy.EXPIRY
+        elif outcome in (Reconciled.CONFIRMED, Reconciled.FAILED):
+            paid = outcome is Reconciled.CONFIRMED
+            facts = {
+                "vnp_ResponseCode": "00" if paid else "99",
+                "vnp_TransactionNo": view.transaction_no,
+                "vnp_BankCode": view.bank_code,
+            }
+            await self._settle(payment, paid, facts, by=SettledBy.RECONCILIATION)
         await self.repository.session.flush()
-        return report
+        return outcome
 
-    async def _reconcile_one(self, payment: Payment, view: GatewayView, now: datetime) -> str:
-        if not view.found or view.transaction_status == vnpay.TRANSACTION_INCOMPLETE:
-            if payment.expires_at <= now:
-                payment.status, payment.settled_at, payment.settled_by = EXPIRED, now, "expiry"
-                return "expired"
-            return "still_pending"
-        if view.amount is not None and view.amount != payment.amount:
-            return "amount_mismatch"
-        paid = view.transaction_status == vnpay.TRANSACTION_SUCCESS
-        facts = {
-            "vnp_ResponseCode": "00" if paid else "99",
-            "vnp_TransactionNo": view.transaction_no,
-            "vnp_BankCode": view.bank_code,
-        }
-        await self._settle(payment, paid, facts, by="reconciliation")
-        return "confirmed" if paid else "failed"
+    async def record_refund(self, txn_ref: str) -> Reconciled:
+        """Record a refund the gateway accepted, unless it is recorded already."""
+        payment = await self.repository.by_txn_ref(txn_ref, for_update=True)
+        if payment is None or payment.status != PaymentStatus.PAID:
+            return Reconciled.ALREADY_SETTLED
+        dossier = await self.dossiers.repository.by_id(payment.dossier_id, for_update=True)
+        payment.status, payment.refunded_at = PaymentStatus.REFUNDED, datetime.now(UTC)
+        dossier.paid_online = 0
+        await self.repository.session.flush()
+        return Reconciled.REFUNDED
 
 
-def _failure(response_code: str) -> str:
-    return CANCELLED if response_code == CANCELLED_BY_PAYER else FAILED
+def ledger_outcome(payment: Payment, view: GatewayView, now: datetime) -> Reconciled:
+    """What a querydr answer means for a pending payment (pure): the reconciler opens a write
+    transaction only for the outcomes that write."""
+    if not view.found or view.transaction_status == vnpay.TransactionStatus.INCOMPLETE:
+        return Reconciled.EXPIRED if payment.expires_at <= now else Reconciled.STILL_PENDING
+    if view.amount is not None and view.amount != payment.amount:
+        return Reconciled.AMOUNT_MISMATCH
+    if view.transaction_status == vnpay.TransactionStatus.SUCCESS:
+        return Reconciled.CONFIRMED
+    return Reconciled.FAILED
+
+
+WRITING_OUTCOMES = frozenset({Reconciled.CONFIRMED, Reconciled.FAILED, Reconciled.EXPIRED})
+
+
+def _failure(response_code: str) -> PaymentStatus:
+    return PaymentStatus.CANCELLED if response_code == CANCELLED_BY_PAYER else PaymentStatus.FAILED
 
 
 def _rsp(code: str, message: str) -> dict[str, str]:

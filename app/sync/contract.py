@@ -18,8 +18,12 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
+    Strict,
     StringConstraints,
+    WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError
 
 from app.core.calendar import VIETNAM_TZ
 from app.core.schemas import StorableModel, reject_unstorable
@@ -74,10 +78,21 @@ def format_contract_date(value: datetime) -> str:
     return value.astimezone(VIETNAM_TZ).strftime(CONTRACT_DATE)
 
 
+# What the published schema says of a contract date (the parser also takes it as a number).
+DATE_SCHEMA = {
+    "type": "string",
+    "pattern": (
+        "^(199[0-9]|20[0-9]{2})(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
+        "([01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]$"
+    ),
+    "description": "yyyyMMddHHmmss, Asia/Ho_Chi_Minh",
+    "examples": ["20260302081500"],
+}
 ContractDate = Annotated[
     datetime,
     BeforeValidator(parse_contract_date),
     PlainSerializer(format_contract_date, return_type=str),
+    WithJsonSchema(DATE_SCHEMA),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -191,31 +206,122 @@ class SyncLogin(BaseModel):
     password: Annotated[Storable, StringConstraints(max_length=200)]
 
 
+def _raw_items(value: Any) -> list[Any]:
+    # Items stay raw here, each is validated on its own by the service; the published schema
+    # still names the item models (json_schema_input_type).
+    if not isinstance(value, list):
+        raise PydanticCustomError("list_type", "Input should be a valid list")
+    return value
+
+
+Items = Annotated[
+    list[Any],
+    PlainValidator(
+        _raw_items,
+        json_schema_input_type=Annotated[
+            list[DossierRecord | ProgressStep | LookUp], Field(min_length=1, max_length=MAX_BATCH)
+        ],
+    ),
+]
+
+
 class SyncRequest(BaseModel):
     """The envelope; items are validated one by one so that one bad item refuses only itself."""
 
     model_config = ConfigDict(extra="ignore")
 
-    session: Annotated[Storable, StringConstraints(max_length=2000)]
-    madonvi: Annotated[Storable, StringConstraints(max_length=40)]
-    service: Annotated[Storable, StringConstraints(max_length=100)]
-    isUpdating: bool | None = None
-    data: list[Any]
+    session: Annotated[Storable, StringConstraints(max_length=2000)] = Field(
+        description="from POST /api/v1/sync/login"
+    )
+    madonvi: Annotated[Storable, StringConstraints(max_length=40)] = Field(
+        description="the session's agency code"
+    )
+    # A string, not an enum, at validation: another service is answered in the contract's own
+    # shape (error_code 5), not with the portal's 422.
+    service: Annotated[Storable, StringConstraints(max_length=100)] = Field(
+        json_schema_extra={"enum": list(SERVICES)},
+        description="DongBoHoSoMC: DossierRecord items; CapNhatTienDoHoSoMC: ProgressStep "
+        "items; TraCuuHoSo: LookUp items",
+    )
+    # Not read by the portal; a boolean as published (lax parsing would take 0.0 or "yes").
+    isUpdating: Annotated[bool, Strict()] | None = None
+    data: Items = Field(description=f"1 to {MAX_BATCH} items of the service's kind")
+
+
+class SyncSession(BaseModel):
+    """A sync session, to send with every call until it expires."""
+
+    error_code: int
+    message: str
+    session: str
+    madonvi: str
+    expires_at: Annotated[str, WithJsonSchema(DATE_SCHEMA)]
+
+
+class SyncRefusal(BaseModel):
+    """A refused call, in the contract's own shape."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"error_code": 3, "message": "session expired"}]}
+    )
+
+    error_code: int = Field(description="see SyncCode: 1-7 for a call")
+    message: str
 
 
 ItemOutcome = Literal["applied", "created", "duplicate", "stale", "refused", "found"]
 
 
 class ItemResult(BaseModel):
+    """What became of one item. Every item has exactly one outcome, and the daily stats count
+    each item once, under its outcome."""
+
     MaHoSo: str | None
-    error_code: int
-    message: str
-    result: ItemOutcome
-    TrangThaiHoSo: int | None = None
+    error_code: int = Field(description="0, or why the item was refused (10-16)")
+    message: str = Field(description="the outcome explained: the status and why")
+    result: ItemOutcome = Field(
+        description="created: applied, and it opened the dossier (one item per new dossier); "
+        "applied: applied to a dossier; duplicate: received before, nothing changed; stale: "
+        "older than the dossier's latest update, kept in its history, the current status "
+        "unchanged; refused: error_code says why; found: a look-up's dossier"
+    )
+    TrangThaiHoSo: int | None = Field(
+        default=None,
+        description="the dossier's status after this item: for created and applied, the status "
+        "it reached at this item's place in the history (later items may move it on, the "
+        "message says where it is now); for an illegal transition (13), the status it stayed "
+        "in there; for duplicate, stale and found, the current status; null when there is no "
+        "dossier",
+    )
+
+
+ContractDateText = Annotated[str, WithJsonSchema(DATE_SCHEMA)]
+
+
+class LookUpRecord(BaseModel):
+    """TraCuuHoSo's answer: the portal's own state and due date, with the back office's
+    claimed due date beside it (`NgayHenTraBaoCao`, the NgayHenTra it last reported)."""
+
+    MaHoSo: str
+    MaTTHC: str
+    TrangThaiHoSo: int
+    KenhThucHien: int
+    ChuHoSo: str | None
+    SoDinhDanh: str | None
+    NgayNopHoSo: ContractDateText | None
+    NgayTiepNhan: ContractDateText | None
+    NgayHenTra: ContractDateText | None = Field(description="the portal's own due date")
+    NgayHenTraBaoCao: ContractDateText | None = Field(
+        description="the due date the back office reported (NgayHenTra of its latest record)"
+    )
+    NgayKetThucXuLy: ContractDateText | None
+    NgayTra: ContractDateText | None
+    DonViXuLy: str | None
+    DuocThanhToanTrucTuyen: int
 
 
 class SyncReply(BaseModel):
     error_code: int
     message: str
     results: list[ItemResult] = []
-    data: list[dict[str, Any]] = []
+    data: list[LookUpRecord] = Field(default=[], description="TraCuuHoSo: the dossiers found")

@@ -12,6 +12,7 @@ fixed number of statements whatever its size.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,11 +48,13 @@ from app.sync.contract import (
     DossierRecord,
     ItemOutcome,
     ItemResult,
+    LookUpRecord,
     ProgressStep,
     SyncCode,
     SyncLogin,
     SyncReply,
     SyncRequest,
+    SyncSession,
     format_contract_date,
 )
 from app.sync.history import Entry, Replay, distinct, reconcile, replay
@@ -121,18 +124,18 @@ class SyncService:
 
     # -- the call --------------------------------------------------------------------------
 
-    async def login(self, body: SyncLogin) -> dict[str, Any]:
+    async def login(self, body: SyncLogin) -> SyncSession:
         known = await self.catalogue.existing_agencies([body.username])
         if not known or not check_sync_credentials(self.settings, body.username, body.password):
             raise SyncRefused(SyncCode.BAD_CREDENTIALS, "wrong username or password", 401)
         session, expires_at = issue_sync_session(self.settings, body.username)
-        return {
-            "error_code": int(SyncCode.OK),
-            "message": "Đăng nhập thành công",
-            "session": session,
-            "madonvi": body.username,
-            "expires_at": format_contract_date(expires_at),
-        }
+        return SyncSession(
+            error_code=int(SyncCode.OK),
+            message="Đăng nhập thành công",
+            session=session,
+            madonvi=body.username,
+            expires_at=format_contract_date(expires_at),
+        )
 
     async def daily_stats(
         self, *, agency_code: str | None, since: date | None, until: date | None
@@ -158,19 +161,26 @@ class SyncService:
             for index, raw in enumerate(request.data)
         ]
         valid = [item for item in items if item.result is None]
-        data: list[dict[str, Any]] = []
+        data: list[LookUpRecord] = []
+        disagreements = 0
         if request.service == LOOK_UP:
             data = await self._look_up(agency, valid)
+        else:
+            disagreements = await self._apply(agency, request.service, valid)
         results = [item.result for item in items if item.result is not None]
         if request.service != LOOK_UP:
-            counts = await self._apply(agency, request.service, valid)
-            results = [item.result for item in items if item.result is not None]
-            counts.update(
-                items=len(results),
-                duplicates=sum(r.result == "duplicate" for r in results),
-                stale=sum(r.result == "stale" for r in results),
-                refused=sum(r.error_code != SyncCode.OK for r in results),
-            )
+            # Every item under exactly one outcome, so that the day's figures add up:
+            # items = created + updated + duplicates + stale + refused.
+            outcome = Counter(r.result for r in results)
+            counts = {
+                "items": len(results),
+                "created": outcome["created"],
+                "updated": outcome["applied"],
+                "duplicates": outcome["duplicate"],
+                "stale": outcome["stale"],
+                "refused": outcome["refused"],
+                "due_disagreements": disagreements,
+            }
             day = self.clock.now().astimezone(VIETNAM_TZ).date()
             await self.repository.count_day(agency, day, counts)
         refused = sum(1 for r in results if r.error_code != SyncCode.OK)
@@ -217,7 +227,7 @@ class SyncService:
 
     # -- look-ups --------------------------------------------------------------------------
 
-    async def _look_up(self, agency: str, items: list[_Item]) -> list[dict[str, Any]]:
+    async def _look_up(self, agency: str, items: list[_Item]) -> list[LookUpRecord]:
         found = await self.repository.dossiers((i.code for i in items if i.code), for_update=False)
         data = []
         for item in items:
@@ -229,17 +239,19 @@ class SyncService:
                 # Another agency's dossier looks like a missing one: codes cannot be probed.
                 item.answer(SyncCode.DOSSIER_NOT_FOUND, "refused", "no such dossier of yours")
                 continue
-            item.answer(SyncCode.OK, "found", "found", dossier.status)
+            item.answer(
+                SyncCode.OK, "found", f"found: the dossier is at {dossier.status}", dossier.status
+            )
             data.append(contract_view(dossier))
         return data
 
     # -- records and steps -----------------------------------------------------------------
 
-    async def _apply(self, agency: str, service: str, items: list[_Item]) -> Counter[str]:
-        """Apply records or steps; answers every item and returns the counts only this knows:
-        dossiers created and updated, and due dates that the back office reports otherwise."""
+    async def _apply(self, agency: str, service: str, items: list[_Item]) -> int:
+        """Apply records or steps; answers every item and returns how many dossiers now show a
+        due date that the back office reports otherwise."""
         now = self.clock.now()
-        counts: Counter[str] = Counter()
+        disagreements = 0
         codes = sorted({item.code for item in items if item.code})
         await self.repository.lock_dossier_codes(codes)
         dossiers = await self.repository.dossiers(codes, for_update=True)
@@ -256,7 +268,6 @@ class SyncService:
                 groups[item.code or ""].append(item)
 
         created = await self._create(agency, groups, dossiers, procedures, agencies, now)
-        counts["created"] = len(created)
         existing_ids = [d.id for code, d in dossiers.items() if code not in created]
         stored = await self.repository.items(existing_ids)
         events = await self.repository.events(existing_ids)
@@ -271,8 +282,9 @@ class SyncService:
         replays: dict[int, tuple[Replay, list[Entry], list[Entry]]] = {}
         for code, group in sorted(groups.items()):
             dossier = dossiers[code]
-            fresh = self._drop_duplicates(group, stored_by_dossier[dossier.id])
+            fresh, duplicates = self._drop_duplicates(group, stored_by_dossier[dossier.id])
             if not fresh:
+                self._answer_duplicates(duplicates, dossier.status)
                 continue
             portal = [
                 _portal_entry(e) for e in events_by_dossier[dossier.id] if e.origin == "portal"
@@ -293,9 +305,9 @@ class SyncService:
             assert result.progress is not None  # every dossier's history starts with its submission
             apply_progress(dossier, result.progress)
             dossier.synced_at = dossier.updated_at = now
-            counts["due_disagreements"] += self._take_record_facts(dossier, fresh, agencies)
-            counts["updated"] += code not in created
+            disagreements += self._take_record_facts(dossier, fresh, agencies)
             self._judge(fresh, result, previous_last, code in created)
+            self._answer_duplicates(duplicates, dossier.status)
             new_items += [
                 {
                     "dossier_id": dossier.id,
@@ -314,7 +326,7 @@ class SyncService:
         item_ids |= await self.repository.insert_items(new_items)
         await self._rebuild_events(replays, item_ids)
         await self._reserve_codes(created.values())
-        return counts
+        return disagreements
 
     def _admissible(
         self,
@@ -440,16 +452,29 @@ class SyncService:
         dossiers.update(created)
         return created
 
-    def _drop_duplicates(self, group: list[_Item], stored: list[SyncItem]) -> list[_Item]:
+    def _drop_duplicates(
+        self, group: list[_Item], stored: list[SyncItem]
+    ) -> tuple[list[_Item], list[_Item]]:
+        """The group's items not received before, and those that were (or repeat one of this
+        call)."""
         seen = {s.item_key for s in stored}
-        fresh = []
+        fresh, duplicates = [], []
         for item in group:
             if item.key in seen:
-                item.answer(SyncCode.OK, "duplicate", "already received: nothing changed")
+                duplicates.append(item)
             else:
                 seen.add(item.key)
                 fresh.append(item)
-        return fresh
+        return fresh, duplicates
+
+    def _answer_duplicates(self, items: list[_Item], status: int) -> None:
+        for item in items:
+            item.answer(
+                SyncCode.OK,
+                "duplicate",
+                f"duplicate: already received, nothing changed; the dossier is at {status}",
+                status,
+            )
 
     def _take_record_facts(self, dossier: Dossier, items: list[_Item], agencies: set[str]) -> int:
         """The newest record, if newer than what the dossier shows, sets the facts only records
@@ -478,28 +503,50 @@ class SyncService:
         previous_last: datetime | None,
         created: bool,
     ) -> None:
+        """Answer each fresh item of one dossier with its own outcome and the status after it
+        at its place in the replayed history; the message also says where the dossier is now.
+        Of a new dossier, the first applied item (in the call's order) is the one that created
+        it, so that `created` counts dossiers as well as items."""
+        assert result.progress is not None
+        now = int(result.progress.status)
         applied = {e.identity for e in result.applied}
-        status = int(result.progress.status) if result.progress else None
+        orders = [e.order for e in result.applied]
+        opener_found = not created
         for item in items:
-            said = item.entries[-1].identity
+            said = item.entries[-1]
             if previous_last is not None and _item_time(item) < previous_last:
                 item.answer(
                     SyncCode.OK,
                     "stale",
-                    "older than the dossier's latest update: the current status is unchanged; "
-                    "kept in the history, where it counts (e.g. a pause) once the steps around "
-                    "it are known",
-                    status,
+                    "stale: older than the dossier's latest update "
+                    f"({format_contract_date(previous_last)}), so the current status ({now}) "
+                    "is not changed by it; kept in the history, where it counts (e.g. a pause) "
+                    "once the steps around it are known",
+                    now,
                 )
-            elif said in applied:
-                item.answer(SyncCode.OK, "created" if created else "applied", "applied", status)
+            elif said.identity in applied:
+                outcome: ItemOutcome = "applied" if opener_found else "created"
+                opener_found = True
+                reached = int(said.status)
+                where = (
+                    f"the dossier is at {now}"
+                    if reached == now
+                    else f"status {reached} at {format_contract_date(said.at)}; later steps "
+                    f"moved the dossier on to {now}"
+                )
+                item.answer(SyncCode.OK, outcome, f"{outcome}: {where}", reached)
             else:
+                # The first step of the item that the history does not allow where it falls.
+                missing = next(e for e in item.entries if e.identity not in applied)
+                before = bisect_left(orders, missing.order) - 1
+                stayed = int(result.applied[before].status) if before >= 0 else None
                 item.answer(
                     SyncCode.ILLEGAL_TRANSITION,
                     "refused",
-                    f"illegal transition {status} -> {int(said[1])}: kept in the history, "
-                    "applied if the missing steps arrive",
-                    status,
+                    f"illegal transition {stayed} -> {int(missing.status)} at "
+                    f"{format_contract_date(missing.at)}: kept in the history, applied if the "
+                    f"missing steps arrive; the dossier is at {now}",
+                    stayed,
                 )
 
     async def _rebuild_events(
@@ -541,29 +588,29 @@ class SyncService:
             await self.dossiers.reserve_sequence(agency_code, day, number)
 
 
-def contract_view(dossier: Dossier) -> dict[str, Any]:
+def contract_view(dossier: Dossier) -> LookUpRecord:
     """A dossier as TraCuuHoSo returns it: the portal's own state and due date, with the back
     office's claimed due date beside it."""
 
     def date_or_none(value: datetime | None) -> str | None:
         return format_contract_date(value) if value else None
 
-    return {
-        "MaHoSo": dossier.code,
-        "MaTTHC": dossier.procedure_code,
-        "TrangThaiHoSo": dossier.status,
-        "KenhThucHien": dossier.channel,
-        "ChuHoSo": dossier.applicant.get("full_name"),
-        "SoDinhDanh": dossier.applicant.get("identifier"),
-        "NgayNopHoSo": date_or_none(dossier.submitted_at),
-        "NgayTiepNhan": date_or_none(dossier.accepted_at),
-        "NgayHenTra": date_or_none(dossier.due_at),
-        "NgayHenTraBaoCao": date_or_none(dossier.claimed_due_at),
-        "NgayKetThucXuLy": date_or_none(dossier.finished_at),
-        "NgayTra": date_or_none(dossier.returned_at),
-        "DonViXuLy": dossier.processing_agency_code,
-        "DuocThanhToanTrucTuyen": dossier.paid_online,
-    }
+    return LookUpRecord(
+        MaHoSo=dossier.code,
+        MaTTHC=dossier.procedure_code,
+        TrangThaiHoSo=dossier.status,
+        KenhThucHien=dossier.channel,
+        ChuHoSo=dossier.applicant.get("full_name"),
+        SoDinhDanh=dossier.applicant.get("identifier"),
+        NgayNopHoSo=date_or_none(dossier.submitted_at),
+        NgayTiepNhan=date_or_none(dossier.accepted_at),
+        NgayHenTra=date_or_none(dossier.due_at),
+        NgayHenTraBaoCao=date_or_none(dossier.claimed_due_at),
+        NgayKetThucXuLy=date_or_none(dossier.finished_at),
+        NgayTra=date_or_none(dossier.returned_at),
+        DonViXuLy=dossier.processing_agency_code,
+        DuocThanhToanTrucTuyen=dossier.paid_online,
+    )
 
 
 def _entries(service: str, payload: dict[str, Any], key: str, agency: str) -> list[Entry]:

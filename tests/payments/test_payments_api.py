@@ -1,6 +1,5 @@
 """Paying a dossier's fees: the portal and the mock gateway, each its own app, talking to each
-other in process (the gateway's IPNs reach the portal, the portal's querydr and refunds reach
-the gateway)."""
+other in process (tests/payments/support.py)."""
 
 from __future__ import annotations
 
@@ -15,15 +14,19 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import update
 
 from app.core import vnpay
 from app.core.config import Settings
-from app.gateway.main import create_gateway_app
-from app.payments.models import Payment
+from app.gateway.models import Delivery
+from app.gateway.repository import GatewayRepository
+from app.payments.models import Payment, PaymentStatus, SettledBy
 from app.payments.reconciler import reconcile_once
+from app.payments.repository import PaymentRepository
 from tests.gateway.support import RecordingSleep
+from tests.payments.support import paired
+from tests.support.clock import ManualClock
 from tests.support.factories import (
     Citizen,
     agency_headers,
@@ -87,34 +90,26 @@ class Payer:
         return body
 
     async def reconcile(self) -> Counter[str]:
-        settings = self.settings.model_copy(update={"payment_reconcile_after_minutes": 0})
-        state = self.portal_app.state
-        return await reconcile_once(state.database, settings, state, state.gateway_http)
+        return await reconcile_once(self.portal_app.state.services)
 
 
 @pytest.fixture
-async def payer(
-    app: FastAPI, client: AsyncClient, settings: Settings, tmp_path: Path
-) -> AsyncIterator[Payer]:
-    gateway_settings = settings.model_copy(
-        update={"gateway_database_url": f"sqlite:///{tmp_path / 'gateway.db'}"}
-    )
-    gateway_app = create_gateway_app(
-        gateway_settings,
-        ipn_transport=ASGITransport(app=app),
+async def payer(settings: Settings, clock: ManualClock, tmp_path: Path) -> AsyncIterator[Payer]:
+    async with paired(
+        settings,
+        clock,
+        tmp_path,
         sleep=RecordingSleep(),
-    )
-    async with gateway_app.router.lifespan_context(gateway_app):
-        gateway = AsyncClient(transport=ASGITransport(app=gateway_app), base_url="http://gw.test")
-        await app.state.gateway_http.aclose()
-        app.state.gateway_http = gateway
-        citizen, dossier, procedure, agency = await dossier_with_fees_due(client, settings)
+        payment_reconcile_after_minutes=0,  # every pending payment is asked about at once
+        payment_reconcile_interval_seconds=0,  # and only when a test says so
+    ) as apps:
+        citizen, dossier, procedure, agency = await dossier_with_fees_due(apps.portal, settings)
         yield Payer(
-            portal=client,
-            gateway=gateway,
-            gateway_app=gateway_app,
-            portal_app=app,
-            settings=settings,
+            portal=apps.portal,
+            gateway=apps.gateway,
+            gateway_app=apps.gateway_app,
+            portal_app=apps.portal_app,
+            settings=apps.settings,
             citizen=citizen,
             code=dossier["code"],
             agency=agency["code"],
@@ -122,19 +117,19 @@ async def payer(
         )
 
 
-def signed_ipn(payer: Payer, txn_ref: str, amount: int, code: str = "00") -> dict[str, str]:
+def signed_ipn(settings: Settings, txn_ref: str, amount: int, code: str = "00") -> dict[str, str]:
     params = {
         "vnp_Amount": str(amount * 100),
         "vnp_BankCode": "NCB",
         "vnp_OrderInfo": "x",
         "vnp_PayDate": vnpay.format_date(datetime.now(UTC)),
         "vnp_ResponseCode": code,
-        "vnp_TmnCode": payer.settings.vnpay_tmn_code,
+        "vnp_TmnCode": settings.vnpay_tmn_code,
         "vnp_TransactionNo": "14000001",
         "vnp_TransactionStatus": "00" if code == "00" else "02",
         "vnp_TxnRef": txn_ref,
     }
-    return params | {"vnp_SecureHash": vnpay.sign(params, payer.settings.vnpay_hash_secret)}
+    return params | {"vnp_SecureHash": vnpay.sign(params, settings.vnpay_hash_secret)}
 
 
 async def test_a_whole_payment_is_confirmed_once_and_moves_the_dossier_on(payer: Payer) -> None:
@@ -165,15 +160,17 @@ async def test_a_whole_payment_is_confirmed_once_and_moves_the_dossier_on(payer:
 
 async def test_the_ipn_refuses_forgeries_with_the_contracts_codes(payer: Payer) -> None:
     payment = await payer.pay_url()
-    genuine = signed_ipn(payer, payment["txn_ref"], payer.fees)
+    genuine = signed_ipn(payer.settings, payment["txn_ref"], payer.fees)
 
     forged = await payer.portal.get(IPN_PATH, params=genuine | {"vnp_Amount": "100"})
     assert forged.json()["RspCode"] == "97"
     tampered = await payer.portal.get(
-        IPN_PATH, params=signed_ipn(payer, payment["txn_ref"], payer.fees + 1)
+        IPN_PATH, params=signed_ipn(payer.settings, payment["txn_ref"], payer.fees + 1)
     )
     assert tampered.json()["RspCode"] == "04"
-    unknown = await payer.portal.get(IPN_PATH, params=signed_ipn(payer, "NO-SUCH-REF", 1000))
+    unknown = await payer.portal.get(
+        IPN_PATH, params=signed_ipn(payer.settings, "NO-SUCH-REF", 1000)
+    )
     assert unknown.json()["RspCode"] == "01"
     malformed = await payer.portal.get(IPN_PATH, params={"vnp_TxnRef": "x"})
     assert malformed.json()["RspCode"] == "97"
@@ -187,7 +184,7 @@ async def test_the_ipn_refuses_forgeries_with_the_contracts_codes(payer: Payer) 
 
 async def test_concurrent_duplicate_ipns_confirm_once(payer: Payer) -> None:
     payment = await payer.pay_url()
-    ipn = signed_ipn(payer, payment["txn_ref"], payer.fees)
+    ipn = signed_ipn(payer.settings, payment["txn_ref"], payer.fees)
 
     answers = await asyncio.gather(*(payer.portal.get(IPN_PATH, params=ipn) for _ in range(20)))
 
@@ -222,7 +219,7 @@ async def test_a_lost_ipn_is_settled_by_reconciliation(payer: Payer) -> None:
     assert (settled["status"], settled["settled_by"]) == ("success", "reconciliation")
     assert (await payer.dossier())["status"] == 4
     # The IPN, should it come after all, finds the payment confirmed.
-    late = signed_ipn(payer, payment["txn_ref"], payer.fees)
+    late = signed_ipn(payer.settings, payment["txn_ref"], payer.fees)
     assert (await payer.portal.get(IPN_PATH, params=late)).json()["RspCode"] == "02"
 
 
@@ -263,7 +260,7 @@ async def test_the_return_url_shows_the_outcome_and_confirms_nothing(payer: Paye
     number = await payer.pay(payment, faults="ipn_never=1", card=SUCCESS_CARD)
     ledger = await payer.gateway.post(f"/api/simulate/{number}", json={"card": SUCCESS_CARD})
     assert ledger.status_code == 409  # paid already; the signed return URL came with the first
-    params = signed_ipn(payer, payment["txn_ref"], payer.fees)
+    params = signed_ipn(payer.settings, payment["txn_ref"], payer.fees)
 
     shown = await payer.portal.get("/api/v1/payments/vnpay/return", params=params)
 
@@ -288,3 +285,56 @@ async def test_payments_are_refused_when_no_fee_is_due(payer: Payer) -> None:
     stranger = await login(payer.portal)
     other = await payer.portal.post(PAY_PATH.format(code=payer.code), headers=stranger.headers)
     assert_error(other, 404, "dossier_not_found")
+
+
+async def test_statuses_are_read_back_as_their_enums(payer: Payer) -> None:
+    payment = await payer.pay_url()
+    number = await payer.pay(payment, card=SUCCESS_CARD)
+
+    async with payer.portal_app.state.database.read_sessions() as session:
+        row = await PaymentRepository(session).by_txn_ref(payment["txn_ref"])
+    assert row is not None
+    assert (row.status, row.settled_by) == (PaymentStatus.PAID, SettledBy.IPN)
+    assert type(row.status) is PaymentStatus
+    assert type(row.settled_by) is SettledBy
+    async with payer.gateway_app.state.database.read_sessions() as session:
+        ledger = GatewayRepository(session)
+        transaction = await ledger.by_transaction_no(number)
+        assert transaction is not None
+        deliveries = await ledger.deliveries(transaction.id)
+    assert type(transaction.status) is vnpay.TransactionStatus
+    assert [type(d.outcome) for d in deliveries] == [Delivery]
+    schema = payer.portal_app.openapi()["components"]["schemas"]
+    assert schema["PaymentStatus"]["enum"] == [s.value for s in PaymentStatus]
+
+
+async def test_passes_at_once_confirm_once_and_refund_once(payer: Payer) -> None:
+    """Two workers' reconcilers may overlap: neither holds locks across the gateway's calls,
+    so each payment's short transaction re-checks it, and the gateway refuses a second refund."""
+    payment = await payer.pay_url()
+    number = await payer.pay(payment, faults="ipn_never=1", card=SUCCESS_CARD)
+
+    confirming = await asyncio.gather(*(payer.reconcile() for _ in range(3)))
+
+    assert sum(confirming, Counter())["confirmed"] == 1
+    events = await payer.portal.get(
+        f"/api/v1/dossiers/{payer.code}/events", headers=payer.citizen.headers
+    )
+    assert [(e["from_status"], e["to_status"]) for e in events.json() if e["actor"] == "vnpay"] == [
+        (6, 4)
+    ]
+    stopped = await payer.portal.post(
+        f"/api/v1/agency/dossiers/{payer.code}/transitions",
+        json={"to_status": 8},
+        headers=agency_headers(payer.settings, payer.agency),
+    )
+    assert stopped.status_code == 200
+
+    refunding = await asyncio.gather(*(payer.reconcile() for _ in range(3)))
+
+    assert sum(refunding, Counter())["refunded"] == 1
+    assert (await payer.payments())[0]["status"] == "refunded"
+    async with payer.gateway_app.state.database.read_sessions() as session:
+        transaction = await GatewayRepository(session).by_transaction_no(number)
+    assert transaction is not None
+    assert transaction.refunded_amount == transaction.amount  # once, in full

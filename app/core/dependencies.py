@@ -1,0 +1,54 @@
+"""The FastAPI dependencies on the running app's state: its settings, its database and the
+one-transaction-per-request sessions.
+
+They live apart from `config` and `db` because FastAPI takes about a second to import on a
+small machine, and the CLI's commands that never serve (`agencies`, `seed`, `migrate`) use
+settings and engines without it. `config` and `db` still export these names (resolved on first
+use), so endpoints import them from where they always did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.db import ON_ROLLBACK, Database
+
+
+def _app_settings(request: Request) -> Settings:
+    """The settings the running app was built with (tests build apps with their own)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's transaction: committed when the endpoint returns, before the response is
+    sent (scope="function"), so a 2xx always means durable; rolled back on any error, the commit
+    included, and then the effects registered with `on_rollback` are undone."""
+    async with get_database(request).write_sessions() as session:
+        try:
+            async with session.begin():
+                yield session
+        except BaseException:
+            for undo in session.info.pop(ON_ROLLBACK, []):
+                await undo()
+            raise
+
+
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_database(request).read_sessions() as session, session.begin():
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(_app_settings)]
+SessionDep = Annotated[AsyncSession, Depends(_write_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
