@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from app.cli import WORKER_HEALTHCHECK_SECONDS, _agencies, app
@@ -109,6 +110,25 @@ def test_a_database_url_of_another_kind_is_refused_by_the_settings(
         "use: give sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
     )
     assert served == {}
+
+
+def test_a_database_url_with_a_bad_port_is_refused_by_the_settings(
+    served: dict[str, Any], env: pytest.MonkeyPatch
+) -> None:
+    env.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:pg/portal")
+    assert _one_line("serve").startswith("DATABASE_URL: 'postgresql://postgres@127.0.0.1:pg/")
+    assert served == {}
+
+
+@pytest.mark.postgres_only
+def test_a_postgresql_database_not_created_is_one_line(
+    base_settings: Settings, env: pytest.MonkeyPatch
+) -> None:
+    url = make_url(base_settings.database_url).set(database="portalsim_no_such_database")
+    env.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    assert _one_line("agencies").endswith(
+        'portalsim_no_such_database: database "portalsim_no_such_database" does not exist'
+    )
 
 
 def test_a_database_path_that_cannot_be_made_is_one_line(
@@ -266,9 +286,10 @@ def test_a_shared_deployment_refuses_demo_secrets(
     assert served == {}
 
 
-def test_deployment_is_local_or_shared(env: pytest.MonkeyPatch) -> None:
+def test_deployment_is_local_or_shared(served: dict[str, Any], env: pytest.MonkeyPatch) -> None:
     env.setenv("DEPLOYMENT", "public")
     assert _one_line("serve").startswith("DEPLOYMENT: Input should be 'local' or 'shared'")
+    assert served == {}
 
 
 # --- start-up ---------------------------------------------------------------------------------

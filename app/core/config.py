@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -137,12 +138,17 @@ class Settings(BaseSettings):
     @classmethod
     def _known_database(cls, value: str) -> str:
         # Caught here, a typo is one line naming the setting, not a SQLAlchemy traceback later.
-        scheme, separator, _ = value.partition("://")
+        scheme, separator, rest = value.partition("://")
         if not separator or scheme.split("+", 1)[0] not in DATABASE_SCHEMES:
             raise ValueError(
                 f"{value!r} is not a database URL portalsim can use: "
                 "give sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
             )
+        if "," not in rest.partition("/")[0]:  # one host (asyncpg also takes a list)
+            try:
+                urlsplit(value).port  # noqa: B018 (parsed for its ValueError)
+            except ValueError as exc:
+                raise ValueError(f"{value!r}: {exc}") from None
         return value
 
     @model_validator(mode="after")
