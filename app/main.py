@@ -14,7 +14,7 @@ from app.accounts.endpoints import router as accounts_router
 from app.catalogue.endpoints import router as catalogue_router
 from app.core.calendar import WorkingCalendar
 from app.core.clock import clock_from_settings
-from app.core.config import Settings, faults_refusal, get_settings
+from app.core.config import Settings, get_settings, settings_refusal
 from app.core.db import Database
 from app.core.errors import install_error_handlers, route_methods
 from app.core.fault_injection import (
@@ -30,6 +30,7 @@ from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.openapi import docs_router, install_contract
 from app.core.ops import router as ops_router
 from app.dossiers.endpoints import agency_router, citizen_router
+from app.dossiers.metrics import install_status_gauge
 from app.dossiers.storage import DocumentStore
 from app.payments.endpoints import router as payments_router
 from app.payments.factory import ServiceFactory
@@ -86,14 +87,16 @@ def create_app(
     settings: Settings | None = None, *, gateway_transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
     """The portal. A malformed PORTAL_FAULTS fails here (FaultSyntaxError), as does one set
-    without PORTAL_FAULTS_ENABLED (settings copied past their validation included).
+    without PORTAL_FAULTS_ENABLED, and demo secrets when DEPLOYMENT=shared (settings copied past
+    their validation included).
     `gateway_transport` routes the portal's calls to the gateway elsewhere than the network
     (tests give an `httpx.ASGITransport` of a gateway app)."""
     settings = settings or get_settings()
-    refusal = faults_refusal(settings)
+    refusal = settings_refusal(settings)
     if refusal:
         raise ValueError(refusal)
     metrics = Metrics()
+    install_status_gauge(metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -10,9 +10,13 @@ release that runs on Python 3.11 ships only the 34 new provinces, so the list is
 from __future__ import annotations
 
 import re
-from typing import Literal
+from enum import StrEnum
 
-AccountKind = Literal["citizen", "business"]
+
+class AccountKind(StrEnum):
+    CITIZEN = "citizen"
+    BUSINESS = "business"
+
 
 LEGACY_PROVINCE_CODES: frozenset[str] = frozenset(
     "001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034 "
@@ -28,7 +32,7 @@ _TAX_CODE = re.compile(r"[0-9]{10}(-[0-9]{3})?")
 
 def identifier_problem(kind: AccountKind, identifier: str) -> str | None:
     """Why `identifier` is not a valid identifier of that kind, or None if it is."""
-    if kind == "citizen":
+    if kind == AccountKind.CITIZEN:
         if not _PIN.fullmatch(identifier):
             return "a personal identification number has exactly 12 digits"
         if identifier[:3] not in LEGACY_PROVINCE_CODES:

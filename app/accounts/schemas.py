@@ -11,7 +11,7 @@ class LoginIn(InputModel):
     """Stands in for VNeID: the identity provider is trusted, so no password is asked."""
 
     identifier: str = Field(description="12-digit personal identification number, or tax code")
-    kind: AccountKind = "citizen"
+    kind: AccountKind = AccountKind.CITIZEN
     full_name: str | None = Field(
         default=None, min_length=1, max_length=200, description="required on the first log-in"
     )

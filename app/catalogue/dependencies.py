@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import APIKeyHeader
 
+from app.catalogue.errors import InvalidAgencyKey
 from app.catalogue.repository import CatalogueRepository
 from app.catalogue.service import CatalogueService
 from app.core.config import SettingsDep
 from app.core.db import ReadSessionDep
-from app.core.errors import Unauthorized
 from app.core.security import agency_of_key
 
 _agency_key = APIKeyHeader(
@@ -20,10 +20,6 @@ _agency_key = APIKeyHeader(
     auto_error=False,
     description="the agency's key, as listed by `portalsim agencies`",
 )
-
-
-class InvalidAgencyKey(Unauthorized):
-    code = "invalid_agency_key"
 
 
 @dataclass(frozen=True, slots=True)

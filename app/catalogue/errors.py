@@ -1,4 +1,4 @@
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import InvalidInput, NotFound, Unauthorized
 
 
 class ProcedureNotFound(NotFound):
@@ -15,3 +15,7 @@ class UnknownAgency(InvalidInput):
 
 class AgencyDoesNotHandleProcedure(InvalidInput):
     code = "agency_does_not_handle_procedure"
+
+
+class InvalidAgencyKey(Unauthorized):
+    code = "invalid_agency_key"

@@ -153,7 +153,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refusals(self) -> Settings:
-        problem = faults_refusal(self) or secrets_refusal(self)
+        problem = settings_refusal(self)
         if problem:
             raise ValueError(problem)
         return self
@@ -174,6 +174,12 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return driver + url[len(prefix) :]
         return url
+
+
+def settings_refusal(settings: Settings) -> str | None:
+    """Why these settings may not run, or None. Checked when Settings are built and again when
+    an app is built, since `model_copy(update=...)` skips validation."""
+    return faults_refusal(settings) or secrets_refusal(settings)
 
 
 def faults_refusal(settings: Settings) -> str | None:

@@ -1,12 +1,20 @@
-"""Prometheus metrics: requests and latency by route template, dossiers by status."""
+"""Prometheus metrics: requests and latency by route template, and the gauges that domain
+packages refresh at scrape time (dossiers by status: app/dossiers/metrics.py)."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from app.core.db import Database
+
+# Reads what a gauge shows from the database, just before a scrape renders the registry.
+ScrapeHook = Callable[["Database"], Awaitable[None]]
 
 UNMATCHED_ROUTE = "<unmatched>"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -30,12 +38,16 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.dossiers = Gauge(
-            "portalsim_dossiers",
-            "Dossiers by status (TrangThaiHoSo), read from the database at scrape time",
-            ["status"],
-            registry=self.registry,
-        )
+        self._scrape_hooks: list[ScrapeHook] = []
+
+    def on_scrape(self, hook: ScrapeHook) -> None:
+        self._scrape_hooks.append(hook)
+
+    async def render(self, database: Database) -> bytes:
+        """The registry in Prometheus' text format, gauges refreshed first."""
+        for hook in self._scrape_hooks:
+            await hook(database)
+        return generate_latest(self.registry)
 
 
 class MetricsMiddleware:

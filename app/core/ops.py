@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -15,8 +15,6 @@ from app.core.db import get_database
 from app.core.metrics import Metrics
 from app.core.migrations import current_revision, head_revision
 from app.core.types import LocalDateTime
-from app.dossiers.repository import DossierRepository
-from app.dossiers.states import Status
 
 router = APIRouter(tags=["operations"])
 
@@ -56,11 +54,8 @@ async def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics")
 async def metrics(request: Request) -> Response:
     registry: Metrics = request.app.state.metrics
-    async with get_database(request).read_sessions() as session:
-        counts = await DossierRepository(session).count_by_status()
-    for status in Status:
-        registry.dossiers.labels(str(int(status))).set(counts.get(int(status), 0))
-    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
+    body = await registry.render(get_database(request))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get(

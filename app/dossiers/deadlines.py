@@ -1,17 +1,42 @@
-"""Deadline rules of a dossier (domain.md, "Deadlines and on-time processing"): pure functions
-over instants and the working-time calendar."""
+"""A dossier's deadline (domain.md, "Deadlines and on-time processing"): the due date set at
+acceptance, its shift by the working time a supplement request paused, and the on-time
+classification. Pure functions over instants and the working-time calendar; the status machine
+calls them from `lifecycle.advance`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from app.core.calendar import VIETNAM_TZ
+from app.core.calendar import VIETNAM_TZ, ProcessingUnit, WorkingCalendar
 
 Timeliness = Literal["early", "on_time", "overdue", "in_time"]
 
 # The national indicator spec counts a dossier with more than one supplement request as overdue.
 MAX_SUPPLEMENT_REQUESTS_ON_TIME = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingTime:
+    """The legal processing time of a procedure, in working days or working hours."""
+
+    amount: int
+    unit: ProcessingUnit
+
+
+def due_at_acceptance(
+    calendar: WorkingCalendar, accepted_at: datetime, processing: ProcessingTime
+) -> datetime:
+    """The due date: the processing time in working time from the acceptance."""
+    return calendar.due_at(accepted_at, processing.amount, processing.unit)
+
+
+def due_after_pause(
+    calendar: WorkingCalendar, due_at: datetime, paused_at: datetime, resumed_at: datetime
+) -> datetime:
+    """The due date after a supplement request: later by the working time it stood paused."""
+    return calendar.add(due_at, calendar.between(paused_at, resumed_at))
 
 
 def classify(

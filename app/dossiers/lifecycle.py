@@ -1,26 +1,26 @@
-"""What a status change does to a dossier's clock: the one place where the status machine and
-the working-time calendar meet. Pure, so that the portal's own transitions and the replay of a
+"""What a status change does to a dossier's clock: the one place where the status machine meets
+the deadline (deadlines.py). Pure, so that the portal's own transitions and the replay of a
 back office's synced history run exactly the same rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from app.core.calendar import ProcessingUnit, WorkingCalendar
-from app.dossiers.states import ActorKind, Status, check_transition
+from app.dossiers.deadlines import ProcessingTime, due_after_pause, due_at_acceptance
+from app.dossiers.kinds import ActorKind
+from app.dossiers.states import Status, check_transition
+
+if TYPE_CHECKING:  # the ORM class only types the row these read and write
+    from app.dossiers.models import Dossier
 
 # Statuses whose arrival ends processing (domain.md: the first of 9, then 10, then 8/3).
 ENDS_PROCESSING = frozenset(
     {Status.RESOLVED, Status.RESULT_RETURNED, Status.STOPPED, Status.REFUSED_AT_INTAKE}
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessingTime:
-    amount: int
-    unit: ProcessingUnit
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +57,12 @@ def advance(
     changes: dict[str, object] = {"status": target}
     if target is Status.ACCEPTED or (target is Status.PROCESSING and progress.accepted_at is None):
         changes["accepted_at"] = at
-        changes["due_at"] = calendar.due_at(at, processing.amount, processing.unit)
+        changes["due_at"] = due_at_acceptance(calendar, at, processing)
     elif target is Status.SUPPLEMENT_REQUESTED and progress.accepted_at is not None:
         changes["paused_at"] = at
         changes["supplement_requests"] = progress.supplement_requests + 1
     elif target is Status.PROCESSING and progress.due_at and progress.paused_at:
-        paused = calendar.between(progress.paused_at, at)
-        changes["due_at"] = calendar.add(progress.due_at, paused)
+        changes["due_at"] = due_after_pause(calendar, progress.due_at, progress.paused_at, at)
     if target in ENDS_PROCESSING and progress.finished_at is None:
         # A citizen who never hands the supplement in: the request time is the end.
         changes["finished_at"] = progress.paused_at or at
@@ -72,3 +71,29 @@ def advance(
     if target is Status.RESULT_RETURNED:
         changes["returned_at"] = at
     return replace(progress, **changes)  # type: ignore[arg-type]
+
+
+# Progress is a view of these columns of a stored dossier, under the same names; the service
+# and the sync replay read and write it alike.
+_PROGRESS_FIELDS = tuple(field.name for field in fields(Progress))
+
+
+def progress_of(dossier: Dossier) -> Progress:
+    values = {name: getattr(dossier, name) for name in _PROGRESS_FIELDS}
+    return Progress(**values | {"status": Status(dossier.status)})
+
+
+def apply_progress(dossier: Dossier, progress: Progress) -> None:
+    for name in _PROGRESS_FIELDS:
+        setattr(dossier, name, getattr(progress, name))
+    dossier.status = int(progress.status)
+
+
+_UNITS: dict[str, ProcessingUnit] = {"working_day": "working_day", "working_hour": "working_hour"}
+
+
+def processing_of(dossier: Dossier) -> ProcessingTime:
+    unit = _UNITS.get(dossier.processing_unit)
+    if unit is None:
+        raise ValueError(f"dossier {dossier.code} has an unknown unit {dossier.processing_unit!r}")
+    return ProcessingTime(dossier.processing_time, unit)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.repository import fetch_page
 from app.core.upsert import dialect_insert
+from app.dossiers.kinds import Channel
 from app.dossiers.models import Dossier, DossierCodeCounter, DossierDocument, DossierEvent
 
 
@@ -96,7 +97,7 @@ class DossierRepository:
         offset: int,
         limit: int,
     ) -> tuple[Sequence[Dossier], int]:
-        conditions = [Dossier.agency_code == agency_code, Dossier.channel == 2]
+        conditions = [Dossier.agency_code == agency_code, Dossier.channel == Channel.ONLINE]
         if status is not None:
             conditions.append(Dossier.status == status)
         if not include_acknowledged:

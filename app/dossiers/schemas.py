@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 from app.core.schemas import InputModel, reject_unstorable
 from app.core.types import LocalDateTime
 from app.dossiers.deadlines import Timeliness
+from app.dossiers.kinds import ActorKind, Channel, EventOrigin
 
 Note = Annotated[
     str,
@@ -51,7 +52,7 @@ class DossierOut(BaseModel):
     status_label: str
     procedure_code: str
     agency_code: str
-    channel: int = Field(description="KenhThucHien: 1 in person, 2 online, 3 post")
+    channel: Channel = Field(description="KenhThucHien: 1 in person, 2 online, 3 post")
     applicant: dict[str, Any]
     form: dict[str, FormValue]
     submitted_at: LocalDateTime
@@ -84,11 +85,11 @@ class EventOut(BaseModel):
 
     from_status: int | None
     to_status: int
-    actor_kind: str
+    actor_kind: ActorKind
     actor: str
     at: LocalDateTime
     note: str | None
-    origin: Literal["portal", "sync"]
+    origin: EventOrigin
     applied: bool = Field(
         description="false for a reported step kept in the history but not (yet) applied"
     )

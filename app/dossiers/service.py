@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Account
 from app.catalogue.service import CatalogueService
-from app.core.calendar import VIETNAM_TZ, ProcessingUnit, WorkingCalendar
+from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from app.core.clock import Clock
 from app.core.db import on_rollback
 from app.core.errors import InvalidInput
@@ -28,14 +28,14 @@ from app.dossiers.errors import (
     IllegalTransition,
     NotAllowedNow,
 )
-from app.dossiers.lifecycle import ProcessingTime, Progress, advance
+from app.dossiers.kinds import ActorKind, Channel
+from app.dossiers.lifecycle import advance, apply_progress, processing_of, progress_of
 from app.dossiers.models import Dossier, DossierDocument, DossierEvent
 from app.dossiers.repository import DossierRepository
 from app.dossiers.schemas import DossierOut, DossierSubmit
-from app.dossiers.states import ActorKind, Status, TransitionRefused
+from app.dossiers.states import Status, TransitionRefused
 from app.dossiers.storage import DocumentStore, folder_for
 
-ONLINE_CHANNEL = 2
 MAX_FILES_PER_UPLOAD = 20
 
 
@@ -180,7 +180,7 @@ class DossierService:
                     agency_code=agency.code,
                     owner_id=owner.id,
                     status=Status.SUBMITTED,
-                    channel=ONLINE_CHANNEL,
+                    channel=Channel.ONLINE,
                     processing_time=procedure.processing_time,
                     processing_unit=procedure.processing_unit,
                     applicant=applicant,
@@ -197,7 +197,7 @@ class DossierService:
                         dossier_id=dossier.id,
                         from_status=None,
                         to_status=Status.SUBMITTED,
-                        actor_kind="citizen",
+                        actor_kind=ActorKind.CITIZEN,
                         actor=owner.identifier,
                         at=now,
                         note=body.note,
@@ -377,34 +377,9 @@ class DossierService:
         self, agency_code: str, code: str, target: Status, note: str | None
     ) -> Dossier:
         dossier = await self.for_agency(agency_code, code, for_update=True)
-        await self.transition(dossier, target, Actor("agency", agency_code), note)
+        await self.transition(dossier, target, Actor(ActorKind.AGENCY, agency_code), note)
         return dossier
 
 
 def _citizen(owner: Account) -> Actor:
-    return Actor("citizen", owner.identifier)
-
-
-# Progress is a view of these columns of a dossier, under the same names.
-_PROGRESS_FIELDS = tuple(field.name for field in fields(Progress))
-
-
-def progress_of(dossier: Dossier) -> Progress:
-    values = {name: getattr(dossier, name) for name in _PROGRESS_FIELDS}
-    return Progress(**values | {"status": Status(dossier.status)})
-
-
-def apply_progress(dossier: Dossier, progress: Progress) -> None:
-    for name in _PROGRESS_FIELDS:
-        setattr(dossier, name, getattr(progress, name))
-    dossier.status = int(progress.status)
-
-
-_UNITS: dict[str, ProcessingUnit] = {"working_day": "working_day", "working_hour": "working_hour"}
-
-
-def processing_of(dossier: Dossier) -> ProcessingTime:
-    unit = _UNITS.get(dossier.processing_unit)
-    if unit is None:
-        raise ValueError(f"dossier {dossier.code} has an unknown unit {dossier.processing_unit!r}")
-    return ProcessingTime(dossier.processing_time, unit)
+    return Actor(ActorKind.CITIZEN, owner.identifier)

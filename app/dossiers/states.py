@@ -7,9 +7,8 @@ for it, goes through `check_transition`.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Literal
 
-ActorKind = Literal["citizen", "agency", "system"]
+from app.dossiers.kinds import ActorKind
 
 
 class Status(IntEnum):
@@ -83,9 +82,9 @@ CITIZEN_MOVES: frozenset[tuple[Status, Status]] = frozenset(
 
 
 def actor_may(actor: ActorKind, current: Status, target: Status) -> bool:
-    if actor == "citizen":
+    if actor == ActorKind.CITIZEN:
         return (current, target) in CITIZEN_MOVES
-    if actor == "agency":
+    if actor == ActorKind.AGENCY:
         return target is not S.WITHDRAWAL_REQUESTED
     return True
 

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from app.core.clock import Clock, clock_from_settings
-from app.core.config import Settings, get_settings
+from app.core.config import Settings, get_settings, settings_refusal
 from app.core.db import Database
 from app.core.errors import install_error_handlers, route_methods
-from app.core.guards import BodySizeLimitMiddleware, RejectNulMiddleware
+from app.core.guards import BodySizeLimitMiddleware, HeaderLimitMiddleware, RejectNulMiddleware
 from app.core.metrics import MetricsMiddleware
 from app.gateway.endpoints import router
 from app.gateway.errors import install_gateway_error_handler
@@ -52,8 +52,12 @@ def create_gateway_app(
 ) -> FastAPI:
     """The gateway app. `ipn_transport` routes IPNs elsewhere than the network (tests give an
     `httpx.ASGITransport` of a merchant stand-in); `sleep` replaces `asyncio.sleep` for every
-    wait (fault latency, time-out, late IPN, retry backoff). A bad GATEWAY_FAULTS fails here."""
+    wait (fault latency, time-out, late IPN, retry backoff). A bad GATEWAY_FAULTS fails here, as
+    do refused settings copied past their validation (demo secrets when DEPLOYMENT=shared)."""
     settings = settings or get_settings()
+    refusal = settings_refusal(settings)
+    if refusal:
+        raise ValueError(refusal)
     base_faults = parse_faults(settings.gateway_faults)
     ledger = ledger_settings(settings)
     metrics = GatewayMetrics()
@@ -114,6 +118,7 @@ def create_gateway_app(
     install_gateway_error_handler(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=REQUEST_MAX_BYTES)
     app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(router)
     app.state.route_methods = route_methods([router])

@@ -19,6 +19,7 @@ from app.catalogue.repository import CatalogueRepository
 from app.core import vnpay
 from app.core.config import Settings
 from app.dossiers.errors import NotAllowedNow
+from app.dossiers.kinds import ActorKind
 from app.dossiers.models import Dossier
 from app.dossiers.service import Actor, DossierService
 from app.dossiers.states import Status
@@ -33,7 +34,7 @@ CANCELLED_BY_PAYER = "24"
 ENDED_UNPAID = (Status.STOPPED, Status.REFUSED_AT_INTAKE)
 RETURN_PATH = "/api/v1/payments/vnpay/return"
 PAY_PATH = "/paymentv2/vpcpay.html"
-GATEWAY = Actor("system", "vnpay")
+GATEWAY = Actor(ActorKind.SYSTEM, "vnpay")
 
 
 class Reconciled(StrEnum):

@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.accounts.identifiers import AccountKind
 from app.core.calendar import VIETNAM_TZ
 from app.core.schemas import StorableModel, reject_unstorable
 
@@ -163,6 +164,11 @@ class DossierRecord(ContractModel):
     DanhSachGiayToKetQua: Annotated[list[ResultDocument], Field(max_length=50)] = Field(
         default_factory=list
     )
+
+    @property
+    def applicant_kind(self) -> AccountKind:
+        return AccountKind.CITIZEN if self.LoaiDoiTuong == 1 else AccountKind.BUSINESS
+
     # Not in the published field list: when the record was taken. Without it, a record's time
     # is its latest date, which cannot order two records that differ only by a status without
     # a date of its own (6, 7).

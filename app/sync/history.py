@@ -18,13 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 
 from app.core.calendar import WorkingCalendar
-from app.dossiers.lifecycle import ProcessingTime, Progress, advance
+from app.dossiers.deadlines import ProcessingTime
+from app.dossiers.kinds import ActorKind, EventOrigin
+from app.dossiers.lifecycle import Progress, advance
 from app.dossiers.states import Status, TransitionRefused
-
-Origin = Literal["portal", "sync"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +32,7 @@ class Entry:
 
     at: datetime
     status: Status
-    origin: Origin
+    origin: EventOrigin
     key: str  # the portal event's id, or the sync item's payload hash
     actor: str = ""
     note: str | None = None
@@ -49,7 +48,7 @@ class Entry:
         # Updates of one instant go by status code (2 before 4, 9 before 10); of two that say
         # the same, the portal's own comes first; then the key, so that the order never
         # depends on arrival.
-        return (self.at, int(self.status), self.origin != "portal", self.key)
+        return (self.at, int(self.status), self.origin != EventOrigin.PORTAL, self.key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +92,12 @@ def replay(
             continue
         try:
             progress = advance(
-                progress, entry.status, entry.at, "system", calendar=calendar, processing=processing
+                progress,
+                entry.status,
+                entry.at,
+                ActorKind.SYSTEM,
+                calendar=calendar,
+                processing=processing,
             )
         except TransitionRefused:
             refused.append(entry)
@@ -129,4 +133,4 @@ def _regresses(result: Replay, previous: list[Entry], previous_last: datetime) -
         return True
     # Whatever the portal itself applied stays applied.
     kept = {e.identity for e in result.applied}
-    return any(e.origin == "portal" and e.identity not in kept for e in previous)
+    return any(e.origin == EventOrigin.PORTAL and e.identity not in kept for e in previous)

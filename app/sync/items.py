@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from app.dossiers.kinds import EventOrigin
 from app.dossiers.states import Status
 from app.sync.contract import DossierRecord, ProgressStep
 from app.sync.history import Entry
@@ -49,7 +50,7 @@ def record_entries(record: DossierRecord, key: str, actor: str) -> list[Entry]:
     final = Status(record.TrangThaiHoSo)
 
     def step(instant: datetime | None, status: Status) -> Entry:
-        return Entry(at=instant or at, status=status, origin="sync", key=key, actor=actor)
+        return Entry(at=instant or at, status=status, origin=EventOrigin.SYNC, key=key, actor=actor)
 
     entries = [step(record.NgayNopHoSo, S.SUBMITTED)]
     if final is S.SUBMITTED:
@@ -90,7 +91,7 @@ def step_entry(step: ProgressStep, key: str, actor: str) -> Entry:
     return Entry(
         at=step.ThoiDiemXuLy,
         status=Status(step.TrangThai),
-        origin="sync",
+        origin=EventOrigin.SYNC,
         key=key,
         actor=step.NguoiXuLy or actor,
         note=step.NoiDungXuLy,

@@ -28,7 +28,6 @@ from app.catalogue.repository import CatalogueRepository
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from app.core.clock import Clock
 from app.core.config import Settings
-from app.core.errors import DomainError
 from app.core.security import (
     ExpiredSession,
     InvalidToken,
@@ -36,11 +35,11 @@ from app.core.security import (
     issue_sync_session,
     read_sync_session,
 )
-from app.dossiers.deadlines import due_disagrees
-from app.dossiers.lifecycle import ProcessingTime
+from app.dossiers.deadlines import ProcessingTime, due_disagrees
+from app.dossiers.kinds import ActorKind, EventOrigin
+from app.dossiers.lifecycle import apply_progress, processing_of
 from app.dossiers.models import Dossier, DossierEvent
 from app.dossiers.repository import DossierRepository
-from app.dossiers.service import apply_progress, processing_of
 from app.dossiers.states import Status
 from app.sync.contract import (
     ITEM_MODELS,
@@ -57,6 +56,7 @@ from app.sync.contract import (
     SyncSession,
     format_contract_date,
 )
+from app.sync.errors import SyncRefused
 from app.sync.history import Entry, Replay, distinct, reconcile, replay
 from app.sync.items import item_key, record_entries, record_time, step_entry
 from app.sync.models import SyncDailyStat, SyncItem
@@ -64,18 +64,6 @@ from app.sync.repository import SyncRepository
 
 RECORDS, STEPS, LOOK_UP = "DongBoHoSoMC", "CapNhatTienDoHoSoMC", "TraCuuHoSo"
 _PORTAL_CODE = re.compile(r"^(?P<agency>.+)-(?P<day>[0-9]{6})-(?P<number>[0-9]{4,})$")
-
-
-class SyncRefused(DomainError):
-    """A refused call, answered in the contract's own shape `{error_code, message}`."""
-
-    def __init__(self, sync_code: SyncCode, message: str, status_code: int) -> None:
-        super().__init__(message)
-        self.sync_code = sync_code
-        self.status_code = status_code
-
-    def body(self) -> dict[str, Any]:
-        return {"error_code": int(self.sync_code), "message": self.detail}
 
 
 @dataclass
@@ -287,7 +275,9 @@ class SyncService:
                 self._answer_duplicates(duplicates, dossier.status)
                 continue
             portal = [
-                _portal_entry(e) for e in events_by_dossier[dossier.id] if e.origin == "portal"
+                _portal_entry(e)
+                for e in events_by_dossier[dossier.id]
+                if e.origin == EventOrigin.PORTAL
             ]
             known = portal + [
                 entry
@@ -320,7 +310,7 @@ class SyncService:
                 }
                 for item in fresh
             ]
-            reported = [e for e in [*known, *new] if e.origin == "sync"]
+            reported = [e for e in [*known, *new] if e.origin == EventOrigin.SYNC]
             replays[dossier.id] = (result, portal, reported)
         item_ids = {(i.dossier_id, i.item_key): i.id for i in stored}
         item_ids |= await self.repository.insert_items(new_items)
@@ -349,9 +339,7 @@ class SyncService:
                     SyncCode.UNKNOWN_PROCEDURE, "refused", f"unknown procedure {model.MaTTHC}"
                 )
                 return False
-            problem = identifier_problem(
-                "citizen" if model.LoaiDoiTuong == 1 else "business", model.SoDinhDanh
-            )
+            problem = identifier_problem(model.applicant_kind, model.SoDinhDanh)
             if problem:
                 item.answer(SyncCode.INVALID_ITEM, "refused", f"SoDinhDanh: {problem}")
                 return False
@@ -418,7 +406,7 @@ class SyncService:
         owners = await self.accounts.ensure(
             [
                 {
-                    "kind": "citizen" if r.LoaiDoiTuong == 1 else "business",
+                    "kind": r.applicant_kind,
                     "identifier": r.SoDinhDanh,
                     "full_name": r.ChuHoSo,
                     "created_at": now,
@@ -441,7 +429,7 @@ class SyncService:
                 applicant={
                     "full_name": record.ChuHoSo,
                     "identifier": record.SoDinhDanh,
-                    "kind": "citizen" if record.LoaiDoiTuong == 1 else "business",
+                    "kind": record.applicant_kind,
                 },
                 form={},
                 submitted_at=record.NgayNopHoSo,
@@ -641,7 +629,7 @@ def _portal_entry(event: DossierEvent) -> Entry:
     return Entry(
         at=event.at,
         status=Status(event.to_status),
-        origin="portal",
+        origin=EventOrigin.PORTAL,
         key=f"portal-{event.id}",
         actor=event.actor,
         note=event.note,
@@ -659,11 +647,11 @@ def _event(
         "dossier_id": dossier_id,
         "from_status": from_status,
         "to_status": int(entry.status),
-        "actor_kind": "agency",
+        "actor_kind": ActorKind.AGENCY,
         "actor": entry.actor[:40],
         "at": entry.at,
         "note": entry.note,
-        "origin": "sync",
+        "origin": EventOrigin.SYNC,
         "applied": applied,
         "sync_item_id": item_ids.get((dossier_id, entry.key)),
         "details": dict(entry.details) or None,

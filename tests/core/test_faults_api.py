@@ -183,6 +183,12 @@ def test_settings_refuse_faults_that_are_not_enabled(
     assert Settings(_env_file=None, portal_faults=" ").portal_faults == " "  # blank: nothing
 
 
+def test_demo_secrets_copied_into_shared_settings_are_refused(settings: Settings) -> None:
+    shared = settings.model_copy(update={"deployment": "shared"})
+    with pytest.raises(ValueError, match="the public demo value and DEPLOYMENT=shared"):
+        create_app(shared)
+
+
 def test_a_malformed_setting_fails_when_the_app_is_built(settings: Settings) -> None:
     enabled = settings.model_copy(update={"portal_faults_enabled": True})
     for text, problem in (

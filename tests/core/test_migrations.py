@@ -4,14 +4,16 @@ migrated schema matches the models."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from app.core import migrations
-from app.core.config import Settings
+from app.core.config import PROJECT_ROOT, Settings
 from app.core.db import create_engine
 from app.core.models import Base
 
@@ -88,3 +90,10 @@ async def test_upgrading_a_database_that_holds_dossiers(scratch_settings: Settin
     await engine.dispose()
     assert tuple(row) == (8, "working_hour")
     assert events == 1
+
+
+def test_revision_files_sort_in_the_order_they_apply() -> None:
+    # A reader (and `ls`) takes the folder's order for the chain's: the names must agree.
+    script = ScriptDirectory(str(PROJECT_ROOT / "migrations"))
+    chain = [Path(revision.path).name for revision in reversed(list(script.walk_revisions()))]
+    assert chain == sorted(chain)

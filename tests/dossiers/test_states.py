@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.dossiers.kinds import ActorKind
 from app.dossiers.states import (
     LEGAL_TRANSITIONS,
     TERMINAL,
@@ -38,10 +39,10 @@ def test_every_pair_follows_the_domain_table(current: Status, target: Status) ->
 @pytest.mark.parametrize(("current", "target"), ALL_PAIRS, ids=lambda s: str(int(s)))
 def test_system_actor_is_refused_exactly_the_illegal_pairs(current: Status, target: Status) -> None:
     if (int(current), int(target)) in DOMAIN_LEGAL:
-        check_transition(current, target, "system")
+        check_transition(current, target, ActorKind.SYSTEM)
     else:
         with pytest.raises(TransitionRefused) as refused:
-            check_transition(current, target, "system")
+            check_transition(current, target, ActorKind.SYSTEM)
         assert f"{int(current)} (" in refused.value.reason
         assert f"-> {int(target)} (" in refused.value.reason
 
@@ -57,22 +58,22 @@ def test_terminal_statuses_have_no_way_out() -> None:
 def test_citizens_only_withdraw_or_hand_in_a_supplement(current: Status, target: Status) -> None:
     allowed = (int(current), int(target)) in {(1, 7), (4, 7), (5, 4)}
     if allowed:
-        check_transition(current, target, "citizen")
+        check_transition(current, target, ActorKind.CITIZEN)
     else:
         with pytest.raises(TransitionRefused):
-            check_transition(current, target, "citizen")
+            check_transition(current, target, ActorKind.CITIZEN)
 
 
 def test_citizens_cannot_act_for_the_agency() -> None:
     with pytest.raises(TransitionRefused):
-        check_transition(Status.SUBMITTED, Status.ACCEPTED, "citizen")
+        check_transition(Status.SUBMITTED, Status.ACCEPTED, ActorKind.CITIZEN)
     with pytest.raises(TransitionRefused):
-        check_transition(Status.PROCESSING, Status.RESOLVED, "citizen")
+        check_transition(Status.PROCESSING, Status.RESOLVED, ActorKind.CITIZEN)
 
 
 def test_agencies_cannot_withdraw_for_the_citizen() -> None:
     with pytest.raises(TransitionRefused, match="may not"):
-        check_transition(Status.SUBMITTED, Status.WITHDRAWAL_REQUESTED, "agency")
+        check_transition(Status.SUBMITTED, Status.WITHDRAWAL_REQUESTED, ActorKind.AGENCY)
 
 
 @given(st.lists(st.sampled_from(list(Status)), max_size=40))

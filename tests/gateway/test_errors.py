@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from httpx import AsyncClient, Response
 
+from app.core.config import Settings
 from app.core.errors import DomainError
+from app.core.guards import MAX_HEADER_BYTES
 from app.gateway.cards import SUCCESS_CARD
 from app.gateway.errors import (
     BadFaultHeader,
@@ -17,6 +19,7 @@ from app.gateway.errors import (
     TransactionConflict,
     TransactionNotFound,
 )
+from app.gateway.main import create_gateway_app
 from tests.gateway.conftest import NOW, GatewayFactory
 from tests.gateway.support import MERCHANT_API, PAY_URL, open_payment, pay_params, signed
 
@@ -84,3 +87,15 @@ async def test_an_injected_fault_is_a_page_with_code_99_and_json_elsewhere(
 
     assert (page.status_code, _page_code(page)) == (502, "99")
     assert (api.status_code, api.json()["error"]) == (502, "gateway_fault")
+
+
+async def test_oversized_headers_get_431_before_any_route(client: AsyncClient) -> None:
+    response = await client.get(PAY_URL, headers={"X-Big": "x" * MAX_HEADER_BYTES})
+    assert response.status_code == 431
+    assert response.json()["error"] == "headers_too_large"
+
+
+def test_demo_secrets_copied_into_shared_settings_are_refused(gateway_settings: Settings) -> None:
+    shared = gateway_settings.model_copy(update={"deployment": "shared"})
+    with pytest.raises(ValueError, match="the public demo value and DEPLOYMENT=shared"):
+        create_gateway_app(shared)

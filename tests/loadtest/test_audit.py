@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
-from app.dossiers.deadlines import classify
-from app.dossiers.lifecycle import ProcessingTime, Progress, advance
+from app.dossiers.deadlines import ProcessingTime, classify
+from app.dossiers.kinds import ActorKind
+from app.dossiers.lifecycle import Progress, advance
 from app.dossiers.states import LEGAL_TRANSITIONS, Status
 from loadtest.audit import Auditor, AuditReport, Procedure, expected_deadline, instant
 
@@ -73,7 +74,12 @@ def replay(
     for target, when in path[1:]:
         before = progress.status
         progress = advance(
-            progress, Status(target), when, "system", calendar=CALENDAR, processing=processing
+            progress,
+            Status(target),
+            when,
+            ActorKind.SYSTEM,
+            calendar=CALENDAR,
+            processing=processing,
         )
         events.append(
             {"from_status": int(before), "to_status": target, "at": iso(when), "applied": True}
@@ -713,7 +719,7 @@ def test_expected_deadline_agrees_with_the_portals_rules(
         when += timedelta(minutes=data.draw(st.integers(0, 60 * 24 * 5), label="gap"))
         before = progress.status
         progress = advance(
-            progress, target, when, "system", calendar=CALENDAR, processing=processing
+            progress, target, when, ActorKind.SYSTEM, calendar=CALENDAR, processing=processing
         )
         history.append((int(before), int(target), when))
     due, timeliness = expected_deadline(history, procedure, CALENDAR)

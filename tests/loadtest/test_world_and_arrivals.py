@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.accounts.identifiers import identifier_problem
+from app.accounts.identifiers import AccountKind, identifier_problem
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from app.core.config import Settings
 from app.main import calendar_from_settings
@@ -601,7 +601,7 @@ def test_identities_are_valid_personal_identification_numbers() -> None:
     workload = load_workload()
     found = identities(world, workload, 3000)
     for value in found:
-        assert identifier_problem("citizen", value) is None, value
+        assert identifier_problem(AccountKind.CITIZEN, value) is None, value
     # Drawn from a pool: some citizens come back, no more of them than the pool holds.
     assert len(set(found)) < len(found)
     assert found == identities(world, workload, 3000)
@@ -622,4 +622,4 @@ def test_scheduled_submissions_carry_valid_identities(
     [alone] = schedules[1]
     values = [a.data["identity"] for a in alone if a.kind == "submit"]
     assert values
-    assert all(identifier_problem("citizen", v) is None for v in values)
+    assert all(identifier_problem(AccountKind.CITIZEN, v) is None for v in values)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
-from app.dossiers.lifecycle import ProcessingTime
+from app.dossiers.deadlines import ProcessingTime
 from app.dossiers.states import LEGAL_TRANSITIONS, Status
 from app.sync.history import Entry, Replay, reconcile, replay
 

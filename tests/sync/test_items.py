@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.core.calendar import WorkingCalendar
-from app.dossiers.lifecycle import ProcessingTime
+from app.dossiers.deadlines import ProcessingTime
 from app.dossiers.states import Status
 from app.sync.contract import DossierRecord, format_contract_date, parse_contract_date
 from app.sync.history import replay
