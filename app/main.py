@@ -29,9 +29,11 @@ from app.core.guards import BodySizeLimitMiddleware, HeaderLimitMiddleware, Reje
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.openapi import docs_router, install_contract
 from app.core.ops import router as ops_router
-from app.dossiers.endpoints import agency_router, citizen_router
+from app.dossiers.endpoints import agency_complaints_router, agency_router, citizen_router
 from app.dossiers.metrics import install_status_gauge
 from app.dossiers.storage import DocumentStore
+from app.indicators.endpoints import dashboard_router
+from app.indicators.endpoints import router as indicators_router
 from app.payments.endpoints import router as payments_router
 from app.payments.factory import ServiceFactory
 from app.payments.gateway_client import GatewayClient, gateway_http_client
@@ -44,6 +46,9 @@ ROUTERS = (
     catalogue_router,
     citizen_router,
     agency_router,
+    agency_complaints_router,
+    indicators_router,
+    dashboard_router,
     sync_router,
     payments_router,
 )

@@ -518,6 +518,17 @@ async def main(database_url: str, items: int, seconds_limit: float) -> None:
     )
 
 
+def check_bench_url(parser: argparse.ArgumentParser, database_url: str) -> None:
+    """A PostgreSQL database named *bench*: the run drops its public schema, so never one that
+    is not a benchmark's own (nor the test suite's)."""
+    url = make_url(database_url)
+    name = url.database or ""
+    if not url.drivername.startswith("postgres"):
+        parser.error("the benchmark runs on PostgreSQL: give a postgresql:// URL")
+    if "bench" not in name or not name.replace("_", "").isalnum() or "test" in name:
+        parser.error(f"{name!r}: the run empties its database, so it must be named *bench*")
+
+
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--database-url", default=DEFAULT_URL)
@@ -526,13 +537,7 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--seconds-limit", type=float, default=120.0, help="time limit of each timed loop"
     )
     args = parser.parse_args(argv)
-    url = make_url(args.database_url)
-    name = url.database or ""
-    if not url.drivername.startswith("postgres"):
-        parser.error("the benchmark runs on PostgreSQL: give a postgresql:// URL")
-    # The run drops the database's public schema: never on a database that is not a bench one.
-    if "bench" not in name or not name.replace("_", "").isalnum() or "test" in name:
-        parser.error(f"{name!r}: the run empties its database, so it must be named *bench*")
+    check_bench_url(parser, args.database_url)
     if not 1 <= args.items <= 300_000:
         # Every dossier of the run has its own SoDinhDanh, numbered in 6 digits.
         parser.error("--items is from 1 to 300000")

@@ -31,6 +31,7 @@ class AuditReport:
     duplicated: list[str] = field(default_factory=list)
     mismatched: list[str] = field(default_factory=list)  # "code: what differs"
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # the portal's dossiers
+    indicators_checked: int = 0  # agencies whose indicator counts were cross-checked
 
     @property
     def ok(self) -> bool:
@@ -43,6 +44,7 @@ class AuditReport:
             "lost": sorted(self.lost),
             "duplicated": sorted(self.duplicated),
             "mismatched": sorted(self.mismatched),
+            "indicators_checked": self.indicators_checked,
         }
 
 
@@ -107,7 +109,9 @@ class Auditor:
         calendar: WorkingCalendar,
         procedures: dict[str, Procedure],
         since: datetime,
+        cross_check_indicators: bool = False,
     ) -> None:
+        self.cross_check_indicators = cross_check_indicators
         self.client = client
         self.headers = headers
         self.login = login
@@ -124,7 +128,55 @@ class Auditor:
                 self._check_dossier(record, report)
         self._check_listings(ledger, set(agencies), report)
         self._check_sync(ledger, report)
+        if self.cross_check_indicators:
+            self._check_indicators(ledger, sorted(set(agencies)), report)
         return report
+
+    def _check_indicators(
+        self, ledger: dict[str, dict[str, Any]], agencies: list[str], report: AuditReport
+    ) -> None:
+        """The portal's indicator counts (GET /api/v1/indicators/series) of each agency agree
+        with the dossiers the harness knows: as many received, as many online, as many finished
+        with a due date and on time as the portal's own views of them say. Only for a portal
+        that holds this run's dossiers alone (one `portalsim run` started)."""
+        today = instant(self.client.get("/api/v1/clock").raise_for_status().json()["now"])
+        period = {
+            "from": self.since.astimezone(VIETNAM_TZ).date().isoformat(),
+            "to": today.astimezone(VIETNAM_TZ).date().isoformat(),
+        }
+        expected = {a: Counter[str]() for a in agencies}
+        for code, record in ledger.items():
+            view = report.views.get(code)
+            if view is None or record["agency"] not in expected:
+                continue  # lost: reported already
+            counts = expected[record["agency"]]
+            counts["received"] += 1
+            counts["received_online"] += record["channel"] == 2
+            if view["finished_at"] is not None and view["due_at"] is not None:
+                counts["finished"] += 1
+                counts["finished_on_time"] += view["timeliness"] in ("early", "on_time")
+        for agency in agencies:
+            response = self._get(
+                "/api/v1/indicators/series",
+                {},
+                scope="agency",
+                code=agency,
+                step="week",
+                **period,
+            )
+            response.raise_for_status()
+            found = Counter[str]()
+            for point in response.json():
+                for name in ("received", "received_online", "finished", "finished_on_time"):
+                    found[name] += point[name]
+            report.indicators_checked += 1
+            differing = [
+                f"{name} {found[name]} (the harness counts {expected[agency][name]})"
+                for name in ("received", "received_online", "finished", "finished_on_time")
+                if found[name] != expected[agency][name]
+            ]
+            if differing:
+                report.mismatched.append(f"indicators of {agency}: " + ", ".join(differing))
 
     def _get(self, path: str, headers: dict[str, str], **params: Any) -> httpx.Response:
         return self.client.get(path, headers=headers, params=params or None)
@@ -264,9 +316,12 @@ def audit_portal(
     procedures: dict[str, Procedure],
     since: datetime,
     settings: Settings,
+    cross_check_indicators: bool = False,
 ) -> AuditReport:
     """Audit the portal at `host` against a run's ledger; agency keys, sync passwords and the
-    calendar come from the portal's settings (its SECRET_KEY and CALENDAR_*)."""
+    calendar come from the portal's settings (its SECRET_KEY and CALENDAR_*). With
+    `cross_check_indicators`, for a portal that holds this run's dossiers alone, its indicator
+    counts must agree with the ledger's too."""
     tokens: dict[str, dict[str, str]] = {}
     with httpx.Client(base_url=host, timeout=30) as client:
 
@@ -286,5 +341,6 @@ def audit_portal(
             calendar=calendar_from_settings(settings),
             procedures=procedures,
             since=since,
+            cross_check_indicators=cross_check_indicators,
         )
         return auditor.run(ledger, agencies)

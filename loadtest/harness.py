@@ -122,6 +122,11 @@ def _options(parser: Any) -> None:
     group.add_argument(
         "--portal-pid", type=int, default=None, help="sample this local process's memory"
     )
+    group.add_argument(
+        "--fresh-portal",
+        action="store_true",
+        help="the portal holds this run's dossiers alone: the audit cross-checks its indicators",
+    )
 
 
 def run_salt() -> str:
@@ -467,6 +472,7 @@ def finish(environment: Environment) -> None:
         },
         since=datetime.fromtimestamp(world.timeline.sim_start, UTC),
         settings=settings,
+        cross_check_indicators=options.fresh_portal,
     )
     finished_at = datetime.now(UTC)
     book = RUN.book

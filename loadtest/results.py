@@ -179,6 +179,11 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
         f"  audit     {verdict}: {audit['checked']} dossiers checked; lost "
         f"{len(audit['lost'])}, doubled {len(audit['duplicated'])}, mismatched "
         f"{len(audit['mismatched'])}"
+        + (
+            f"; indicator counts cross-checked for {audit['indicators_checked']} agencies"
+            if audit.get("indicators_checked")
+            else ""
+        )
     )
     for kind in ("lost", "duplicated", "mismatched"):
         for item in audit[kind][:10]:

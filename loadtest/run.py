@@ -212,6 +212,9 @@ def locust_command(
             command += [flag, str(value)]
     if options.force:
         command.append("--force")
+    if portal_pid is not None and options.database_url is None:
+        # The portal this run started on a new SQLite file holds this run's dossiers alone.
+        command.append("--fresh-portal")
     if options.processes > 1:
         command += ["--processes", str(options.processes)]
     return command

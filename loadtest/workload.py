@@ -105,6 +105,7 @@ class CitizenSection(_Section):
     poll_within_hours: Positive = 48
     withdraw_probability: Share = 0.01
     rating_probability: Share = 0.3
+    complaint_probability: Share = 0.01
     supplement_reaction_hours: Positive = 6.0
     supplement_never: Share = 0.05
     accounts_pool: Annotated[int, Field(ge=1, le=10_000)] = 5000
@@ -118,6 +119,7 @@ class BackofficeSection(_Section):
     stop_probability: Share = 0.01
     withdrawal_stop_hours: Annotated[float, Field(ge=0)] = 2.0
     return_delay_hours: Annotated[float, Field(ge=0)] = 1.0
+    electronic_result_share: Share = 0.7
     service_median_share: Positive = 0.08
     service_sigma: Annotated[float, Field(ge=0)] = 0.8
     service_min_hours: Annotated[float, Field(ge=0)] = 0.25

@@ -327,6 +327,8 @@ SUBMIT_REQUESTS = 3  # log-in (once per identity), submit, upload
 BACKOFFICE_REQUESTS = 5  # ack, accept, process, resolve, return
 PAYMENT_REQUESTS = 5  # create, pay page, pay, two status checks
 SYNC_SERVICES = 2  # a push sends a batch of records and a batch of steps
+# A reviewer's read: sync stats, metrics, clock, the national indicators and the ranking.
+REVIEWER_REQUESTS = 5
 COUNTER_ITEMS = 3  # a counter dossier is pushed as a record, then two steps (9, 10)
 
 
@@ -360,6 +362,7 @@ def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
         else (
             citizen.polls_per_dossier
             + citizen.rating_probability
+            + citizen.complaint_probability
             + 2 * (backoffice.supplement_at_intake + backoffice.supplement_in_processing)
         )
     )
@@ -403,7 +406,7 @@ def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
         # An empty outbox sends nothing: no more calls than there are items.
         "sync": SYNC_SERVICES * min(peak["sync"], counter_peak * COUNTER_ITEMS),
         "payments": peak["payer"] * PAYMENT_REQUESTS,
-        "reviewer": peak["reviewer"] * 3,
+        "reviewer": peak["reviewer"] * REVIEWER_REQUESTS,
     }
     per_dossier = (
         visits * BROWSE_REQUESTS

@@ -25,7 +25,13 @@ from app.core import migrations
 from app.core.calendar import VIETNAM_TZ
 from app.core.config import Settings
 from app.core.db import Database, create_engine
-from app.dossiers.models import Dossier, DossierCodeCounter, DossierDocument, DossierEvent
+from app.dossiers.models import (
+    Dossier,
+    DossierCodeCounter,
+    DossierComplaint,
+    DossierDocument,
+    DossierEvent,
+)
 from app.main import create_app
 from app.payments.models import Payment
 from app.sync.models import SyncDailyStat, SyncItem
@@ -35,6 +41,7 @@ from tests.support.clock import ManualClock
 DEFAULT_NOW = datetime(2026, 3, 3, 9, 0, tzinfo=VIETNAM_TZ)
 MUTABLE_TABLES = (
     Payment,
+    DossierComplaint,
     DossierDocument,
     DossierEvent,
     SyncItem,

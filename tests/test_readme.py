@@ -70,6 +70,16 @@ RUN_HERE: dict[tuple[str, int], Expected] = {
             r'"due_disagreements": 1',
         ),
     ),
+    ("Decision 766 indicators and the reviewers' dashboard", 0): Expected(
+        needs_portal=True,
+        shows=(
+            r'^\{"name":"Thành phố Hà Nội","total_score":[0-9.]+\}$',
+            r'^\{"id":"2\.1","numerator":[0-9.]+,"denominator":[0-9.]+,',
+            r'^\{"rank":1,"name":"[^"]+","total_score":[0-9.]+\}$',
+            r'^\{"start":"\d{4}-\d{2}-\d{2}","received":\d+,',
+            r"^200 text/html; charset=utf-8$",
+        ),
+    ),
     ("Online payment: the mock VNPay gateway and the portal's side", 0): Expected(
         shows=(r'"verified": true', r'"settled_by": "ipn"', r'"paid_online": 1')
     ),

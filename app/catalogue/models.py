@@ -62,3 +62,5 @@ class Procedure(Base):
     processing_unit: Mapped[str] = mapped_column(String(20))
     fees: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue)
     online_level: Mapped[str] = mapped_column(String(10))
+    # Whether any fee line is above 0: the denominator of indicator 3.6 (online payment).
+    has_fees: Mapped[bool] = mapped_column(default=False)

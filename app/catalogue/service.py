@@ -153,6 +153,7 @@ class CatalogueService:
                 "processing_unit": p.processing_unit,
                 "fees": [asdict(fee) for fee in p.fees],
                 "online_level": p.online_level,
+                "has_fees": any(fee.amount > 0 for fee in p.fees),
             }
             for p in generator.generate_procedures(seed)
         ]

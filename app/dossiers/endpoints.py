@@ -17,6 +17,8 @@ from app.core.openapi import json_examples
 from app.core.pagination import Page, PageDep
 from app.dossiers.dependencies import DossierServiceDep, ReadDossierServiceDep
 from app.dossiers.schemas import (
+    ComplaintIn,
+    ComplaintOut,
     DocumentOut,
     DossierOut,
     DossierSubmit,
@@ -31,6 +33,9 @@ from app.dossiers.states import Status
 MAX_BIGINT = 2**63 - 1
 citizen_router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers (citizen)"])
 agency_router = APIRouter(prefix="/api/v1/agency/dossiers", tags=["dossiers (back office)"])
+agency_complaints_router = APIRouter(
+    prefix="/api/v1/agency/complaints", tags=["dossiers (back office)"]
+)
 
 Files = Annotated[list[UploadFile], File(description="PDF, JPEG or PNG documents")]
 
@@ -240,6 +245,54 @@ async def apply_transition(
     code: str, body: TransitionIn, agency: CurrentAgency, service: DossierServiceDep
 ) -> DossierOut:
     dossier = await service.agency_transition(
-        agency.agency_code, code, Status(body.to_status), body.note
+        agency.agency_code, code, Status(body.to_status), body.note, body.electronic_result
     )
     return service.to_out(dossier)
+
+
+@agency_router.post(
+    "/{code}/results",
+    response_model=list[DocumentOut],
+    status_code=status.HTTP_201_CREATED,
+    summary="Attach result documents (status 4 or 9): the result is electronic",
+)
+async def attach_results(
+    code: str, files: Files, agency: CurrentAgency, service: DossierServiceDep
+) -> list[DocumentOut]:
+    documents = await service.attach_results(agency.agency_code, code, files)
+    return [DocumentOut.model_validate(d) for d in documents]
+
+
+@citizen_router.post(
+    "/{code}/complaints",
+    response_model=ComplaintOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="File a complaint about a dossier (indicator 5.4)",
+    openapi_extra=json_examples(
+        late=("about a late dossier", {"content": "Hồ sơ quá hạn nhưng chưa có thông báo"})
+    ),
+)
+async def file_complaint(
+    code: str, body: ComplaintIn, owner: CurrentAccountRecord, service: DossierServiceDep
+) -> ComplaintOut:
+    return await service.file_complaint(owner, code, body.content)
+
+
+@citizen_router.get(
+    "/{code}/complaints", response_model=list[ComplaintOut], summary="My complaints about a dossier"
+)
+async def my_complaints(
+    code: str, principal: CurrentAccount, service: ReadDossierServiceDep
+) -> list[ComplaintOut]:
+    dossier = await service.for_owner(principal.account_id, code)
+    return await service.complaints_of(dossier)
+
+
+@agency_complaints_router.get(
+    "", response_model=Page[ComplaintOut], summary="Complaints about the agency's dossiers"
+)
+async def agency_complaints(
+    agency: CurrentAgency, service: ReadDossierServiceDep, page: PageDep
+) -> Page[ComplaintOut]:
+    """Newest first."""
+    return await service.agency_complaints(agency.agency_code, page)

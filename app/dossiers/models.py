@@ -29,6 +29,10 @@ class Dossier(Base):
         Index("ix_dossiers_owner_submitted", "owner_id", "submitted_at"),
         # The inbox filtered by status, acknowledged dossiers included.
         Index("ix_dossiers_agency_status", "agency_code", "status", "submitted_at"),
+        # The indicators (app/indicators): an agency's dossiers received in a period, and
+        # those finished in it or still open (finished_at NULL) at its end.
+        Index("ix_dossiers_agency_submitted", "agency_code", "submitted_at"),
+        Index("ix_dossiers_agency_finished", "agency_code", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -70,10 +74,14 @@ class Dossier(Base):
     claimed_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     record_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    digitised: Mapped[bool] = mapped_column(default=False)  # HoSoCoThanhPhanSoHoa
+    # The indicators' inputs, set by sync records and by the portal's own routes alike:
+    # inputs digitised (HoSoCoThanhPhanSoHoa; an online upload), paid online
+    # (DuocThanhToanTrucTuyen; a confirmed payment), an electronic result (DanhSachGiayToKetQua;
+    # a result document attached, or the result marked electronic, by the back office).
+    digitised: Mapped[bool] = mapped_column(default=False)
     vneid_verified: Mapped[bool] = mapped_column(default=False)  # TaiKhoanDuocXacThucVoiVNeID
-    paid_online: Mapped[int] = mapped_column(SmallInteger, default=0)  # DuocThanhToanTrucTuyen
-    electronic_result: Mapped[bool] = mapped_column(default=False)  # DanhSachGiayToKetQua
+    paid_online: Mapped[int] = mapped_column(SmallInteger, default=0)
+    electronic_result: Mapped[bool] = mapped_column(default=False)
 
     rating: Mapped[int | None] = mapped_column(SmallInteger, default=None)
     rating_comment: Mapped[str | None] = mapped_column(Text, default=None)
@@ -124,3 +132,17 @@ class DossierCodeCounter(Base):
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last_seq: Mapped[int] = mapped_column()
+
+
+class DossierComplaint(Base):
+    """A citizen's complaint (phản ánh, kiến nghị) about one dossier: indicator 5.4's input."""
+
+    __tablename__ = "dossier_complaints"
+    __table_args__ = (Index("ix_dossier_complaints_agency_filed", "agency_code", "filed_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("accounts.id"))
+    content: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)

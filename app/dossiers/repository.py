@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.repository import fetch_page
 from app.core.upsert import dialect_insert
 from app.dossiers.kinds import Channel
-from app.dossiers.models import Dossier, DossierCodeCounter, DossierDocument, DossierEvent
+from app.dossiers.models import (
+    Dossier,
+    DossierCodeCounter,
+    DossierComplaint,
+    DossierDocument,
+    DossierEvent,
+)
 
 
 class DossierRepository:
@@ -54,7 +60,7 @@ class DossierRepository:
             )
         )
 
-    async def add(self, *rows: Dossier | DossierEvent | DossierDocument) -> None:
+    async def add(self, *rows: Dossier | DossierEvent | DossierDocument | DossierComplaint) -> None:
         self.session.add_all(rows)
         await self.session.flush()
 
@@ -105,6 +111,27 @@ class DossierRepository:
         statement = select(Dossier).where(*conditions).order_by(Dossier.submitted_at, Dossier.id)
         rows, total = await fetch_page(self.session, statement, offset=offset, limit=limit)
         return [row[0] for row in rows], total
+
+    async def complaints(self, dossier_id: int) -> Sequence[DossierComplaint]:
+        statement = (
+            select(DossierComplaint)
+            .where(DossierComplaint.dossier_id == dossier_id)
+            .order_by(DossierComplaint.filed_at, DossierComplaint.id)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def agency_complaints(
+        self, agency_code: str, *, offset: int, limit: int
+    ) -> tuple[list[tuple[DossierComplaint, str]], int]:
+        """The complaints about the agency's dossiers, newest first, with each dossier's code."""
+        statement = (
+            select(DossierComplaint, Dossier.code)
+            .join(Dossier, Dossier.id == DossierComplaint.dossier_id)
+            .where(DossierComplaint.agency_code == agency_code)
+            .order_by(DossierComplaint.filed_at.desc(), DossierComplaint.id.desc())
+        )
+        rows, total = await fetch_page(self.session, statement, offset=offset, limit=limit)
+        return [(row[0], row[1]) for row in rows], total
 
     async def events(self, dossier_id: int) -> Sequence[DossierEvent]:
         statement = (

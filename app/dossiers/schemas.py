@@ -76,6 +76,13 @@ class DossierOut(BaseModel):
     paid_online: int = Field(
         description="DuocThanhToanTrucTuyen: 0 no, 1 national portal, 2 province"
     )
+    digitised: bool = Field(
+        description="HoSoCoThanhPhanSoHoa: its inputs are digital (uploaded online, or so synced)"
+    )
+    electronic_result: bool = Field(
+        description="an electronic result: a result document attached, or the result marked "
+        "electronic by the back office (DanhSachGiayToKetQua)"
+    )
     rating: int | None
     rating_comment: str | None
 
@@ -100,7 +107,7 @@ class DocumentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    purpose: Literal["submission", "supplement"]
+    purpose: Literal["submission", "supplement", "result"]
     filename: str
     content_type: str
     size_bytes: int
@@ -113,6 +120,10 @@ class TransitionIn(InputModel):
         ge=1, le=10, description="TrangThaiHoSo 1-10; the status machine decides what is legal"
     )
     note: Note | None = None
+    electronic_result: bool | None = Field(
+        default=None,
+        description="with 9 or 10: whether the result is issued electronically (indicator 4.1)",
+    )
 
 
 class WithdrawIn(InputModel):
@@ -122,3 +133,15 @@ class WithdrawIn(InputModel):
 class RatingIn(InputModel):
     score: int = Field(ge=1, le=5)
     comment: Note | None = None
+
+
+class ComplaintIn(InputModel):
+    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+class ComplaintOut(BaseModel):
+    id: int
+    dossier_code: str
+    agency_code: str
+    content: str
+    filed_at: LocalDateTime

@@ -30,9 +30,9 @@ from app.dossiers.errors import (
 )
 from app.dossiers.kinds import ActorKind, Channel
 from app.dossiers.lifecycle import advance, apply_progress, processing_of, progress_of
-from app.dossiers.models import Dossier, DossierDocument, DossierEvent
+from app.dossiers.models import Dossier, DossierComplaint, DossierDocument, DossierEvent
 from app.dossiers.repository import DossierRepository
-from app.dossiers.schemas import DossierOut, DossierSubmit
+from app.dossiers.schemas import ComplaintOut, DossierOut, DossierSubmit
 from app.dossiers.states import Status, TransitionRefused
 from app.dossiers.storage import DocumentStore, folder_for
 
@@ -103,6 +103,8 @@ class DossierService:
             due_disagreement=due_disagrees(dossier.claimed_due_at, dossier.due_at),
             synced_at=dossier.synced_at,
             paid_online=dossier.paid_online,
+            digitised=dossier.digitised,
+            electronic_result=dossier.electronic_result,
             rating=dossier.rating,
             rating_comment=dossier.rating_comment,
         )
@@ -299,7 +301,10 @@ class DossierService:
                 field="status",
                 status=dossier.status,
             )
-        return await self._store_documents(dossier, files, "submission")
+        documents = await self._store_documents(dossier, files, "submission")
+        if documents:
+            dossier.digitised = True  # its inputs now exist as digital documents (4.2)
+        return documents
 
     async def supplement(
         self, owner: Account, code: str, files: Sequence[UploadFile], note: str | None
@@ -374,11 +379,87 @@ class DossierService:
         return dossier
 
     async def agency_transition(
-        self, agency_code: str, code: str, target: Status, note: str | None
+        self,
+        agency_code: str,
+        code: str,
+        target: Status,
+        note: str | None,
+        electronic_result: bool | None = None,
     ) -> Dossier:
+        if electronic_result is not None and target not in RESULT_STATUSES:
+            raise InvalidInput(
+                "electronic_result goes with a result: to_status 9 or 10",
+                field="electronic_result",
+            )
         dossier = await self.for_agency(agency_code, code, for_update=True)
         await self.transition(dossier, target, Actor(ActorKind.AGENCY, agency_code), note)
+        if electronic_result is not None:
+            dossier.electronic_result = electronic_result
         return dossier
+
+    async def attach_results(
+        self, agency_code: str, code: str, files: Sequence[UploadFile]
+    ) -> list[DossierDocument]:
+        """Result documents, once processing is under way and until the result is returned:
+        the dossier's result is then electronic (indicator 4.1)."""
+        if not files:
+            raise InvalidInput("attach at least one result document", field="files")
+        dossier = await self.for_agency(agency_code, code, for_update=True)
+        if dossier.status not in (Status.PROCESSING, Status.RESOLVED):
+            raise NotAllowedNow(
+                "result documents are attached while the dossier is processed or resolved "
+                f"(status 4 or 9), not in status {dossier.status}",
+                field="status",
+                status=dossier.status,
+            )
+        documents = await self._store_documents(dossier, files, "result")
+        dossier.electronic_result = True
+        dossier.updated_at = self.clock.now()
+        return documents
+
+    # -- complaints -----------------------------------------------------------------------
+
+    async def file_complaint(self, owner: Account, code: str, content: str) -> ComplaintOut:
+        dossier = await self.for_owner(owner.id, code, for_update=True)
+        complaint = DossierComplaint(
+            dossier_id=dossier.id,
+            agency_code=dossier.agency_code,
+            account_id=owner.id,
+            content=content,
+            filed_at=self.clock.now(),
+        )
+        await self.repository.add(complaint)
+        return _complaint_out(complaint, dossier.code)
+
+    async def complaints_of(self, dossier: Dossier) -> list[ComplaintOut]:
+        return [
+            _complaint_out(c, dossier.code) for c in await self.repository.complaints(dossier.id)
+        ]
+
+    async def agency_complaints(self, agency_code: str, page: PageParams) -> Page[ComplaintOut]:
+        rows, total = await self.repository.agency_complaints(
+            agency_code, offset=page.offset, limit=page.size
+        )
+        return Page[ComplaintOut](
+            items=[_complaint_out(c, code) for c, code in rows],
+            total=total,
+            page=page.page,
+            size=page.size,
+        )
+
+
+# A result exists from the end of processing on: an electronic result is declared with it.
+RESULT_STATUSES = frozenset({Status.RESOLVED, Status.RESULT_RETURNED})
+
+
+def _complaint_out(complaint: DossierComplaint, dossier_code: str) -> ComplaintOut:
+    return ComplaintOut(
+        id=complaint.id,
+        dossier_code=dossier_code,
+        agency_code=complaint.agency_code,
+        content=complaint.content,
+        filed_at=complaint.filed_at,
+    )
 
 
 def _citizen(owner: Account) -> Actor:

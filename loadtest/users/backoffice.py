@@ -36,11 +36,21 @@ class BackOffice(ActorUser):
     def headers(self, record: DossierRecord | str) -> dict[str, str]:
         return RUNTIME.agency_headers(record if isinstance(record, str) else record.agency)
 
-    def move(self, record: DossierRecord, status: int, note: str | None = None) -> dict[str, str]:
+    def move(
+        self,
+        record: DossierRecord,
+        status: int,
+        note: str | None = None,
+        electronic_result: bool | None = None,
+    ) -> dict[str, str]:
         body = self.call(
             "POST",
             f"/api/v1/agency/dossiers/{record.code}/transitions",
-            json={"to_status": status, **({"note": note} if note else {})},
+            json={
+                "to_status": status,
+                **({"note": note} if note else {}),
+                **({} if electronic_result is None else {"electronic_result": electronic_result}),
+            },
             headers=self.headers(record),
             name="POST /api/v1/agency/dossiers/[code]/transitions",
             group="agency",
@@ -190,12 +200,19 @@ class BackOffice(ActorUser):
         with self.sim.lock(record.code):
             if record.status != 9:
                 return
-            self.move(record, 10, "Đã trả kết quả")
+            rng = self.sim.rng(record.agency)
+            electronic = rng.random() < self.sim.workload.backoffice.electronic_result_share
+            self.move(record, 10, "Đã trả kết quả", electronic_result=electronic)
             record.returned_real = time.time()
-        if self.sim.rng(record.agency).random() < self.sim.workload.citizen.rating_probability:
-            self.sim.after_working_hours(
-                "citizen", "rate", self.sim.rng(record.agency).uniform(0, 4), code=record.code
-            )
+        citizen = self.sim.workload.citizen
+        for kind, probability in (
+            ("rate", citizen.rating_probability),
+            ("complain", citizen.complaint_probability),
+        ):
+            if self.sim.rng(record.agency).random() < probability:
+                self.sim.after_working_hours(
+                    "citizen", kind, self.sim.rng(record.agency).uniform(0, 4), code=record.code
+                )
 
     def on_close(self, current: Task) -> None:
         record = self.sim.ledger[current.data["code"]]

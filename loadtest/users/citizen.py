@@ -16,7 +16,7 @@ from urllib3.filepost import encode_multipart_formdata
 from app.accounts.schemas import TokenOut
 from app.catalogue.schemas import AgencyOut, ProcedureOut
 from app.core.pagination import Page
-from app.dossiers.schemas import DocumentOut, DossierOut
+from app.dossiers.schemas import ComplaintOut, DocumentOut, DossierOut
 from loadtest.engine import DossierRecord, Task
 from loadtest.users.base import ActorUser, Rejected, expect_status
 
@@ -274,6 +274,19 @@ class Citizen(CitizenSession):
             group="citizen",
             schema=DossierOut,
             check=lambda b: None if b["rating"] == score else "rating not kept",
+        )
+
+    def on_complain(self, current: Task) -> None:
+        record = self.sim.ledger[current.data["code"]]
+        self.call(
+            "POST",
+            f"/api/v1/dossiers/{record.code}/complaints",
+            json={"content": "Phản ánh mô phỏng: thời gian trả kết quả"},
+            headers=self.auth(record),
+            name="POST /api/v1/dossiers/[code]/complaints",
+            group="citizen",
+            schema=ComplaintOut,
+            check=lambda b: None if b["dossier_code"] == record.code else "another dossier",
         )
 
 

@@ -1,12 +1,13 @@
-"""The reviewer: reads what reviewers read while a run goes on (the sync statistics behind
-indicator 1.4, the portal's metrics and its clock). The Decision 766 indicators join these once
-the portal serves them."""
+"""The reviewer: reads what reviewers read while a run goes on: the sync statistics behind
+indicator 1.4, the portal's metrics and its clock, the national Decision 766 indicators of the
+current quarter and the provinces' ranking."""
 
 from __future__ import annotations
 
 from pydantic import TypeAdapter
 
 from app.core.ops import ClockOut
+from app.indicators.schemas import IndicatorsOut, RankingOut
 from app.sync.endpoints import DailyStatOut
 from loadtest.engine import Task
 from loadtest.users.base import ActorUser
@@ -34,4 +35,18 @@ class Reviewer(ActorUser):
         )
         self.call(
             "GET", "/api/v1/clock", name="GET /api/v1/clock", group="reviewer", schema=ClockOut
+        )
+        self.call(
+            "GET",
+            "/api/v1/indicators",
+            name="GET /api/v1/indicators",
+            group="reviewer",
+            schema=IndicatorsOut,
+        )
+        self.call(
+            "GET",
+            "/api/v1/indicators/ranking",
+            name="GET /api/v1/indicators/ranking",
+            group="reviewer",
+            schema=RankingOut,
         )

@@ -55,6 +55,10 @@ ROWS_AT_INITIAL = (
     "INSERT INTO procedures (code, name, search_text, field_code, agency_level, "
     "processing_time, processing_unit, fees, online_level) VALUES ('1.000001', 'Đăng ký khai "
     "sinh', 'dang ky khai sinh', 'ho_tich', 'commune', 8, 'working_hour', '[]', 'full')",
+    "INSERT INTO procedures (code, name, search_text, field_code, agency_level, "
+    "processing_time, processing_unit, fees, online_level) VALUES ('1.000002', 'Cấp bản sao', "
+    "'cap ban sao', 'ho_tich', 'commune', 1, 'working_day', "
+    '\'[{"code": "LP-1", "name": "Lệ phí", "amount": 8000}]\', \'full\')',
     "INSERT INTO provinces (code, name, codename) VALUES (1, 'Hà Nội', 'ha_noi')",
     "INSERT INTO agencies (code, name, level, province_code) "
     "VALUES ('001.00.99.H01', 'UBND Phường Ba Đình', 'commune', 1)",
@@ -87,9 +91,14 @@ async def test_upgrading_a_database_that_holds_dossiers(scratch_settings: Settin
             )
         ).one()
         events = await connection.scalar(text("SELECT count(*) FROM dossier_events"))
+        charging = (
+            await connection.execute(text("SELECT code, has_fees FROM procedures ORDER BY code"))
+        ).all()
     await engine.dispose()
     assert tuple(row) == (8, "working_hour")
     assert events == 1
+    # Filled from the fee lines: indicator 3.6 counts dossiers of procedures that charge.
+    assert [tuple(r) for r in charging] == [("1.000001", False), ("1.000002", True)]
 
 
 def test_revision_files_sort_in_the_order_they_apply() -> None:

@@ -122,6 +122,8 @@ class FakePortal:
         self.hidden_from_lookup: set[str] = set()
         self.lookup_status: dict[str, int] = {}
         self.listing_pages = 0
+        # Counts the indicators report beyond what its dossiers say, per agency and field.
+        self.indicator_drift: dict[str, dict[str, int]] = {}
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -135,6 +137,10 @@ class FakePortal:
             return httpx.Response(200, json={"error_code": 0, "session": f"s-{body['username']}"})
         if path == "/api/v1/sync" and request.method == "POST":
             return self._sync(json.loads(request.content))
+        if path == "/api/v1/clock":
+            return httpx.Response(200, json={"now": iso(AUDITED_AT)})
+        if path == "/api/v1/indicators/series":
+            return self._series(request.url.params)
         if path.startswith("/api/v1/agency/dossiers") and request.method == "GET":
             key = request.headers.get("X-Agency-Key", "")
             if not key.startswith("key-"):
@@ -184,6 +190,29 @@ class FakePortal:
             "size": size,
         }
         return httpx.Response(200, json=body)
+
+    def _series(self, params: httpx.QueryParams) -> httpx.Response:
+        """One point for the whole period: the agency's dossiers counted as the portal's
+        indicators count them, drifted where a test says so."""
+        agency = params["code"]
+        first = datetime.fromisoformat(params["from"]).date()
+        mine = [
+            d.view
+            for d in self.dossiers.values()
+            if d.view["agency_code"] == agency
+            and instant(d.view["submitted_at"]).astimezone(VIETNAM_TZ).date() >= first
+        ]
+        finished = [v for v in mine if v["finished_at"] and v["due_at"]]
+        point: dict[str, Any] = {
+            "start": params["from"],
+            "received": len(mine),
+            "received_online": sum(1 for v in mine if v["channel"] == 2),
+            "finished": len(finished),
+            "finished_on_time": sum(1 for v in finished if v["timeliness"] in ("early", "on_time")),
+        }
+        for name, extra in self.indicator_drift.get(agency, {}).items():
+            point[name] += extra
+        return httpx.Response(200, json=[point])
 
     def _sync(self, body: dict[str, Any]) -> httpx.Response:
         agency = body["madonvi"]
@@ -246,7 +275,7 @@ class Run:
     portal: FakePortal
     ledger: dict[str, dict[str, Any]]
 
-    def audit(self) -> AuditReport:
+    def audit(self, *, cross_check_indicators: bool = False) -> AuditReport:
         with httpx.Client(
             transport=httpx.MockTransport(self.portal.handler), base_url="http://portal"
         ) as client:
@@ -264,6 +293,7 @@ class Run:
                 calendar=CALENDAR,
                 procedures=PROCEDURES,
                 since=SINCE,
+                cross_check_indicators=cross_check_indicators,
             )
             return auditor.run(self.ledger, [AGENCY_A, AGENCY_B])
 
@@ -405,10 +435,57 @@ def test_an_honest_portal_passes(page_size: int) -> None:
         "lost": [],
         "duplicated": [],
         "mismatched": [],
+        "indicators_checked": 0,
     }
     assert set(report.views) == set(run.ledger)
     if page_size == 2:
         assert run.portal.listing_pages > 2  # the listing was read over several pages
+
+
+def exclusive_run() -> Run:
+    """The honest run on a portal that holds this run's dossiers alone."""
+    run = honest_run()
+    for foreign in ("OLD", "STRANGER"):
+        del run.portal.dossiers[foreign]
+    return run
+
+
+def test_an_honest_portals_indicators_agree_with_the_ledger() -> None:
+    report = exclusive_run().audit(cross_check_indicators=True)
+    assert report.ok, report.mismatched
+    assert report.indicators_checked == 2
+
+
+def test_the_cross_check_is_for_a_portal_of_this_run_alone() -> None:
+    # A stranger's dossier is no fault of the portal, but the counts can no longer agree: so
+    # `portalsim run` asks for the cross-check only on a portal it started on a new database.
+    report = honest_run().audit(cross_check_indicators=True)
+    assert report.mismatched == [
+        f"indicators of {AGENCY_B}: received 4 (the harness counts 3), "
+        "received_online 3 (the harness counts 2)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "drift",
+    [
+        {"received": 1},
+        {"received_online": -1},
+        {"finished": 1},
+        {"finished_on_time": -1},
+    ],
+)
+def test_indicators_that_disagree_with_the_ledger_are_mismatched(drift: dict[str, int]) -> None:
+    run = exclusive_run()
+    run.portal.indicator_drift[AGENCY_B] = drift
+    report = run.audit(cross_check_indicators=True)
+    [name] = drift
+    assert report.mismatched == [
+        message for message in report.mismatched if message.startswith(f"indicators of {AGENCY_B}")
+    ]
+    assert len(report.mismatched) == 1
+    assert f"{name} " in report.mismatched[0]
+    assert "(the harness counts" in report.mismatched[0]
 
 
 def test_a_missing_dossier_is_lost() -> None:

@@ -111,11 +111,12 @@ def test_compare_sees_faults_on_one_group_and_nothing_elsewhere(
     comparison = compare_runs(baseline, faulted)
     verdicts = {(r.metric, r.group): r.verdict for r in comparison.rows}
     assert verdicts[("latency p50", "catalogue")] == "worse"
-    # Other groups' requests were not delayed: no verdict other than "~" on their latency.
+    # Other groups' requests were not delayed: none is judged worse. (One may be judged better:
+    # on two cores, catalogue requests that sleep leave the CPU to the others.)
     elsewhere = {
         key: verdict
         for key, verdict in verdicts.items()
         if key[1] not in ("catalogue", "all", "business") and key[0].startswith("latency")
     }
     assert elsewhere
-    assert set(elsewhere.values()) == {"~"}, elsewhere
+    assert set(elsewhere.values()) <= {"~", "better"}, elsewhere
