@@ -55,6 +55,7 @@ from sync_throughput import (
     Portal,
     Procedure,
     Service,
+    check_bench_url,
     prepare_database,
     record,
     schedule,
@@ -1369,15 +1370,9 @@ def arguments(argv: Sequence[str] | None = None) -> tuple[Options, list[str]]:
     parser.add_argument("--sync-senders", type=int, default=2, help="back offices syncing at once")
     parser.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
     args = parser.parse_args(argv)
-    url = make_url(args.database_url)
-    name = url.database or ""
-    if not url.drivername.startswith("postgres"):
-        parser.error("--database-url: give a postgresql:// URL")
-    if url.host not in {"127.0.0.1", "localhost", "::1"}:
+    check_bench_url(parser, args.database_url)
+    if make_url(args.database_url).host not in {"127.0.0.1", "localhost", "::1"}:
         parser.error("--database-url: the benchmark runs on loopback only")
-    # The run drops the database's public schema: never on a database that is not a bench one.
-    if "bench" not in name or not name.replace("_", "").isalnum() or "test" in name:
-        parser.error(f"{name!r}: the run empties its database, so it must be named *bench*")
     if not 1 <= args.seconds <= 60 or not 1 <= args.rounds <= 10:
         parser.error("--seconds is from 1 to 60, --rounds from 1 to 10")
     if not 1 <= args.threads <= args.connections <= 1000:
