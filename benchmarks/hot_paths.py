@@ -56,6 +56,7 @@ from sync_throughput import (
     Procedure,
     Service,
     check_bench_url,
+    migrate_and_load,
     prepare_database,
     record,
     schedule,
@@ -63,11 +64,7 @@ from sync_throughput import (
     step,
 )
 
-from app.catalogue.repository import CatalogueRepository
-from app.catalogue.service import CatalogueService
-from app.core import migrations
 from app.core.config import Settings
-from app.core.db import Database
 from app.core.security import agency_key
 from app.main import calendar_from_settings
 
@@ -1013,19 +1010,6 @@ async def sync_path(ctx: Context, name: str, senders: list[Sender]) -> PathResul
 # -- set-up ----------------------------------------------------------------------------------
 
 
-async def prepare_sqlite(settings: Settings) -> None:
-    """What prepare_database does on PostgreSQL, for a new SQLite file."""
-    await asyncio.to_thread(migrations.upgrade, settings)
-    database = Database.from_settings(settings)
-    try:
-        async with database.write_sessions() as session, session.begin():
-            await CatalogueService(CatalogueRepository(session)).load(
-                seed=0, communes_per_province=3
-            )
-    finally:
-        await database.dispose()
-
-
 def server_env(settings: Settings, port: int, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"CLOCK_ANCHOR", "CLOCK_START"}}
     env |= {
@@ -1082,7 +1066,7 @@ async def run_database(
             await prepare_database(settings)
             facts = [await server_facts(url)]
         else:
-            await prepare_sqlite(settings)
+            await migrate_and_load(settings)
             facts = [f"SQLite {sqlite3.sqlite_version} (WAL, synchronous NORMAL), a temp file"]
         portal_port, raw_port = free_port(), free_port()
         workers = str(options.workers)

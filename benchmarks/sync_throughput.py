@@ -128,6 +128,11 @@ async def prepare_database(settings: Settings) -> None:
         await bench.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     finally:
         await bench.close()
+    await migrate_and_load(settings)
+
+
+async def migrate_and_load(settings: Settings) -> None:
+    """Migrate the (empty) database to head and load the catalogue (seed 0, 3 communes)."""
     await asyncio.to_thread(migrations.upgrade, settings)
     database = Database.from_settings(settings)
     try:
