@@ -88,6 +88,8 @@ console = Console(stderr=True)
 # hung. Its default, 5 s, is less than a cold worker took to import the app on a busy 2-core
 # machine (4.8-5.9 s), so workers were killed at start and replacements killed under load.
 WORKER_HEALTHCHECK_SECONDS = 60
+# The CPUs this process may run on (a container's or taskset's limit), for --workers' help.
+CPUS = len(os.sched_getaffinity(0))
 
 
 def _say(message: str) -> None:
@@ -195,7 +197,7 @@ async def _load_catalogue(settings: Settings, *, only_if_empty: bool) -> dict[st
 
     database = Database.from_settings(settings)
     try:
-        async with database.write_sessions() as session, session.begin():
+        async with database.write() as session:
             repository = CatalogueRepository(session)
             if only_if_empty and await repository.get_procedure_count() > 0:
                 return None
@@ -319,7 +321,7 @@ async def _seed_accounts(settings: Settings, total: int, batch: int) -> None:
             for start in range(0, total, batch):
                 stop = min(start + batch, total)
                 # One transaction per batch: an interrupted run keeps what it loaded.
-                async with database.write_sessions() as session, session.begin():
+                async with database.write() as session:
                     await seed_accounts(
                         AccountRepository(session),
                         start=start,
@@ -356,7 +358,17 @@ def serve(
     port: Annotated[
         int | None, typer.Option(min=0, max=65_535, help="default: settings' PORT")
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help=f"uvicorn worker processes (this machine has {CPUS} CPUs)")
+    ] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="log a line per request (off by default: under load it costs CPU per request, "
+            "and /metrics already counts requests by route and status)",
+        ),
+    ] = False,
     migrate_first: Annotated[
         bool | None,
         typer.Option(
@@ -407,6 +419,11 @@ def serve(
         workers=workers,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         log_level="info",
+        access_log=access_log,
+        # Named, not "auto": auto falls back to the pure-Python loop and parser without a word
+        # when they are missing, and a load run would then measure those instead.
+        loop="uvloop",
+        http="httptools",
     )
 
 
@@ -514,7 +531,7 @@ async def _agencies(
 
     database = Database.from_settings(settings)
     try:
-        async with database.read_sessions() as session:
+        async with database.read() as session:
             found = await CatalogueRepository(session).all_agencies(
                 level=level, province_code=province
             )

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.accounts.endpoints import router as accounts_router
+from app.catalogue.cache import CatalogueCache
 from app.catalogue.endpoints import router as catalogue_router
 from app.core.calendar import WorkingCalendar
 from app.core.clock import clock_from_settings
@@ -106,6 +107,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database.from_settings(settings)
+        app.state.catalogue_cache = CatalogueCache(
+            app.state.database, settings.catalogue_cache_seconds
+        )
         gateway_http = gateway_http_client(transport=gateway_transport)
         # Built here, not at create_app: tests set app.state.clock between the two.
         app.state.services = ServiceFactory(

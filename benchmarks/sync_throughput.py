@@ -136,7 +136,7 @@ async def migrate_and_load(settings: Settings) -> None:
     await asyncio.to_thread(migrations.upgrade, settings)
     database = Database.from_settings(settings)
     try:
-        async with database.write_sessions() as session, session.begin():
+        async with database.write() as session:
             await CatalogueService(CatalogueRepository(session)).load(
                 seed=0, communes_per_province=3
             )

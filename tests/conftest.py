@@ -87,7 +87,7 @@ async def prepared_database(base_settings: Settings) -> Settings:
         await database.dispose()
     await asyncio.to_thread(migrations.upgrade, base_settings)
     database = Database.from_settings(base_settings)
-    async with database.write_sessions() as session, session.begin():
+    async with database.write() as session:
         await CatalogueService(CatalogueRepository(session)).load(
             seed=base_settings.catalogue_seed,
             communes_per_province=base_settings.communes_per_province,
@@ -100,7 +100,7 @@ async def prepared_database(base_settings: Settings) -> Settings:
 async def settings(prepared_database: Settings, tmp_path: Path) -> Settings:
     """Per test: the shared database emptied of what tests create, and a private document dir."""
     database = Database.from_settings(prepared_database)
-    async with database.write_sessions() as session, session.begin():
+    async with database.write() as session:
         for table in MUTABLE_TABLES:
             await session.execute(delete(table))
     await database.dispose()

@@ -32,7 +32,7 @@ def cli_env(scratch_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 async def _accounts(settings: Settings) -> tuple[int, int, str | None]:
     database = Database.from_settings(settings)
-    async with database.read_sessions() as session:
+    async with database.read() as session:
         total = await session.scalar(select(func.count()).select_from(Account)) or 0
         businesses = await session.scalar(
             select(func.count()).select_from(Account).where(Account.kind == "business")

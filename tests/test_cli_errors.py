@@ -306,6 +306,32 @@ def test_serve_gives_workers_time_to_start(
     assert served["timeout_worker_healthcheck"] == WORKER_HEALTHCHECK_SECONDS >= 30
 
 
+@pytest.mark.parametrize(("flag", "logged"), [([], False), (["--access-log"], True)])
+def test_serve_runs_for_load_unless_asked_otherwise(
+    served: dict[str, Any],
+    settings: Settings,
+    env: pytest.MonkeyPatch,
+    flag: list[str],
+    logged: bool,
+) -> None:
+    env.setenv("DATABASE_URL", settings.database_url)
+    result = runner.invoke(app, ["serve", *flag])
+    assert result.exit_code == 0, result.output
+    assert served["access_log"] is logged
+    # Named, so that a missing one fails at start instead of falling back to pure Python.
+    assert (served["loop"], served["http"]) == ("uvloop", "httptools")
+
+
+def test_serve_help_says_how_many_cpus_there_are() -> None:
+    import os
+
+    result = runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "240"})
+    assert f"this machine has {len(os.sched_getaffinity(0))} CPUs" in " ".join(
+        result.output.split()
+    )
+    assert "--access-log" in result.output
+
+
 HEAVY = (
     "sqlalchemy",
     "alembic",

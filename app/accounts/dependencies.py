@@ -28,7 +28,7 @@ class Principal:
     account_id: int
 
 
-def _current_account(
+async def _current_account(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:

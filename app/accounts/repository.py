@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic
 
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Account
+from app.core.db import SessionT, WriteSession
 from app.core.upsert import dialect_insert
 
 ACCOUNT_COLUMNS = ("kind", "identifier", "full_name", "phone", "email", "created_at")
 
 
-class AccountRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class AccountRepository(Generic[SessionT]):
+    def __init__(self, session: SessionT) -> None:
+        self.session: SessionT = session
 
     async def get(self, account_id: int) -> Account | None:
         return await self.session.get(Account, account_id)
@@ -24,7 +24,9 @@ class AccountRepository:
     async def by_identifier(self, identifier: str) -> Account | None:
         return await self.session.scalar(select(Account).where(Account.identifier == identifier))
 
-    async def create_if_absent(self, values: dict[str, Any]) -> tuple[Account, bool]:
+    async def create_if_absent(
+        self: AccountRepository[WriteSession], values: dict[str, Any]
+    ) -> tuple[Account, bool]:
         """Insert the account unless one with that identifier exists (two first log-ins racing
         must give one account); return the stored row and whether this call inserted it."""
         statement = dialect_insert(self.session, Account).values(values)
@@ -35,7 +37,9 @@ class AccountRepository:
         assert account is not None
         return account, result.rowcount == 1  # type: ignore[attr-defined]
 
-    async def ensure(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+    async def ensure(
+        self: AccountRepository[WriteSession], rows: list[dict[str, Any]]
+    ) -> dict[str, int]:
         """Create the accounts that do not exist yet (first seen in a back office's sync) and
         return the id of every identifier given."""
         if not rows:
@@ -51,7 +55,9 @@ class AccountRepository:
     async def count(self) -> int:
         return await self.session.scalar(select(func.count()).select_from(Account)) or 0
 
-    async def bulk_insert_missing(self, rows: Sequence[tuple[Any, ...]]) -> None:
+    async def bulk_insert_missing(
+        self: AccountRepository[WriteSession], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
         """Insert rows of ACCOUNT_COLUMNS, skipping identifiers already present.
 
         PostgreSQL: COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT DO
@@ -70,7 +76,9 @@ class AccountRepository:
             statement, [dict(zip(ACCOUNT_COLUMNS, row, strict=True)) for row in rows]
         )
 
-    async def _copy_missing(self, rows: Sequence[tuple[Any, ...]]) -> None:
+    async def _copy_missing(
+        self: AccountRepository[WriteSession], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
         connection = await self.session.connection()
         # Through SQLAlchemy first, so that the transaction is open before the driver-level COPY
         # (on a connection outside a transaction, ON COMMIT DELETE ROWS would empty the staging

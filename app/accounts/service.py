@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Generic
 
 from app.accounts.errors import InvalidCredentials, InvalidIdentifier, NameRequired
 from app.accounts.identifiers import identifier_problem
@@ -11,15 +12,18 @@ from app.accounts.repository import AccountRepository
 from app.accounts.schemas import AccountOut, LoginIn, TokenOut
 from app.accounts.seed import account_rows
 from app.core.config import Settings
+from app.core.db import SessionT, WriteSession
 from app.core.security import issue_token
 
 
-class AccountService:
-    def __init__(self, repository: AccountRepository, settings: Settings) -> None:
-        self.repository = repository
+class AccountService(Generic[SessionT]):
+    def __init__(self, repository: AccountRepository[SessionT], settings: Settings) -> None:
+        self.repository: AccountRepository[SessionT] = repository
         self.settings = settings
 
-    async def login(self, request: LoginIn, now: datetime) -> TokenOut:
+    async def login(
+        self: AccountService[WriteSession], request: LoginIn, now: datetime
+    ) -> TokenOut:
         """As on the real portal, the first log-in of a valid identifier creates its account."""
         problem = identifier_problem(request.kind, request.identifier)
         if problem:
@@ -63,7 +67,7 @@ class AccountService:
 
 
 async def seed_accounts(
-    repository: AccountRepository,
+    repository: AccountRepository[WriteSession],
     *,
     start: int,
     stop: int,

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
+from app.catalogue.cache import CatalogueCache
 from app.catalogue.errors import InvalidAgencyKey
 from app.catalogue.repository import CatalogueRepository
 from app.catalogue.service import CatalogueService
 from app.core.config import SettingsDep
-from app.core.db import ReadSessionDep
+from app.core.db import ReadSession, ReadSessionDep
 from app.core.security import agency_of_key
 
 _agency_key = APIKeyHeader(
@@ -27,7 +28,7 @@ class AgencyPrincipal:
     agency_code: str
 
 
-def _current_agency(
+async def _current_agency(
     settings: SettingsDep, key: Annotated[str | None, Depends(_agency_key)]
 ) -> AgencyPrincipal:
     if not key:
@@ -41,8 +42,17 @@ def _current_agency(
 CurrentAgency = Annotated[AgencyPrincipal, Depends(_current_agency)]
 
 
-def _catalogue(session: ReadSessionDep) -> CatalogueService:
+async def _catalogue(session: ReadSessionDep) -> CatalogueService[ReadSession]:
     return CatalogueService(CatalogueRepository(session))
 
 
-CatalogueServiceDep = Annotated[CatalogueService, Depends(_catalogue)]
+CatalogueServiceDep = Annotated[CatalogueService[ReadSession], Depends(_catalogue)]
+
+
+async def _cache(request: Request) -> CatalogueCache:
+    cache: CatalogueCache = request.app.state.catalogue_cache
+    return cache
+
+
+# Opens a read session only when the answer is not kept already.
+CatalogueCacheDep = Annotated[CatalogueCache, Depends(_cache)]

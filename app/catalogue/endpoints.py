@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from app.catalogue.dependencies import CatalogueServiceDep
+from app.catalogue.dependencies import CatalogueCacheDep, CatalogueServiceDep
 from app.catalogue.schemas import AgencyOut, FieldOut, ProcedureOut, ProvinceOut
 from app.core.openapi import errors
 from app.core.pagination import Page, PageDep
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
 @router.get("/procedures", response_model=Page[ProcedureOut], summary="Search the procedures")
 async def list_procedures(
-    catalogue: CatalogueServiceDep,
+    cache: CatalogueCacheDep,
     page: PageDep,
     q: Annotated[
         str | None,
@@ -26,25 +26,37 @@ async def list_procedures(
     field: Annotated[str | None, Query(max_length=50, description="field code")] = None,
     agency_level: Literal["central", "province", "commune"] | None = None,
     online_level: Literal["full", "partial"] | None = None,
-) -> Page[ProcedureOut]:
-    return await catalogue.search(
-        query=q, field_code=field, agency_level=agency_level, online_level=online_level, page=page
+) -> Response:
+    return await cache.answer(
+        ("search", q, field, agency_level, online_level, page.page, page.size),
+        Page[ProcedureOut],
+        lambda catalogue: catalogue.search(
+            query=q,
+            field_code=field,
+            agency_level=agency_level,
+            online_level=online_level,
+            page=page,
+        ),
     )
 
 
 @router.get("/procedures/{code}", response_model=ProcedureOut, summary="One procedure")
-async def get_procedure(code: str, catalogue: CatalogueServiceDep) -> ProcedureOut:
-    return await catalogue.procedure(code)
+async def get_procedure(code: str, cache: CatalogueCacheDep) -> Response:
+    return await cache.answer(
+        ("procedure", code), ProcedureOut, lambda catalogue: catalogue.procedure(code)
+    )
 
 
 @router.get("/fields", response_model=list[FieldOut], summary="The fields (lĩnh vực)")
-async def list_fields(catalogue: CatalogueServiceDep) -> list[FieldOut]:
-    return await catalogue.fields()
+async def list_fields(cache: CatalogueCacheDep) -> Response:
+    return await cache.answer(("fields",), list[FieldOut], lambda catalogue: catalogue.fields())
 
 
 @router.get("/provinces", response_model=list[ProvinceOut], summary="The 34 provinces")
-async def list_provinces(catalogue: CatalogueServiceDep) -> list[ProvinceOut]:
-    return await catalogue.provinces()
+async def list_provinces(cache: CatalogueCacheDep) -> Response:
+    return await cache.answer(
+        ("provinces",), list[ProvinceOut], lambda catalogue: catalogue.provinces()
+    )
 
 
 @router.get(

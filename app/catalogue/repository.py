@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Generic
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalogue.models import Agency, AgencyField, Procedure, ProcedureField, Province
+from app.core.db import SessionT, WriteSession
 from app.core.repository import fetch_page
 from app.core.upsert import upsert
 
 
-class CatalogueRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class CatalogueRepository(Generic[SessionT]):
+    def __init__(self, session: SessionT) -> None:
+        self.session: SessionT = session
 
     async def get_procedure(self, code: str) -> Procedure | None:
         return await self.session.get(Procedure, code)
@@ -114,7 +114,7 @@ class CatalogueRepository:
         return (await self.session.scalars(select(Province).order_by(Province.code))).all()
 
     async def upsert_catalogue(
-        self,
+        self: CatalogueRepository[WriteSession],
         *,
         provinces: list[dict[str, Any]],
         fields: list[dict[str, Any]],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Generic
 
 from app.catalogue.errors import (
     AgencyDoesNotHandleProcedure,
@@ -13,13 +14,14 @@ from app.catalogue.errors import (
 from app.catalogue.models import Agency, Procedure
 from app.catalogue.repository import CatalogueRepository
 from app.catalogue.schemas import AgencyOut, FieldOut, ProcedureOut, ProvinceOut
+from app.core.db import SessionT, WriteSession
 from app.core.pagination import Page, PageParams
 from app.core.text import fold
 
 
-class CatalogueService:
-    def __init__(self, repository: CatalogueRepository) -> None:
-        self.repository = repository
+class CatalogueService(Generic[SessionT]):
+    def __init__(self, repository: CatalogueRepository[SessionT]) -> None:
+        self.repository: CatalogueRepository[SessionT] = repository
 
     async def procedure(self, code: str) -> ProcedureOut:
         found = await self.repository.procedure_with_field_name(code)
@@ -119,7 +121,9 @@ class CatalogueService:
             )
         return procedure, agency
 
-    async def load(self, *, seed: int, communes_per_province: int) -> dict[str, int]:
+    async def load(
+        self: CatalogueService[WriteSession], *, seed: int, communes_per_province: int
+    ) -> dict[str, int]:
         """Write the generated catalogue; re-running with the same seed changes nothing."""
         # Imported here: the generator and the province data cost seconds to import, and only
         # seeding needs them, not a worker serving requests.

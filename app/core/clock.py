@@ -63,7 +63,7 @@ def clock_from_settings(settings: Settings) -> Clock:
     return AcceleratedClock(start, settings.clock_speed, settings.clock_anchor)
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 

@@ -40,8 +40,14 @@ class Settings(BaseSettings):
         description="sqlite:///path or postgresql://user@host/db; drivers are chosen by the app",
     )
     database_echo: bool = False
-    database_pool_size: int = 10
-    database_max_overflow: int = 10
+    # Per engine (a read one and a write one) and per worker process. Requests beyond the pool
+    # wait for a connection rather than open one each (see app/core/db.py); after
+    # DATABASE_POOL_TIMEOUT seconds they get 503 database_busy.
+    database_pool_size: int = Field(default=20, ge=1)
+    database_max_overflow: int = Field(default=0, ge=0)
+    database_pool_timeout: float = Field(default=30.0, gt=0)
+    # How long the catalogue's answers are kept in memory (app/catalogue/cache.py); 0: never.
+    catalogue_cache_seconds: float = Field(default=60.0, ge=0)
 
     # "local" (one machine, loopback) accepts the public demo secrets with a warning at start;
     # "shared" (anything others can reach) refuses to start with them.

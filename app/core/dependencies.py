@@ -13,13 +13,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.db import ON_ROLLBACK, Database
+from app.core.db import Database, ReadSession, WriteSession
 
 
-def _app_settings(request: Request) -> Settings:
+async def _app_settings(request: Request) -> Settings:
     """The settings the running app was built with (tests build apps with their own)."""
     settings: Settings = request.app.state.settings
     return settings
@@ -30,25 +29,18 @@ def get_database(request: Request) -> Database:
     return database
 
 
-async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def _write_session(request: Request) -> AsyncIterator[WriteSession]:
     """The request's transaction: committed when the endpoint returns, before the response is
-    sent (scope="function"), so a 2xx always means durable; rolled back on any error, the commit
-    included, and then the effects registered with `on_rollback` are undone."""
-    async with get_database(request).write_sessions() as session:
-        try:
-            async with session.begin():
-                yield session
-        except BaseException:
-            for undo in session.info.pop(ON_ROLLBACK, []):
-                await undo()
-            raise
+    sent (scope="function"), so a 2xx always means durable; rolled back on any error."""
+    async with get_database(request).write() as session:
+        yield session
 
 
-async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_database(request).read_sessions() as session, session.begin():
+async def _read_session(request: Request) -> AsyncIterator[ReadSession]:
+    async with get_database(request).read() as session:
         yield session
 
 
 SettingsDep = Annotated[Settings, Depends(_app_settings)]
-SessionDep = Annotated[AsyncSession, Depends(_write_session, scope="function")]
-ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+SessionDep = Annotated[WriteSession, Depends(_write_session, scope="function")]
+ReadSessionDep = Annotated[ReadSession, Depends(_read_session, scope="function")]

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -219,6 +220,20 @@ def route_methods(routers: Iterable[APIRouter]) -> list[tuple[re.Pattern[str], s
     ]
 
 
+# Waiting this long for a pooled connection means the portal is past what it can serve: the
+# caller should come back later, not read it as a fault of the portal.
+BUSY_RETRY_AFTER_SECONDS = 1
+
+
+async def _pool_exhausted(_request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("no database connection came free in time: %s", exc)
+    return JSONResponse(
+        error_body("database_busy", "every database connection is in use: retry later"),
+        status_code=503,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     return JSONResponse(error_body("internal_error", "unexpected server error"), status_code=500)
@@ -228,4 +243,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected_error)

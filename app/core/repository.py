@@ -14,7 +14,12 @@ Columns = TypeVarTuple("Columns")
 async def fetch_page(
     session: AsyncSession, statement: Select[*Columns], *, offset: int, limit: int
 ) -> tuple[Sequence[Row[*Columns]], int]:
-    """One page of rows of an ordered statement, and how many rows the whole statement has."""
-    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    """One page of rows of an ordered statement, and how many rows the whole statement has.
+
+    The count drops the ORDER BY: with it, PostgreSQL cannot flatten the subquery and sorted
+    every matching row at full width only to count them (20 of the inbox's 21 ms at 25,000
+    dossiers); without it, the count runs over the index the filter uses."""
+    unordered = statement.order_by(None).subquery()
+    total = await session.scalar(select(func.count()).select_from(unordered))
     rows = (await session.execute(statement.offset(offset).limit(limit))).all()
     return rows, total or 0

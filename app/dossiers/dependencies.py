@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalogue.repository import CatalogueRepository
 from app.catalogue.service import CatalogueService
-from app.core.clock import ClockDep
-from app.core.db import ReadSessionDep, SessionDep
+from app.core.clock import Clock, ClockDep
+from app.core.db import ReadSession, ReadSessionDep, SessionDep, SessionT, WriteSession
 from app.dossiers.repository import DossierRepository
 from app.dossiers.service import DossierService
 
 
-def _service(request: Request, session: AsyncSession, clock: ClockDep) -> DossierService:
+def _service(request: Request, session: SessionT, clock: Clock) -> DossierService[SessionT]:
     state = request.app.state
     return DossierService(
         DossierRepository(session),
@@ -26,13 +25,17 @@ def _service(request: Request, session: AsyncSession, clock: ClockDep) -> Dossie
     )
 
 
-def _write_service(request: Request, session: SessionDep, clock: ClockDep) -> DossierService:
+async def _write_service(
+    request: Request, session: SessionDep, clock: ClockDep
+) -> DossierService[WriteSession]:
     return _service(request, session, clock)
 
 
-def _read_service(request: Request, session: ReadSessionDep, clock: ClockDep) -> DossierService:
+async def _read_service(
+    request: Request, session: ReadSessionDep, clock: ClockDep
+) -> DossierService[ReadSession]:
     return _service(request, session, clock)
 
 
-DossierServiceDep = Annotated[DossierService, Depends(_write_service)]
-ReadDossierServiceDep = Annotated[DossierService, Depends(_read_service)]
+DossierServiceDep = Annotated[DossierService[WriteSession], Depends(_write_service)]
+ReadDossierServiceDep = Annotated[DossierService[ReadSession], Depends(_read_service)]

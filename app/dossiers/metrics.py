@@ -19,8 +19,9 @@ def install_status_gauge(metrics: Metrics) -> None:
     )
 
     async def refresh(database: Database) -> None:
-        async with database.read_sessions() as session:
-            counts = await DossierRepository(session).count_by_status()
+        # A write: the scrape folds the status moves into the tally (DossierStatusMove).
+        async with database.write() as session:
+            counts = await DossierRepository(session).status_counts()
         for status in Status:
             gauge.labels(str(int(status))).set(counts.get(int(status), 0))
 

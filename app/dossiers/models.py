@@ -146,3 +146,25 @@ class DossierComplaint(Base):
     account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("accounts.id"))
     content: Mapped[str] = mapped_column(Text)
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DossierStatusMove(Base):
+    """A change in how many dossiers are at a status, appended by triggers on `dossiers`
+    (migration 20261202_1600): whatever writes a dossier, the count follows. Folded into
+    `DossierStatusTally` when /metrics is scraped, so that a scrape costs what changed since
+    the last one, not a count of every dossier."""
+
+    __tablename__ = "dossier_status_moves"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    status: Mapped[int] = mapped_column(SmallInteger)
+    delta: Mapped[int] = mapped_column(BigInteger)
+
+
+class DossierStatusTally(Base):
+    """How many dossiers were at each status when the moves were last folded in."""
+
+    __tablename__ = "dossier_status_tally"
+
+    status: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    dossiers: Mapped[int] = mapped_column(BigInteger)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
+from typing import Generic
 
-from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import case, delete, select
 
+from app.core.db import SessionT, WriteSession
 from app.core.repository import fetch_page
 from app.core.upsert import dialect_insert
 from app.dossiers.kinds import Channel
@@ -17,14 +19,18 @@ from app.dossiers.models import (
     DossierComplaint,
     DossierDocument,
     DossierEvent,
+    DossierStatusMove,
+    DossierStatusTally,
 )
 
 
-class DossierRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class DossierRepository(Generic[SessionT]):
+    def __init__(self, session: SessionT) -> None:
+        self.session: SessionT = session
 
-    async def next_sequence(self, agency_code: str, day: date) -> int:
+    async def next_sequence(
+        self: DossierRepository[WriteSession], agency_code: str, day: date
+    ) -> int:
         """The next number of the agency's day, in this transaction.
 
         One upsert that locks the counter row: concurrent submitters to the same agency and day
@@ -41,7 +47,9 @@ class DossierRepository:
         sequence: int = (await self.session.execute(statement)).scalar_one()
         return sequence
 
-    async def reserve_sequence(self, agency_code: str, day: date, sequence: int) -> None:
+    async def reserve_sequence(
+        self: DossierRepository[WriteSession], agency_code: str, day: date, sequence: int
+    ) -> None:
         """Make sure the portal numbers the agency's day past `sequence`, a number a back office
         has already used in a code of its own."""
         insert = dialect_insert(self.session, DossierCodeCounter).values(
@@ -60,7 +68,10 @@ class DossierRepository:
             )
         )
 
-    async def add(self, *rows: Dossier | DossierEvent | DossierDocument | DossierComplaint) -> None:
+    async def add(
+        self: DossierRepository[WriteSession],
+        *rows: Dossier | DossierEvent | DossierDocument | DossierComplaint,
+    ) -> None:
         self.session.add_all(rows)
         await self.session.flush()
 
@@ -156,6 +167,29 @@ class DossierRepository:
             )
         )
 
-    async def count_by_status(self) -> dict[int, int]:
-        statement = select(Dossier.status, func.count()).group_by(Dossier.status)
-        return dict((await self.session.execute(statement)).all())
+    async def status_counts(self: DossierRepository[WriteSession]) -> dict[int, int]:
+        """How many dossiers are at each status: the tally, once the moves that the triggers
+        appended since the last call are folded into it (DELETE ... RETURNING, so that two
+        callers at once fold each move exactly once)."""
+        moved = await self.session.execute(
+            delete(DossierStatusMove)
+            .returning(DossierStatusMove.status, DossierStatusMove.delta)
+            .execution_options(synchronize_session=False)
+        )
+        changes: Counter[int] = Counter()
+        for status, delta in moved.all():
+            changes[status] += delta
+        if changes:
+            insert = dialect_insert(self.session, DossierStatusTally).values(
+                [{"status": status, "dossiers": delta} for status, delta in changes.items()]
+            )
+            await self.session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["status"],
+                    set_={"dossiers": DossierStatusTally.dossiers + insert.excluded.dossiers},
+                )
+            )
+        tally = await self.session.execute(
+            select(DossierStatusTally.status, DossierStatusTally.dossiers)
+        )
+        return dict(tally.all())

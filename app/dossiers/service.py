@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import Generic
 
 from fastapi import UploadFile
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +17,7 @@ from app.accounts.models import Account
 from app.catalogue.service import CatalogueService
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from app.core.clock import Clock
-from app.core.db import on_rollback
+from app.core.db import SessionT, WriteSession, on_rollback
 from app.core.errors import InvalidInput
 from app.core.pagination import Page, PageParams
 from app.dossiers.deadlines import classify, due_disagrees
@@ -56,11 +57,11 @@ def submission_hash(body: DossierSubmit) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
-class DossierService:
+class DossierService(Generic[SessionT]):
     def __init__(
         self,
-        repository: DossierRepository,
-        catalogue: CatalogueService,
+        repository: DossierRepository[SessionT],
+        catalogue: CatalogueService[SessionT],
         calendar: WorkingCalendar,
         clock: Clock,
         store: DocumentStore,
@@ -146,7 +147,10 @@ class DossierService:
     # -- submission -----------------------------------------------------------------------
 
     async def submit(
-        self, owner: Account, body: DossierSubmit, idempotency_key: str | None
+        self: DossierService[WriteSession],
+        owner: Account,
+        body: DossierSubmit,
+        idempotency_key: str | None,
     ) -> tuple[Dossier, bool]:
         """Create an online dossier; returns it and whether it was created by this call.
 
@@ -247,7 +251,11 @@ class DossierService:
     # -- the one transition service -------------------------------------------------------
 
     async def transition(
-        self, dossier: Dossier, wanted: Status, actor: Actor, note: str | None = None
+        self: DossierService[WriteSession],
+        dossier: Dossier,
+        wanted: Status,
+        actor: Actor,
+        note: str | None = None,
     ) -> DossierEvent:
         """Move a dossier to `wanted` now, if the status machine allows it; the clock effects
         (due date, pauses, end of processing) are those of `lifecycle.advance`."""
@@ -285,13 +293,15 @@ class DossierService:
 
     # -- citizens' actions ----------------------------------------------------------------
 
-    async def withdraw(self, owner: Account, code: str, reason: str | None) -> Dossier:
+    async def withdraw(
+        self: DossierService[WriteSession], owner: Account, code: str, reason: str | None
+    ) -> Dossier:
         dossier = await self.for_owner(owner.id, code, for_update=True)
         await self.transition(dossier, Status.WITHDRAWAL_REQUESTED, _citizen(owner), reason)
         return dossier
 
     async def add_documents(
-        self, owner: Account, code: str, files: Sequence[UploadFile]
+        self: DossierService[WriteSession], owner: Account, code: str, files: Sequence[UploadFile]
     ) -> list[DossierDocument]:
         dossier = await self.for_owner(owner.id, code, for_update=True)
         if dossier.status != Status.SUBMITTED:
@@ -307,7 +317,11 @@ class DossierService:
         return documents
 
     async def supplement(
-        self, owner: Account, code: str, files: Sequence[UploadFile], note: str | None
+        self: DossierService[WriteSession],
+        owner: Account,
+        code: str,
+        files: Sequence[UploadFile],
+        note: str | None,
     ) -> Dossier:
         dossier = await self.for_owner(owner.id, code, for_update=True)
         if dossier.status != Status.SUPPLEMENT_REQUESTED:
@@ -322,7 +336,13 @@ class DossierService:
         await self.transition(dossier, Status.PROCESSING, _citizen(owner), note)
         return dossier
 
-    async def rate(self, owner: Account, code: str, score: int, comment: str | None) -> Dossier:
+    async def rate(
+        self: DossierService[WriteSession],
+        owner: Account,
+        code: str,
+        score: int,
+        comment: str | None,
+    ) -> Dossier:
         dossier = await self.for_owner(owner.id, code, for_update=True)
         if dossier.finished_at is None:
             raise NotAllowedNow(
@@ -345,7 +365,10 @@ class DossierService:
         return document
 
     async def _store_documents(
-        self, dossier: Dossier, files: Sequence[UploadFile], purpose: str
+        self: DossierService[WriteSession],
+        dossier: Dossier,
+        files: Sequence[UploadFile],
+        purpose: str,
     ) -> list[DossierDocument]:
         if len(files) > MAX_FILES_PER_UPLOAD:
             raise InvalidInput(f"at most {MAX_FILES_PER_UPLOAD} files at once", field="files")
@@ -371,7 +394,9 @@ class DossierService:
 
     # -- back offices ---------------------------------------------------------------------
 
-    async def acknowledge(self, agency_code: str, code: str) -> Dossier:
+    async def acknowledge(
+        self: DossierService[WriteSession], agency_code: str, code: str
+    ) -> Dossier:
         dossier = await self.for_agency(agency_code, code, for_update=True)
         if dossier.acked_at is None:
             dossier.acked_at = self.clock.now()
@@ -379,7 +404,7 @@ class DossierService:
         return dossier
 
     async def agency_transition(
-        self,
+        self: DossierService[WriteSession],
         agency_code: str,
         code: str,
         target: Status,
@@ -398,7 +423,7 @@ class DossierService:
         return dossier
 
     async def attach_results(
-        self, agency_code: str, code: str, files: Sequence[UploadFile]
+        self: DossierService[WriteSession], agency_code: str, code: str, files: Sequence[UploadFile]
     ) -> list[DossierDocument]:
         """Result documents, once processing is under way and until the result is returned:
         the dossier's result is then electronic (indicator 4.1)."""
@@ -419,7 +444,9 @@ class DossierService:
 
     # -- complaints -----------------------------------------------------------------------
 
-    async def file_complaint(self, owner: Account, code: str, content: str) -> ComplaintOut:
+    async def file_complaint(
+        self: DossierService[WriteSession], owner: Account, code: str, content: str
+    ) -> ComplaintOut:
         dossier = await self.for_owner(owner.id, code, for_update=True)
         complaint = DossierComplaint(
             dossier_id=dossier.id,

@@ -26,7 +26,7 @@ MERCHANT_API = "/merchant_webapi/api/transaction"
 TRANSACTION_NO_HEADER = "X-Transaction-No"
 
 
-def _service(request: Request) -> GatewayService:
+async def _service(request: Request) -> GatewayService:
     service: GatewayService = request.app.state.service
     return service
 
@@ -34,7 +34,7 @@ def _service(request: Request) -> GatewayService:
 ServiceDep = Annotated[GatewayService, Depends(_service)]
 
 
-def _header_faults(request: Request) -> Faults:
+async def _header_faults(request: Request) -> Faults:
     """This request's own fault knobs, from its X-Gateway-Faults header."""
     try:
         return parse_faults(request.headers.get(FAULT_HEADER))

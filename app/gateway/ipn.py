@@ -130,7 +130,7 @@ class IpnDispatcher:
         status: int | None,
     ) -> None:
         try:
-            async with self.database.write_sessions() as session, session.begin():
+            async with self.database.write() as session:
                 await GatewayRepository(session).add_delivery(
                     GatewayIpnDelivery(
                         transaction_id=transaction_id,

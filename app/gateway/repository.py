@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Generic
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import SessionT, WriteSession
 from app.gateway.models import GatewayApiRequest, GatewayIpnDelivery, GatewayTransaction
 
 TRANSACTION_NO_BASE = 14_000_000  # gateway numbers look like VNPay's 8-digit ones
 
 
-class GatewayRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class GatewayRepository(Generic[SessionT]):
+    def __init__(self, session: SessionT) -> None:
+        self.session: SessionT = session
 
     async def find(self, tmn_code: str, txn_ref: str, create_day: str) -> GatewayTransaction | None:
         return await self.session.scalar(
@@ -39,7 +40,9 @@ class GatewayRepository:
     async def by_id(self, transaction_id: int) -> GatewayTransaction | None:
         return await self.session.get(GatewayTransaction, transaction_id)
 
-    async def add_transaction(self, transaction: GatewayTransaction) -> bool:
+    async def add_transaction(
+        self: GatewayRepository[WriteSession], transaction: GatewayTransaction
+    ) -> bool:
         """Insert and number it; False when (merchant, TxnRef, day) already exists."""
         try:
             async with self.session.begin_nested():
@@ -51,12 +54,16 @@ class GatewayRepository:
         await self.session.flush()
         return True
 
-    async def lock(self, transaction: GatewayTransaction) -> GatewayTransaction:
+    async def lock(
+        self: GatewayRepository[WriteSession], transaction: GatewayTransaction
+    ) -> GatewayTransaction:
         """Re-read with a row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises)."""
         await self.session.refresh(transaction, with_for_update=True)
         return transaction
 
-    async def add_request(self, request: GatewayApiRequest) -> bool:
+    async def add_request(
+        self: GatewayRepository[WriteSession], request: GatewayApiRequest
+    ) -> bool:
         """Record a merchant-API request id; False if the merchant used it already that day."""
         try:
             async with self.session.begin_nested():
@@ -66,7 +73,9 @@ class GatewayRepository:
             return False
         return True
 
-    async def add_delivery(self, delivery: GatewayIpnDelivery) -> None:
+    async def add_delivery(
+        self: GatewayRepository[WriteSession], delivery: GatewayIpnDelivery
+    ) -> None:
         self.session.add(delivery)
         await self.session.flush()
 

@@ -166,7 +166,7 @@ class GatewayService:
             refunded_amount=0,
             created_at=self.clock.now(),
         )
-        async with self.database.write_sessions() as session, session.begin():
+        async with self.database.write() as session:
             repository = GatewayRepository(session)
             if await repository.add_transaction(transaction):
                 return transaction
@@ -182,7 +182,7 @@ class GatewayService:
         return existing
 
     async def transaction(self, transaction_no: str) -> GatewayTransaction:
-        async with self.database.read_sessions() as session, session.begin():
+        async with self.database.read() as session:
             found = await GatewayRepository(session).by_transaction_no(transaction_no)
         if found is None:
             raise TransactionNotFound(CODE_NOT_FOUND, "Không tìm thấy giao dịch")
@@ -199,7 +199,7 @@ class GatewayService:
         except cards.UnknownCard as exc:
             raise PaymentRefused(CODE_BAD_FORMAT, str(exc)) from None
         now = self.clock.now()
-        async with self.database.write_sessions() as session, session.begin():
+        async with self.database.write() as session:
             repository = GatewayRepository(session)
             transaction = await repository.by_transaction_no(transaction_no, for_update=True)
             if transaction is None:
@@ -269,7 +269,7 @@ class GatewayService:
         problem = _validate_api(values, command)
         if problem:
             return self._api_answer(command, CODE_BAD_FORMAT, problem)
-        async with self.database.write_sessions() as session, session.begin():
+        async with self.database.write() as session:
             repository = GatewayRepository(session)
             fresh = await repository.add_request(
                 GatewayApiRequest(

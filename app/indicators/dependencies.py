@@ -12,7 +12,7 @@ from app.indicators.repository import IndicatorRepository
 from app.indicators.service import IndicatorService
 
 
-def _service(session: ReadSessionDep, clock: ClockDep) -> IndicatorService:
+async def _service(session: ReadSessionDep, clock: ClockDep) -> IndicatorService:
     return IndicatorService(IndicatorRepository(session), clock)
 
 

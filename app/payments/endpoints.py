@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from app.accounts.dependencies import CurrentAccountRecord
-from app.core.db import SessionDep
+from app.accounts.dependencies import CurrentAccount, CurrentAccountRecord
+from app.core.db import ReadSession, ReadSessionDep, SessionDep, WriteSession
 from app.core.idempotency import IdempotencyKey, answer_replay
-from app.dossiers.dependencies import DossierServiceDep
+from app.dossiers.dependencies import DossierServiceDep, ReadDossierServiceDep
 from app.payments.factory import ServiceFactory
 from app.payments.schemas import PaymentOut
 from app.payments.service import PaymentService
@@ -18,12 +18,22 @@ from app.payments.service import PaymentService
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
 
-def _service(request: Request, session: SessionDep, dossiers: DossierServiceDep) -> PaymentService:
+async def _service(
+    request: Request, session: SessionDep, dossiers: DossierServiceDep
+) -> PaymentService[WriteSession]:
     services: ServiceFactory = request.app.state.services
     return services.payments(session, dossiers)
 
 
-PaymentServiceDep = Annotated[PaymentService, Depends(_service)]
+async def _read_service(
+    request: Request, session: ReadSessionDep, dossiers: ReadDossierServiceDep
+) -> PaymentService[ReadSession]:
+    services: ServiceFactory = request.app.state.services
+    return services.payments(session, dossiers)
+
+
+PaymentServiceDep = Annotated[PaymentService[WriteSession], Depends(_service)]
+ReadPaymentServiceDep = Annotated[PaymentService[ReadSession], Depends(_read_service)]
 
 
 @router.post(
@@ -50,9 +60,10 @@ async def create_payment(
 
 @router.get("/dossiers/{code}/payments", response_model=list[PaymentOut])
 async def dossier_payments(
-    code: str, owner: CurrentAccountRecord, service: PaymentServiceDep
+    code: str, principal: CurrentAccount, service: ReadPaymentServiceDep
 ) -> list[PaymentOut]:
-    return [PaymentOut.model_validate(p) for p in await service.of_dossier(owner, code)]
+    payments = await service.of_dossier(principal.account_id, code)
+    return [PaymentOut.model_validate(p) for p in payments]
 
 
 @router.get("/payments/vnpay/ipn")
@@ -62,6 +73,6 @@ async def vnpay_ipn(request: Request, service: PaymentServiceDep) -> dict[str, s
 
 
 @router.get("/payments/vnpay/return")
-async def vnpay_return(request: Request, service: PaymentServiceDep) -> dict[str, Any]:
+async def vnpay_return(request: Request, service: ReadPaymentServiceDep) -> dict[str, Any]:
     """Where the payer's browser lands: shows the outcome, confirms nothing."""
     return await service.returned(dict(request.query_params))

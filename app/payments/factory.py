@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.catalogue.repository import CatalogueRepository
 from app.catalogue.service import CatalogueService
 from app.core.calendar import WorkingCalendar
 from app.core.clock import Clock
 from app.core.config import Settings
-from app.core.db import Database
+from app.core.db import Database, SessionT
 from app.dossiers.repository import DossierRepository
 from app.dossiers.service import DossierService
 from app.dossiers.storage import DocumentStore
@@ -32,7 +30,7 @@ class ServiceFactory:
     document_store: DocumentStore
     gateway: GatewayClient
 
-    def dossiers(self, session: AsyncSession) -> DossierService:
+    def dossiers(self, session: SessionT) -> DossierService[SessionT]:
         return DossierService(
             DossierRepository(session),
             CatalogueService(CatalogueRepository(session)),
@@ -42,8 +40,8 @@ class ServiceFactory:
         )
 
     def payments(
-        self, session: AsyncSession, dossiers: DossierService | None = None
-    ) -> PaymentService:
+        self, session: SessionT, dossiers: DossierService[SessionT] | None = None
+    ) -> PaymentService[SessionT]:
         """`dossiers`: a request's own dossier service over the same session (its clock)."""
         return PaymentService(
             PaymentRepository(session),

@@ -28,7 +28,7 @@ async def reconcile_once(services: ServiceFactory, *, limit: int = PASS_LIMIT) -
     abandoned, refund payments of dossiers stopped or refused since. Returns how many payments
     ended in each `Reconciled` outcome."""
     older_than = timedelta(minutes=services.settings.payment_reconcile_after_minutes)
-    async with services.database.read_sessions() as session, session.begin():
+    async with services.database.read() as session:
         payments = services.payments(session)
         pending = await payments.due_for_query(older_than=older_than, limit=limit)
         refundable = await payments.due_for_refund(limit=limit)
@@ -43,7 +43,7 @@ async def reconcile_once(services: ServiceFactory, *, limit: int = PASS_LIMIT) -
         # Most answers change nothing: only those that write take the writer's turn.
         outcome = ledger_outcome(payment, view, datetime.now(UTC))
         if outcome in WRITING_OUTCOMES:
-            async with services.database.write_sessions() as session, session.begin():
+            async with services.database.write() as session:
                 outcome = await services.payments(session).settle_from_ledger(payment.txn_ref, view)
         _count(report, outcome)
     for payment in refundable:
@@ -59,7 +59,7 @@ async def reconcile_once(services: ServiceFactory, *, limit: int = PASS_LIMIT) -
             logger.warning("refund of %s refused: %s", payment.txn_ref, view.response_code)
             _count(report, Reconciled.REFUND_REFUSED)
             continue
-        async with services.database.write_sessions() as session, session.begin():
+        async with services.database.write() as session:
             _count(report, await services.payments(session).record_refund(payment.txn_ref))
     return report
 

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Generic
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import SessionT, WriteSession
 from app.dossiers.models import Dossier
 from app.payments.models import Payment, PaymentStatus
 
 
-class PaymentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class PaymentRepository(Generic[SessionT]):
+    def __init__(self, session: SessionT) -> None:
+        self.session: SessionT = session
 
-    async def add(self, payment: Payment) -> None:
+    async def add(self: PaymentRepository[WriteSession], payment: Payment) -> None:
         self.session.add(payment)
         await self.session.flush()
 

@@ -12,12 +12,13 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic
 
 from app.accounts.models import Account
 from app.catalogue.repository import CatalogueRepository
 from app.core import vnpay
 from app.core.config import Settings
+from app.core.db import SessionT, WriteSession
 from app.dossiers.errors import NotAllowedNow
 from app.dossiers.kinds import ActorKind
 from app.dossiers.models import Dossier
@@ -51,12 +52,12 @@ class Reconciled(StrEnum):
     UNREACHABLE = "unreachable"  # no trustworthy answer: asked again on the next pass
 
 
-class PaymentService:
+class PaymentService(Generic[SessionT]):
     def __init__(
         self,
-        repository: PaymentRepository,
-        dossiers: DossierService,
-        catalogue: CatalogueRepository,
+        repository: PaymentRepository[SessionT],
+        dossiers: DossierService[SessionT],
+        catalogue: CatalogueRepository[SessionT],
         settings: Settings,
     ) -> None:
         self.repository = repository
@@ -67,7 +68,11 @@ class PaymentService:
     # -- the payer ---------------------------------------------------------------------------
 
     async def create(
-        self, owner: Account, code: str, idempotency_key: str | None, client_ip: str
+        self: PaymentService[WriteSession],
+        owner: Account,
+        code: str,
+        idempotency_key: str | None,
+        client_ip: str,
     ) -> tuple[Payment, bool]:
         """A payment of the dossier's fees and its signed pay URL; with an Idempotency-Key,
         the same key gives back the same payment."""
@@ -109,8 +114,8 @@ class PaymentService:
         await self.repository.add(payment)
         return payment, True
 
-    async def of_dossier(self, owner: Account, code: str) -> list[Payment]:
-        dossier = await self.dossiers.for_owner(owner.id, code)
+    async def of_dossier(self, owner_id: int, code: str) -> list[Payment]:
+        dossier = await self.dossiers.for_owner(owner_id, code)
         return list(await self.repository.of_dossier(dossier.id))
 
     async def _fees(self, dossier: Dossier) -> int:
@@ -150,7 +155,7 @@ class PaymentService:
 
     # -- the gateway's calls -----------------------------------------------------------------
 
-    async def ipn(self, params: Mapping[str, str]) -> dict[str, str]:
+    async def ipn(self: PaymentService[WriteSession], params: Mapping[str, str]) -> dict[str, str]:
         """The gateway's server-to-server notification, answered in the contract's shape."""
         if not vnpay.verify(params, self.settings.vnpay_hash_secret):
             logger.warning("IPN refused: bad signature for %s", params.get("vnp_TxnRef"))
@@ -189,7 +194,12 @@ class PaymentService:
         }
 
     async def _settle(
-        self, payment: Payment, paid: bool, facts: Mapping[str, Any], *, by: SettledBy
+        self: PaymentService[WriteSession],
+        payment: Payment,
+        paid: bool,
+        facts: Mapping[str, Any],
+        *,
+        by: SettledBy,
     ) -> bool:
         """Record the gateway's outcome once; returns False if it was recorded already."""
         if payment.status == PaymentStatus.PAID or (payment.settled_at is not None and not paid):
@@ -228,7 +238,9 @@ class PaymentService:
             )
         )
 
-    async def settle_from_ledger(self, txn_ref: str, view: GatewayView) -> Reconciled:
+    async def settle_from_ledger(
+        self: PaymentService[WriteSession], txn_ref: str, view: GatewayView
+    ) -> Reconciled:
         """Record what the gateway's querydr said of a payment, unless it is settled already."""
         payment = await self.repository.by_txn_ref(txn_ref, for_update=True)
         if payment is None or payment.status != PaymentStatus.PENDING:
@@ -249,7 +261,7 @@ class PaymentService:
         await self.repository.session.flush()
         return outcome
 
-    async def record_refund(self, txn_ref: str) -> Reconciled:
+    async def record_refund(self: PaymentService[WriteSession], txn_ref: str) -> Reconciled:
         """Record a refund the gateway accepted, unless it is recorded already."""
         payment = await self.repository.by_txn_ref(txn_ref, for_update=True)
         if payment is None or payment.status != PaymentStatus.PAID:

@@ -8,13 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.repository import AccountRepository
 from app.catalogue.repository import CatalogueRepository
 from app.core.clock import Clock, ClockDep
 from app.core.config import Settings, SettingsDep
-from app.core.db import ReadSessionDep, SessionDep
+from app.core.db import ReadSession, ReadSessionDep, SessionDep, SessionT, WriteSession
 from app.core.openapi import ErrorBody, json_examples
 from app.dossiers.repository import DossierRepository
 from app.sync.contract import SyncLogin, SyncRefusal, SyncReply, SyncRequest, SyncSession
@@ -25,8 +24,8 @@ router = APIRouter(prefix="/api/v1/sync", tags=["status sync (back offices)"])
 
 
 def _build(
-    request: Request, session: AsyncSession, settings: Settings, clock: Clock
-) -> SyncService:
+    request: Request, session: SessionT, settings: Settings, clock: Clock
+) -> SyncService[SessionT]:
     return SyncService(
         SyncRepository(session),
         CatalogueRepository(session),
@@ -38,20 +37,20 @@ def _build(
     )
 
 
-def _service(
+async def _service(
     request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep
-) -> SyncService:
+) -> SyncService[WriteSession]:
     return _build(request, session, settings, clock)
 
 
-def _read_service(
+async def _read_service(
     request: Request, session: ReadSessionDep, settings: SettingsDep, clock: ClockDep
-) -> SyncService:
+) -> SyncService[ReadSession]:
     return _build(request, session, settings, clock)
 
 
-SyncServiceDep = Annotated[SyncService, Depends(_service)]
-ReadSyncServiceDep = Annotated[SyncService, Depends(_read_service)]
+SyncServiceDep = Annotated[SyncService[WriteSession], Depends(_service)]
+ReadSyncServiceDep = Annotated[SyncService[ReadSession], Depends(_read_service)]
 
 
 def _iso_day(value: Any) -> Any:
@@ -100,7 +99,7 @@ SYNC_ERRORS: dict[int | str, dict[str, Any]] = {
         )
     ),
 )
-async def sync_login(body: SyncLogin, service: SyncServiceDep) -> SyncSession:
+async def sync_login(body: SyncLogin, service: ReadSyncServiceDep) -> SyncSession:
     """Open a session with an agency's integration account (`portalsim agencies` lists them)."""
     return await service.login(body)
 

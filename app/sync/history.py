@@ -106,6 +106,41 @@ def replay(
     return Replay(progress, tuple(applied), tuple(refused))
 
 
+def extend(
+    progress: Progress,
+    new: Iterable[Entry],
+    *,
+    after: datetime,
+    calendar: WorkingCalendar,
+    processing: ProcessingTime,
+) -> Replay | None:
+    """The replay of a history that ended at `progress`, every entry of it applied and none
+    later than `after`, once `new` joins it, computed from `new` alone: a dossier's history
+    grows at its end far more often than in its middle, and a sync call then costs what it
+    brought, not what the dossier has been through. None when only the whole replay can tell:
+    a new entry that is not after the whole history, or one that does not apply in turn (it may
+    once missing steps arrive; the whole replay keeps it in the history)."""
+    entries = distinct(new)
+    if not entries or entries[0].at <= after:
+        return None
+    applied: list[Entry] = []
+    for entry in entries:
+        if entry.status is not progress.status:
+            try:
+                progress = advance(
+                    progress,
+                    entry.status,
+                    entry.at,
+                    ActorKind.SYSTEM,
+                    calendar=calendar,
+                    processing=processing,
+                )
+            except TransitionRefused:
+                return None
+        applied.append(entry)
+    return Replay(progress, tuple(applied))
+
+
 def reconcile(
     known: Iterable[Entry],
     applied: frozenset[tuple[datetime, Status]],

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic
 
-from sqlalchemy import bindparam, delete, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, case, delete, func, insert, select, text
 
+from app.core.db import SessionT, WriteSession
 from app.core.upsert import dialect_insert
 from app.dossiers.models import Dossier, DossierEvent
 from app.sync.models import SyncDailyStat, SyncItem
@@ -24,11 +26,17 @@ STAT_COLUMNS = (
 )
 
 
-class SyncRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+@dataclass(frozen=True, slots=True)
+class HistoryEnd:
+    last_at: datetime
+    held_back: bool  # some reported step is kept in the history without being applied
 
-    async def lock_dossier_codes(self, codes: Iterable[str]) -> None:
+
+class SyncRepository(Generic[SessionT]):
+    def __init__(self, session: SessionT) -> None:
+        self.session: SessionT = session
+
+    async def lock_dossier_codes(self: SyncRepository[WriteSession], codes: Iterable[str]) -> None:
         """Serialise batches that touch the same dossiers, existing or about to be created, for
         the rest of the transaction. Locks are taken in one sorted order, so two batches cannot
         deadlock. SQLite needs none: its write transactions are serial already."""
@@ -55,6 +63,36 @@ class SyncRepository:
         )
         return (await self.session.scalars(statement)).all()
 
+    async def received_keys(
+        self, dossier_ids: Sequence[int], keys: Iterable[str]
+    ) -> dict[int, set[str]]:
+        """Which of these item keys each dossier has received before."""
+        statement = select(SyncItem.dossier_id, SyncItem.item_key).where(
+            SyncItem.dossier_id.in_(dossier_ids), SyncItem.item_key.in_(set(keys))
+        )
+        received: dict[int, set[str]] = defaultdict(set)
+        for dossier_id, key in (await self.session.execute(statement)).all():
+            received[dossier_id].add(key)
+        return received
+
+    async def history_ends(self, dossier_ids: Sequence[int]) -> dict[int, HistoryEnd]:
+        """Where each dossier's timeline ends, and whether it holds steps kept but not applied:
+        one row a dossier, read from the index on its events."""
+        statement = (
+            select(
+                DossierEvent.dossier_id,
+                func.max(DossierEvent.at),
+                func.sum(case((DossierEvent.applied.is_(False), 1), else_=0)),
+            )
+            .where(DossierEvent.dossier_id.in_(dossier_ids))
+            .group_by(DossierEvent.dossier_id)
+        )
+        rows = (await self.session.execute(statement)).all()
+        return {
+            dossier_id: HistoryEnd(last_at=last_at, held_back=bool(held_back))
+            for dossier_id, last_at, held_back in rows
+        }
+
     async def events(self, dossier_ids: Sequence[int]) -> Sequence[DossierEvent]:
         statement = (
             select(DossierEvent)
@@ -63,7 +101,9 @@ class SyncRepository:
         )
         return (await self.session.scalars(statement)).all()
 
-    async def drop_sync_events(self, dossier_ids: Sequence[int]) -> None:
+    async def drop_sync_events(
+        self: SyncRepository[WriteSession], dossier_ids: Sequence[int]
+    ) -> None:
         """Reported events are rebuilt from the items on every replay."""
         await self.session.execute(
             delete(DossierEvent).where(
@@ -71,13 +111,15 @@ class SyncRepository:
             )
         )
 
-    async def add(self, rows: Sequence[Dossier]) -> None:
+    async def add(self: SyncRepository[WriteSession], rows: Sequence[Dossier]) -> None:
         self.session.add_all(rows)
         await self.session.flush()
 
     # Items and events go in as plain rows (one multi-row INSERT each), not ORM objects: a
     # 500-item call writes thousands of them and never reads them back as objects.
-    async def insert_items(self, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
+    async def insert_items(
+        self: SyncRepository[WriteSession], rows: list[dict[str, Any]]
+    ) -> dict[tuple[int, str], int]:
         """Store new items; returns their ids by (dossier id, item key)."""
         if not rows:
             return {}
@@ -85,11 +127,13 @@ class SyncRepository:
         result = await self.session.execute(statement, rows)
         return {(dossier_id, key): item_id for item_id, dossier_id, key in result}
 
-    async def insert_events(self, rows: list[dict[str, Any]]) -> None:
+    async def insert_events(self: SyncRepository[WriteSession], rows: list[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(DossierEvent), rows)
 
-    async def count_day(self, agency_code: str, day: date, counts: dict[str, int]) -> None:
+    async def count_day(
+        self: SyncRepository[WriteSession], agency_code: str, day: date, counts: dict[str, int]
+    ) -> None:
         row = {"agency_code": agency_code, "day": day} | {c: counts.get(c, 0) for c in STAT_COLUMNS}
         statement = dialect_insert(self.session, SyncDailyStat).values(row)
         await self.session.execute(

@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,6 +28,7 @@ from app.catalogue.repository import CatalogueRepository
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from app.core.clock import Clock
 from app.core.config import Settings
+from app.core.db import SessionT, WriteSession
 from app.core.security import (
     ExpiredSession,
     InvalidToken,
@@ -37,7 +38,7 @@ from app.core.security import (
 )
 from app.dossiers.deadlines import ProcessingTime, due_disagrees
 from app.dossiers.kinds import ActorKind, EventOrigin
-from app.dossiers.lifecycle import apply_progress, processing_of
+from app.dossiers.lifecycle import apply_progress, processing_of, progress_of
 from app.dossiers.models import Dossier, DossierEvent
 from app.dossiers.repository import DossierRepository
 from app.dossiers.states import Status
@@ -57,13 +58,18 @@ from app.sync.contract import (
     format_contract_date,
 )
 from app.sync.errors import SyncRefused
-from app.sync.history import Entry, Replay, distinct, reconcile, replay
+from app.sync.history import Entry, Replay, distinct, extend, reconcile, replay
 from app.sync.items import item_key, record_entries, record_time, step_entry
 from app.sync.models import SyncDailyStat, SyncItem
 from app.sync.repository import SyncRepository
 
 RECORDS, STEPS, LOOK_UP = "DongBoHoSoMC", "CapNhatTienDoHoSoMC", "TraCuuHoSo"
 _PORTAL_CODE = re.compile(r"^(?P<agency>.+)-(?P<day>[0-9]{6})-(?P<number>[0-9]{4,})$")
+
+
+# A whole replay of one dossier: the result, its latest applied update before this call, its
+# portal entries and its reported ones.
+_Whole = tuple[Replay, datetime | None, list[Entry], list[Entry]]
 
 
 @dataclass
@@ -90,13 +96,13 @@ class _Item:
         )
 
 
-class SyncService:
+class SyncService(Generic[SessionT]):
     def __init__(
         self,
-        repository: SyncRepository,
-        catalogue: CatalogueRepository,
-        accounts: AccountRepository,
-        dossiers: DossierRepository,
+        repository: SyncRepository[SessionT],
+        catalogue: CatalogueRepository[SessionT],
+        accounts: AccountRepository[SessionT],
+        dossiers: DossierRepository[SessionT],
         *,
         settings: Settings,
         calendar: WorkingCalendar,
@@ -130,7 +136,7 @@ class SyncService:
     ) -> Sequence[SyncDailyStat]:
         return await self.repository.daily_stats(agency_code=agency_code, since=since, until=until)
 
-    async def handle(self, request: SyncRequest) -> SyncReply:
+    async def handle(self: SyncService[WriteSession], request: SyncRequest) -> SyncReply:
         agency = self._agency_of(request)
         if request.service not in ITEM_MODELS:
             raise SyncRefused(
@@ -235,7 +241,9 @@ class SyncService:
 
     # -- records and steps -----------------------------------------------------------------
 
-    async def _apply(self, agency: str, service: str, items: list[_Item]) -> int:
+    async def _apply(
+        self: SyncService[WriteSession], agency: str, service: str, items: list[_Item]
+    ) -> int:
         """Apply records or steps; answers every item and returns how many dossiers now show a
         due date that the back office reports otherwise."""
         now = self.clock.now()
@@ -257,41 +265,43 @@ class SyncService:
 
         created = await self._create(agency, groups, dossiers, procedures, agencies, now)
         existing_ids = [d.id for code, d in dossiers.items() if code not in created]
-        stored = await self.repository.items(existing_ids)
-        events = await self.repository.events(existing_ids)
-        stored_by_dossier: dict[int, list[SyncItem]] = defaultdict(list)
-        for stored_item in stored:
-            stored_by_dossier[stored_item.dossier_id].append(stored_item)
-        events_by_dossier: dict[int, list[DossierEvent]] = defaultdict(list)
-        for event in events:
-            events_by_dossier[event.dossier_id].append(event)
+        received = await self.repository.received_keys(existing_ids, (i.key for i in items))
+        ends = await self.repository.history_ends(existing_ids)
 
-        new_items: list[dict[str, Any]] = []
-        replays: dict[int, tuple[Replay, list[Entry], list[Entry]]] = {}
+        # Most dossiers' news lies after their whole history: those extend from where they are,
+        # without reading it (history.extend). The others replay everything they were told.
+        split: dict[str, tuple[list[_Item], list[_Item]]] = {}
+        results: dict[str, tuple[Replay, datetime | None]] = {}
         for code, group in sorted(groups.items()):
             dossier = dossiers[code]
-            fresh, duplicates = self._drop_duplicates(group, stored_by_dossier[dossier.id])
+            split[code] = fresh, _ = self._drop_duplicates(group, received[dossier.id])
+            end = ends.get(dossier.id)
+            if fresh and end is not None and not end.held_back:
+                extended = extend(
+                    progress_of(dossier),
+                    [entry for item in fresh for entry in item.entries],
+                    after=end.last_at,
+                    calendar=self.calendar,
+                    processing=processing_of(dossier),
+                )
+                if extended is not None:
+                    results[code] = (extended, end.last_at)
+        whole = {code for code, (fresh, _) in split.items() if fresh and code not in results}
+        replays, stored = await self._replay_whole(
+            {code: dossiers[code] for code in whole}, split, created
+        )
+        results |= {code: (result, last) for code, (result, last, _, _) in replays.items()}
+
+        new_items: list[dict[str, Any]] = []
+        extended_from: dict[int, tuple[Replay, int]] = {}
+        for code, (fresh, duplicates) in sorted(split.items()):
+            dossier = dossiers[code]
             if not fresh:
                 self._answer_duplicates(duplicates, dossier.status)
                 continue
-            portal = [
-                _portal_entry(e)
-                for e in events_by_dossier[dossier.id]
-                if e.origin == EventOrigin.PORTAL
-            ]
-            known = portal + [
-                entry
-                for s in stored_by_dossier[dossier.id]
-                for entry in _entries(s.service, s.payload, s.item_key, s.agency_code)
-            ]
-            applied = frozenset(
-                (e.at, Status(e.to_status)) for e in events_by_dossier[dossier.id] if e.applied
-            )
-            previous_last = max((at for at, _ in applied), default=None)
-            new = [entry for item in fresh for entry in item.entries]
-            result = reconcile(
-                known, applied, new, calendar=self.calendar, processing=processing_of(dossier)
-            )
+            result, previous_last = results[code]
+            if code not in whole:
+                extended_from[dossier.id] = (result, dossier.status)
             assert result.progress is not None  # every dossier's history starts with its submission
             apply_progress(dossier, result.progress)
             dossier.synced_at = dossier.updated_at = now
@@ -310,13 +320,66 @@ class SyncService:
                 }
                 for item in fresh
             ]
-            reported = [e for e in [*known, *new] if e.origin == EventOrigin.SYNC]
-            replays[dossier.id] = (result, portal, reported)
         item_ids = {(i.dossier_id, i.item_key): i.id for i in stored}
         item_ids |= await self.repository.insert_items(new_items)
-        await self._rebuild_events(replays, item_ids)
+        await self._rebuild_events(
+            {
+                dossiers[code].id: (r, portal, told)
+                for code, (r, _, portal, told) in replays.items()
+            },
+            item_ids,
+        )
+        await self.repository.insert_events(
+            [
+                row
+                for dossier_id, (result, status) in extended_from.items()
+                for row in _applied_events(dossier_id, result.applied, status, item_ids)
+            ]
+        )
         await self._reserve_codes(created.values())
         return disagreements
+
+    async def _replay_whole(
+        self,
+        dossiers: dict[str, Dossier],
+        split: dict[str, tuple[list[_Item], list[_Item]]],
+        created: dict[str, Dossier],
+    ) -> tuple[dict[str, _Whole], Sequence[SyncItem]]:
+        """Each dossier's state from every update it was ever told, the fresh ones with them
+        (history.reconcile): its replay, the time of its latest applied update before, its
+        portal entries and its reported ones; and the stored items that were read."""
+        ids = [d.id for code, d in dossiers.items() if code not in created]
+        stored = await self.repository.items(ids)
+        events = await self.repository.events(ids)
+        stored_by_dossier: dict[int, list[SyncItem]] = defaultdict(list)
+        for stored_item in stored:
+            stored_by_dossier[stored_item.dossier_id].append(stored_item)
+        events_by_dossier: dict[int, list[DossierEvent]] = defaultdict(list)
+        for event in events:
+            events_by_dossier[event.dossier_id].append(event)
+        replays: dict[str, _Whole] = {}
+        for code, dossier in dossiers.items():
+            portal = [
+                _portal_entry(e)
+                for e in events_by_dossier[dossier.id]
+                if e.origin == EventOrigin.PORTAL
+            ]
+            known = portal + [
+                entry
+                for s in stored_by_dossier[dossier.id]
+                for entry in _entries(s.service, s.payload, s.item_key, s.agency_code)
+            ]
+            applied = frozenset(
+                (e.at, Status(e.to_status)) for e in events_by_dossier[dossier.id] if e.applied
+            )
+            new = [entry for item in split[code][0] for entry in item.entries]
+            result = reconcile(
+                known, applied, new, calendar=self.calendar, processing=processing_of(dossier)
+            )
+            reported = [e for e in [*known, *new] if e.origin == EventOrigin.SYNC]
+            previous_last = max((at for at, _ in applied), default=None)
+            replays[code] = (result, previous_last, portal, reported)
+        return replays, stored
 
     def _admissible(
         self,
@@ -377,7 +440,7 @@ class SyncService:
         return True
 
     async def _create(
-        self,
+        self: SyncService[WriteSession],
         agency: str,
         groups: dict[str, list[_Item]],
         dossiers: dict[str, Dossier],
@@ -441,11 +504,11 @@ class SyncService:
         return created
 
     def _drop_duplicates(
-        self, group: list[_Item], stored: list[SyncItem]
+        self, group: list[_Item], received: set[str]
     ) -> tuple[list[_Item], list[_Item]]:
         """The group's items not received before, and those that were (or repeat one of this
         call)."""
-        seen = {s.item_key for s in stored}
+        seen = set(received)
         fresh, duplicates = [], []
         for item in group:
             if item.key in seen:
@@ -538,7 +601,7 @@ class SyncService:
                 )
 
     async def _rebuild_events(
-        self,
+        self: SyncService[WriteSession],
         replays: dict[int, tuple[Replay, list[Entry], list[Entry]]],
         item_ids: dict[tuple[int, str], int],
     ) -> None:
@@ -562,7 +625,7 @@ class SyncService:
                     shown.add(entry.identity)
         await self.repository.insert_events(rows)
 
-    async def _reserve_codes(self, created: Any) -> None:
+    async def _reserve_codes(self: SyncService[WriteSession], created: Any) -> None:
         """Codes a back office gave in the portal's own shape keep the portal's numbering of
         that agency's day past them, so that an online submission never collides."""
         highest: dict[tuple[str, date], int] = {}
@@ -634,6 +697,20 @@ def _portal_entry(event: DossierEvent) -> Entry:
         actor=event.actor,
         note=event.note,
     )
+
+
+def _applied_events(
+    dossier_id: int,
+    entries: Iterable[Entry],
+    status: int,
+    item_ids: dict[tuple[int, str], int],
+) -> list[dict[str, Any]]:
+    """The timeline's new end: each entry applied in turn from `status`."""
+    rows = []
+    for entry in entries:
+        rows.append(_event(dossier_id, entry, status, True, item_ids))
+        status = int(entry.status)
+    return rows
 
 
 def _event(

@@ -68,7 +68,7 @@ async def gateway_settings(tmp_path: Path, postgres_ledger_url: str | None) -> S
     if postgres_ledger_url:  # empty the gateway's own tables; nothing is dropped
         database = Database.from_settings(ledger_settings(settings))
         await create_ledger(database, ledger_settings(settings))
-        async with database.write_sessions() as session, session.begin():
+        async with database.write() as session:
             for table in (GatewayIpnDelivery, GatewayApiRequest, GatewayTransaction):
                 await session.execute(delete(table))
         await database.dispose()

@@ -141,7 +141,7 @@ async def ledger_rows(app: FastAPI, transaction_no: str) -> tuple[Any, list[Any]
     from app.gateway.repository import GatewayRepository
 
     database = app.state.database
-    async with database.read_sessions() as session:
+    async with database.read() as session:
         repository = GatewayRepository(session)
         transaction = await repository.by_transaction_no(transaction_no)
         assert transaction is not None
@@ -152,7 +152,7 @@ async def ledger_rows(app: FastAPI, transaction_no: str) -> tuple[Any, list[Any]
 async def transaction_count(app: FastAPI) -> int:
     from app.gateway.repository import GatewayRepository
 
-    async with app.state.database.read_sessions() as session:
+    async with app.state.database.read() as session:
         return await GatewayRepository(session).count_transactions()
 
 

@@ -226,7 +226,7 @@ async def test_a_lost_ipn_is_settled_by_reconciliation(payer: Payer) -> None:
 async def test_an_abandoned_payment_expires(payer: Payer) -> None:
     payment = await payer.pay_url()
     await payer.pay(payment, outcome="abandon")
-    async with payer.portal_app.state.database.write_sessions() as session, session.begin():
+    async with payer.portal_app.state.database.write() as session:
         await session.execute(
             update(Payment)
             .where(Payment.txn_ref == payment["txn_ref"])
@@ -291,13 +291,13 @@ async def test_statuses_are_read_back_as_their_enums(payer: Payer) -> None:
     payment = await payer.pay_url()
     number = await payer.pay(payment, card=SUCCESS_CARD)
 
-    async with payer.portal_app.state.database.read_sessions() as session:
+    async with payer.portal_app.state.database.read() as session:
         row = await PaymentRepository(session).by_txn_ref(payment["txn_ref"])
     assert row is not None
     assert (row.status, row.settled_by) == (PaymentStatus.PAID, SettledBy.IPN)
     assert type(row.status) is PaymentStatus
     assert type(row.settled_by) is SettledBy
-    async with payer.gateway_app.state.database.read_sessions() as session:
+    async with payer.gateway_app.state.database.read() as session:
         ledger = GatewayRepository(session)
         transaction = await ledger.by_transaction_no(number)
         assert transaction is not None
@@ -334,7 +334,7 @@ async def test_passes_at_once_confirm_once_and_refund_once(payer: Payer) -> None
 
     assert sum(refunding, Counter())["refunded"] == 1
     assert (await payer.payments())[0]["status"] == "refunded"
-    async with payer.gateway_app.state.database.read_sessions() as session:
+    async with payer.gateway_app.state.database.read() as session:
         transaction = await GatewayRepository(session).by_transaction_no(number)
     assert transaction is not None
     assert transaction.refunded_amount == transaction.amount  # once, in full

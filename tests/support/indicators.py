@@ -176,7 +176,7 @@ async def build_dossiers(settings: Settings, client: AsyncClient) -> Built:
     ]
     database = Database.from_settings(settings)
     hours = {}
-    async with database.write_sessions() as session, session.begin():
+    async with database.write() as session:
         owner = Account(
             kind="citizen",
             identifier="001090999001",

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from app.dossiers.deadlines import ProcessingTime
 from app.dossiers.states import LEGAL_TRANSITIONS, Status
-from app.sync.history import Entry, Replay, reconcile, replay
+from app.sync.history import Entry, Replay, extend, reconcile, replay
 
 CALENDAR = WorkingCalendar()
 PROCESSING = ProcessingTime(5, "working_day")
@@ -125,3 +125,60 @@ def test_the_portals_own_transitions_are_never_undone() -> None:
     assert deliver([[submitted, accepted], [refused]]).progress == (
         deliver([[submitted, accepted]]).progress
     )
+
+
+@st.composite
+def histories_with_news(draw: st.DrawFn) -> tuple[list[Entry], list[Entry]]:
+    """A valid history cut in two, and what arrives next: its tail (restated steps and other
+    statuses among it, at any instant) with a few entries of any status."""
+    history = draw(valid_histories())
+    cut = draw(st.integers(1, len(history)))
+    known, tail = history[:cut], history[cut:]
+    extra = draw(
+        st.lists(
+            st.builds(
+                entry, st.integers(0, 40 * 24 * 60), st.sampled_from([int(s) for s in Status])
+            ),
+            max_size=3,
+        )
+    )
+    return known, draw(
+        st.permutations(tail + extra + draw(st.lists(st.sampled_from(known), max_size=2)))
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(histories_with_news())
+def test_extending_a_history_from_its_end_is_the_whole_replay(
+    case: tuple[list[Entry], list[Entry]],
+) -> None:
+    known, new = case
+    before = replay(known, calendar=CALENDAR, processing=PROCESSING)
+    assert before.progress is not None
+    last = max(e.at for e in known)
+    extended = extend(before.progress, new, after=last, calendar=CALENDAR, processing=PROCESSING)
+    whole = replay(known + new, calendar=CALENDAR, processing=PROCESSING)
+    if extended is None:
+        # Only when the shortcut cannot be sure: something not after the history, or refused.
+        assert not new or min(e.at for e in new) <= last or whole.refused
+        return
+    assert extended.progress == whole.progress
+    assert before.applied + extended.applied == whole.applied
+    assert not whole.refused
+
+
+def test_extending_declines_what_only_the_whole_history_can_place() -> None:
+    submitted, accepted = entry(0, 1), entry(60, 2)
+    progress = replay([submitted, accepted], calendar=CALENDAR, processing=PROCESSING).progress
+    assert progress is not None
+
+    def extended(*new: Entry) -> Replay | None:
+        return extend(progress, new, after=accepted.at, calendar=CALENDAR, processing=PROCESSING)
+
+    assert extended(entry(30, 4)) is None  # older than the history's end
+    assert extended(entry(90, 1)) is None  # 2 -> 1 is not a move
+    done = extended(entry(90, 4), entry(120, 4))
+    assert done is not None
+    assert done.progress is not None
+    assert done.progress.status is Status.PROCESSING
+    assert len(done.applied) == 2

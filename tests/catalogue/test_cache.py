@@ -1,0 +1,102 @@
+"""The catalogue's answers are kept for CATALOGUE_CACHE_SECONDS: a repeated question is answered
+without the database, a re-seed shows once the answer expires, errors are never kept, and 0
+turns the keeping off."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import update
+
+from app.catalogue.cache import _Kept
+from app.catalogue.models import Procedure
+from app.core.config import Settings
+from app.core.db import Database
+from app.main import create_app
+
+
+@asynccontextmanager
+async def _portal(settings: Settings, seconds: float) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
+    app = create_app(settings.model_copy(update={"catalogue_cache_seconds": seconds}))
+    async with app.router.lifespan_context(app):
+        transport = ASGITransport(app=app, raise_app_exceptions=False)
+        async with AsyncClient(transport=transport, base_url="http://portal.test") as client:
+            yield app, client
+
+
+@pytest.fixture
+async def cached(settings: Settings) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
+    async with _portal(settings, 3600) as portal:
+        yield portal
+
+
+async def _rename(database: Database, code: str, name: str) -> None:
+    async with database.write() as session:
+        await session.execute(update(Procedure).where(Procedure.code == code).values(name=name))
+
+
+async def test_a_kept_answer_is_the_same_bytes_until_it_expires(
+    cached: tuple[FastAPI, AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, client = cached
+    first = await client.get("/api/v1/procedures", params={"size": 1})
+    code = first.json()["items"][0]["code"]
+    one = await client.get(f"/api/v1/procedures/{code}")
+    original = one.json()["name"]
+    try:
+        await _rename(app.state.database, code, "Thủ tục đã đổi tên")
+        # Kept: the answers are the ones first given, byte for byte, JSON as before.
+        again = await client.get(f"/api/v1/procedures/{code}")
+        assert again.content == one.content
+        assert again.headers["content-type"] == "application/json"
+        assert (await client.get("/api/v1/procedures", params={"size": 1})).content == first.content
+        # Another question is answered from the database.
+        other = await client.get("/api/v1/procedures", params={"size": 1, "q": code})
+        assert other.json()["items"][0]["name"] == "Thủ tục đã đổi tên"
+        # An hour later the answer has expired: the database again.
+        later = time.monotonic() + 3601
+        monkeypatch.setattr(time, "monotonic", lambda: later)
+        assert (await client.get(f"/api/v1/procedures/{code}")).json()["name"] == (
+            "Thủ tục đã đổi tên"
+        )
+    finally:
+        await _rename(app.state.database, code, original)
+
+
+async def test_errors_are_not_kept(cached: tuple[FastAPI, AsyncClient]) -> None:
+    _app, client = cached
+    assert (await client.get("/api/v1/procedures/9.999999")).status_code == 404
+    assert (await client.get("/api/v1/procedures/9.999999")).json()["error"] == (
+        "procedure_not_found"
+    )
+    assert (await client.get("/api/v1/procedures", params={"size": 0})).status_code == 422
+
+
+async def test_zero_seconds_keeps_nothing(settings: Settings) -> None:
+    async with _portal(settings, 0) as (app, client):
+        await _renamed_at_once(app, client)
+
+
+async def _renamed_at_once(app: FastAPI, client: AsyncClient) -> None:
+    code = (await client.get("/api/v1/procedures", params={"size": 1})).json()["items"][0]["code"]
+    original = (await client.get(f"/api/v1/procedures/{code}")).json()["name"]
+    try:
+        await _rename(app.state.database, code, "Tên mới")
+        assert (await client.get(f"/api/v1/procedures/{code}")).json()["name"] == "Tên mới"
+    finally:
+        await _rename(app.state.database, code, original)
+
+
+def test_the_kept_map_is_bounded_and_expires() -> None:
+    kept: _Kept[int] = _Kept(seconds=60, max_entries=3)
+    for key in range(5):
+        kept.put(key, key)
+    assert [kept.get(key) for key in range(5)] == [None, None, 2, 3, 4]
+    expired: _Kept[int] = _Kept(seconds=-1)
+    expired.put("a", 1)
+    assert expired.get("a") is None
