@@ -10,57 +10,28 @@ same way, as the detached rows it read (read-only attributes, no relationships l
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from fastapi import Response
 from pydantic import TypeAdapter
 
+from app.catalogue.models import Agency, Procedure
 from app.catalogue.repository import CatalogueRepository
 from app.catalogue.service import CatalogueService
 from app.core.db import Database, ReadSession
+from app.core.kept import Kept
 
-# Distinct questions kept at most: searches are few in practice (the harness draws from a list
-# of terms), but a client that pages through everything must not grow the process unbounded.
-MAX_ENTRIES = 10_000
 JSON = "application/json"
-Value = TypeVar("Value")
 Compute = Callable[[CatalogueService[ReadSession]], Awaitable[Any]]
-
-
-class _Kept(Generic[Value]):
-    """A bounded map whose entries expire: the oldest goes first when it is full."""
-
-    def __init__(self, seconds: float, max_entries: int = MAX_ENTRIES) -> None:
-        self.seconds = seconds
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, tuple[float, Value]] = OrderedDict()
-
-    def get(self, key: Hashable) -> Value | None:
-        found = self._entries.get(key)
-        if found is None:
-            return None
-        expires, value = found
-        if expires <= time.monotonic():
-            del self._entries[key]
-            return None
-        return value
-
-    def put(self, key: Hashable, value: Value) -> None:
-        if self.seconds <= 0:
-            return
-        self._entries[key] = (time.monotonic() + self.seconds, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
 
 
 class CatalogueCache:
     def __init__(self, database: Database, seconds: float) -> None:
         self.database = database
-        self._answers: _Kept[bytes] = _Kept(seconds)
+        self._answers: Kept[bytes] = Kept(seconds)
+        # A submission's procedure and receiving agency (CatalogueService.receiving_agency).
+        self.pairs: Kept[tuple[Procedure, Agency]] = Kept(seconds)
         self._adapters: dict[Any, TypeAdapter[Any]] = {}
 
     async def answer(self, key: Hashable, shape: Any, compute: Compute) -> Response:

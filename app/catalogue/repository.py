@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from app.catalogue.models import Agency, AgencyField, Procedure, ProcedureField, Province
 from app.core.db import SessionT, WriteSession
 from app.core.repository import fetch_page
 from app.core.upsert import upsert
+
+# Built once: a submission's look-up (see DossierRepository's).
+_AGENCY_FOR_FIELD = (
+    select(Agency, AgencyField.field_code)
+    .outerjoin(
+        AgencyField,
+        (AgencyField.agency_code == Agency.code) & (AgencyField.field_code == bindparam("field")),
+    )
+    .where(Agency.code == bindparam("code"))
+)
 
 
 class CatalogueRepository(Generic[SessionT]):
@@ -27,11 +37,8 @@ class CatalogueRepository(Generic[SessionT]):
 
     async def agency_for_field(self, code: str, field_code: str) -> tuple[Agency, bool] | None:
         """The agency, and whether it receives procedures of that field."""
-        statement = select(Agency, AgencyField.field_code).outerjoin(
-            AgencyField,
-            (AgencyField.agency_code == Agency.code) & (AgencyField.field_code == field_code),
-        )
-        row = (await self.session.execute(statement.where(Agency.code == code))).one_or_none()
+        found = await self.session.execute(_AGENCY_FOR_FIELD, {"code": code, "field": field_code})
+        row = found.one_or_none()
         return (row[0], row[1] is not None) if row else None
 
     async def procedures_by_code(self, codes: Iterable[str]) -> dict[str, Procedure]:

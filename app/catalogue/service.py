@@ -15,13 +15,19 @@ from app.catalogue.models import Agency, Procedure
 from app.catalogue.repository import CatalogueRepository
 from app.catalogue.schemas import AgencyOut, FieldOut, ProcedureOut, ProvinceOut
 from app.core.db import SessionT, WriteSession
+from app.core.kept import Kept
 from app.core.pagination import Page, PageParams
 from app.core.text import fold
 
 
 class CatalogueService(Generic[SessionT]):
-    def __init__(self, repository: CatalogueRepository[SessionT]) -> None:
+    def __init__(
+        self,
+        repository: CatalogueRepository[SessionT],
+        kept_pairs: Kept[tuple[Procedure, Agency]] | None = None,
+    ) -> None:
         self.repository: CatalogueRepository[SessionT] = repository
+        self.kept_pairs = kept_pairs  # receiving_agency's answers, kept (app/catalogue/cache.py)
 
     async def procedure(self, code: str) -> ProcedureOut:
         found = await self.repository.procedure_with_field_name(code)
@@ -104,6 +110,9 @@ class CatalogueService(Generic[SessionT]):
         self, procedure_code: str, agency_code: str
     ) -> tuple[Procedure, Agency]:
         """The procedure and agency of a submission, refused unless the agency receives it."""
+        kept = self.kept_pairs.get((procedure_code, agency_code)) if self.kept_pairs else None
+        if kept is not None:
+            return kept
         procedure = await self.repository.get_procedure(procedure_code)
         if procedure is None:
             raise UnknownProcedure(
@@ -119,6 +128,8 @@ class CatalogueService(Generic[SessionT]):
                 f"{procedure_code} ({procedure.agency_level}, field {procedure.field_code})",
                 field="agency_code",
             )
+        if self.kept_pairs is not None:
+            self.kept_pairs.put((procedure_code, agency_code), (procedure, agency))
         return procedure, agency
 
     async def load(

@@ -18,7 +18,7 @@ def _service(request: Request, session: SessionT, clock: Clock) -> DossierServic
     state = request.app.state
     return DossierService(
         DossierRepository(session),
-        CatalogueService(CatalogueRepository(session)),
+        CatalogueService(CatalogueRepository(session), state.catalogue_cache.pairs),
         state.calendar,
         clock,
         state.document_store,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Generic
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import bindparam, case, delete, select
 
 from app.core.db import SessionT, WriteSession
 from app.core.repository import fetch_page
@@ -21,6 +21,16 @@ from app.dossiers.models import (
     DossierEvent,
     DossierStatusMove,
     DossierStatusTally,
+)
+
+# The look-ups of every request, built once: building a statement and its cache key took more
+# of a look-up's time than PostgreSQL did (py-spy, benchmarks/hot_paths.py).
+_BY_CODE = select(Dossier).where(Dossier.code == bindparam("code"))
+_BY_CODE_FOR_UPDATE = _BY_CODE.with_for_update()
+_BY_ID = select(Dossier).where(Dossier.id == bindparam("id"))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+_BY_KEY = select(Dossier).where(
+    Dossier.owner_id == bindparam("owner_id"), Dossier.idempotency_key == bindparam("key")
 )
 
 
@@ -76,23 +86,17 @@ class DossierRepository(Generic[SessionT]):
         await self.session.flush()
 
     async def get(self, code: str, *, for_update: bool = False) -> Dossier | None:
-        statement = select(Dossier).where(Dossier.code == code)
-        if for_update:
-            # Serialises concurrent changes of one dossier on PostgreSQL; SQLite's write
-            # transactions are serial already (BEGIN IMMEDIATE).
-            statement = statement.with_for_update()
-        return await self.session.scalar(statement)
+        # FOR UPDATE serialises concurrent changes of one dossier on PostgreSQL; SQLite's write
+        # transactions are serial already (BEGIN IMMEDIATE).
+        statement = _BY_CODE_FOR_UPDATE if for_update else _BY_CODE
+        return await self.session.scalar(statement, {"code": code})
 
     async def by_id(self, dossier_id: int, *, for_update: bool = False) -> Dossier:
-        statement = select(Dossier).where(Dossier.id == dossier_id)
-        if for_update:
-            statement = statement.with_for_update()
-        return (await self.session.scalars(statement)).one()
+        statement = _BY_ID_FOR_UPDATE if for_update else _BY_ID
+        return (await self.session.scalars(statement, {"id": dossier_id})).one()
 
     async def by_idempotency_key(self, owner_id: int, key: str) -> Dossier | None:
-        return await self.session.scalar(
-            select(Dossier).where(Dossier.owner_id == owner_id, Dossier.idempotency_key == key)
-        )
+        return await self.session.scalar(_BY_KEY, {"owner_id": owner_id, "key": key})
 
     async def list_for_owner(
         self, owner_id: int, *, offset: int, limit: int

@@ -11,13 +11,15 @@ from contextlib import asynccontextmanager
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from app.catalogue.cache import _Kept
 from app.catalogue.models import Procedure
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.kept import Kept
+from app.dossiers.models import Dossier
 from app.main import create_app
+from tests.support.factories import login, receiving_pair, submit
 
 
 @asynccontextmanager
@@ -93,10 +95,49 @@ async def _renamed_at_once(app: FastAPI, client: AsyncClient) -> None:
 
 
 def test_the_kept_map_is_bounded_and_expires() -> None:
-    kept: _Kept[int] = _Kept(seconds=60, max_entries=3)
+    kept: Kept[int] = Kept(seconds=60, max_entries=3)
     for key in range(5):
         kept.put(key, key)
     assert [kept.get(key) for key in range(5)] == [None, None, 2, 3, 4]
-    expired: _Kept[int] = _Kept(seconds=-1)
+    expired: Kept[int] = Kept(seconds=-1)
     expired.put("a", 1)
     assert expired.get("a") is None
+
+
+async def test_a_submission_reads_its_procedure_and_agency_once(
+    cached: tuple[FastAPI, AsyncClient],
+) -> None:
+    app, client = cached
+    procedure, agency = await receiving_pair(client)
+    citizen = await login(client)
+    first = await submit(client, citizen, procedure["code"], agency["code"])
+    async with app.state.database.write() as session:
+        await session.execute(
+            update(Procedure)
+            .where(Procedure.code == procedure["code"])
+            .values(processing_time=procedure["processing_time"] + 7)
+        )
+    try:
+        second = await submit(client, citizen, procedure["code"], agency["code"])
+        # Kept: the second submission did not read the procedure again.
+        async with app.state.database.read() as session:
+            times = await session.scalars(
+                select(Dossier.processing_time).where(
+                    Dossier.code.in_([first["code"], second["code"]])
+                )
+            )
+            assert list(times) == [procedure["processing_time"]] * 2
+        # A pair the agency does not receive is refused each time, never kept.
+        other = await client.post(
+            "/api/v1/dossiers",
+            json={"procedure_code": procedure["code"], "agency_code": "no-such-agency"},
+            headers=citizen.headers,
+        )
+        assert other.status_code == 422
+    finally:
+        async with app.state.database.write() as session:
+            await session.execute(
+                update(Procedure)
+                .where(Procedure.code == procedure["code"])
+                .values(processing_time=procedure["processing_time"])
+            )
