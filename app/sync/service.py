@@ -82,6 +82,7 @@ class _Item:
     key: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
     entries: list[Entry] = field(default_factory=list)  # the history it tells
+    at: datetime | None = None  # the update's own time (a record's latest date)
     result: ItemResult | None = None
 
     def answer(
@@ -214,8 +215,10 @@ class SyncService(Generic[SessionT]):
         item.code = item.payload["MaHoSo"]
         item.key = item_key(service, item.payload)
         if isinstance(item.model, DossierRecord):
+            item.at = record_time(item.model)
             item.entries = record_entries(item.model, item.key, agency)
         elif isinstance(item.model, ProgressStep):
+            item.at = item.model.ThoiDiemXuLy
             item.entries = [step_entry(item.model, item.key, agency)]
         return item
 
@@ -292,7 +295,7 @@ class SyncService(Generic[SessionT]):
         )
         results |= {code: (result, last) for code, (result, last, _, _) in replays.items()}
 
-        new_items: list[dict[str, Any]] = []
+        received_now: list[tuple[Dossier, list[_Item]]] = []
         extended_from: dict[int, tuple[Replay, int]] = {}
         for code, (fresh, duplicates) in sorted(split.items()):
             dossier = dossiers[code]
@@ -308,18 +311,21 @@ class SyncService(Generic[SessionT]):
             disagreements += self._take_record_facts(dossier, fresh, agencies)
             self._judge(fresh, result, previous_last, code in created)
             self._answer_duplicates(duplicates, dossier.status)
-            new_items += [
-                {
-                    "dossier_id": dossier.id,
-                    "agency_code": agency,
-                    "service": service,
-                    "item_key": item.key,
-                    "item_at": _item_time(item),
-                    "received_at": now,
-                    "payload": item.payload,
-                }
-                for item in fresh
-            ]
+            received_now.append((dossier, fresh))
+        await self.repository.add(list(created.values()))
+        new_items = [
+            {
+                "dossier_id": dossier.id,
+                "agency_code": agency,
+                "service": service,
+                "item_key": item.key,
+                "item_at": _item_time(item),
+                "received_at": now,
+                "payload": item.payload,
+            }
+            for dossier, fresh in received_now
+            for item in fresh
+        ]
         item_ids = {(i.dossier_id, i.item_key): i.id for i in stored}
         item_ids |= await self.repository.insert_items(new_items)
         await self._rebuild_events(
@@ -455,8 +461,11 @@ class SyncService(Generic[SessionT]):
         for code, group in groups.items():
             if code in dossiers:
                 continue
-            records = [i.model for i in group if isinstance(i.model, DossierRecord)]
-            newest[code] = max(records, key=record_time)
+            newest_item = max(
+                (i for i in group if isinstance(i.model, DossierRecord)), key=_item_time
+            )
+            assert isinstance(newest_item.model, DossierRecord)
+            newest[code] = newest_item.model
             for item in list(group):
                 model = item.model
                 if isinstance(model, DossierRecord) and model.MaTTHC != newest[code].MaTTHC:
@@ -499,7 +508,8 @@ class SyncService(Generic[SessionT]):
                 updated_at=now,
                 supplement_requests=0,
             )
-        await self.repository.add(list(created.values()))
+        # Not added to the session yet: the caller inserts them once their replay has set their
+        # state, one INSERT each instead of an INSERT and then an UPDATE.
         dossiers.update(created)
         return created
 
@@ -530,11 +540,12 @@ class SyncService(Generic[SessionT]):
     def _take_record_facts(self, dossier: Dossier, items: list[_Item], agencies: set[str]) -> int:
         """The newest record, if newer than what the dossier shows, sets the facts only records
         carry; returns 1 if its claimed due date disagrees with the portal's, by day."""
-        records = [i.model for i in items if isinstance(i.model, DossierRecord)]
+        records = [i for i in items if isinstance(i.model, DossierRecord)]
         if not records:
             return 0
-        record = max(records, key=record_time)
-        taken = record_time(record)
+        newest = max(records, key=_item_time)
+        record, taken = newest.model, _item_time(newest)
+        assert isinstance(record, DossierRecord)
         if dossier.record_at is not None and taken <= dossier.record_at:
             return 0
         dossier.record_at = taken
@@ -671,10 +682,8 @@ def _entries(service: str, payload: dict[str, Any], key: str, agency: str) -> li
 
 
 def _item_time(item: _Item) -> datetime:
-    if isinstance(item.model, DossierRecord):
-        return record_time(item.model)
-    assert isinstance(item.model, ProgressStep)
-    return item.model.ThoiDiemXuLy
+    assert item.at is not None  # set when the item was parsed
+    return item.at
 
 
 def _prefix(code: str) -> str:
