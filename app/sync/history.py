@@ -87,23 +87,33 @@ def replay(
             else:
                 refused.append(entry)  # nothing can happen to a dossier before its submission
             continue
-        if entry.status is progress.status:
-            applied.append(entry)
-            continue
-        try:
-            progress = advance(
-                progress,
-                entry.status,
-                entry.at,
-                ActorKind.SYSTEM,
-                calendar=calendar,
-                processing=processing,
-            )
-        except TransitionRefused:
+        moved = _moved(progress, entry, calendar=calendar, processing=processing)
+        if moved is None:
             refused.append(entry)
         else:
+            progress = moved
             applied.append(entry)
     return Replay(progress, tuple(applied), tuple(refused))
+
+
+def _moved(
+    progress: Progress, entry: Entry, *, calendar: WorkingCalendar, processing: ProcessingTime
+) -> Progress | None:
+    """The dossier after `entry`, or None if it is not a legal move from where it is. A step
+    that restates the current status (another officer's progress note) changes nothing."""
+    if entry.status is progress.status:
+        return progress
+    try:
+        return advance(
+            progress,
+            entry.status,
+            entry.at,
+            ActorKind.SYSTEM,
+            calendar=calendar,
+            processing=processing,
+        )
+    except TransitionRefused:
+        return None
 
 
 def extend(
@@ -125,18 +135,10 @@ def extend(
         return None
     applied: list[Entry] = []
     for entry in entries:
-        if entry.status is not progress.status:
-            try:
-                progress = advance(
-                    progress,
-                    entry.status,
-                    entry.at,
-                    ActorKind.SYSTEM,
-                    calendar=calendar,
-                    processing=processing,
-                )
-            except TransitionRefused:
-                return None
+        moved = _moved(progress, entry, calendar=calendar, processing=processing)
+        if moved is None:
+            return None
+        progress = moved
         applied.append(entry)
     return Replay(progress, tuple(applied))
 
