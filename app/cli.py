@@ -88,6 +88,15 @@ console = Console(stderr=True)
 # hung. Its default, 5 s, is less than a cold worker took to import the app on a busy 2-core
 # machine (4.8-5.9 s), so workers were killed at start and replacements killed under load.
 WORKER_HEALTHCHECK_SECONDS = 60
+# uvicorn as `serve` runs it (benchmarks/raw_ceiling.py runs its ceilings the same way). The loop
+# and the parser are named, not "auto": auto falls back to the pure-Python ones without a word
+# when they are missing, and a load run would then measure those.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
+    "log_level": "info",
+    "loop": "uvloop",
+    "http": "httptools",
+}
 # The CPUs this process may run on (a container's or taskset's limit), for --workers' help.
 CPUS = len(os.sched_getaffinity(0))
 
@@ -417,13 +426,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-        log_level="info",
         access_log=access_log,
-        # Named, not "auto": auto falls back to the pure-Python loop and parser without a word
-        # when they are missing, and a load run would then measure those instead.
-        loop="uvloop",
-        http="httptools",
+        **UVICORN_OPTIONS,
     )
 
 

@@ -360,7 +360,7 @@ def main() -> None:
     # Imported here: the CLI module is heavier than this app, and only the launcher needs it.
     import uvicorn
 
-    from app.cli import WORKER_HEALTHCHECK_SECONDS
+    from app.cli import UVICORN_OPTIONS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
@@ -374,8 +374,8 @@ def main() -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-        log_level="info",
+        access_log=False,  # as `portalsim serve` by default
+        **UVICORN_OPTIONS,
     )
 
 
