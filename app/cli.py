@@ -97,6 +97,14 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "loop": "uvloop",
     "http": "httptools",
 }
+AccessLog = Annotated[
+    bool,
+    typer.Option(
+        "--access-log/--no-access-log",
+        help="log a line per request (off by default: under load it costs CPU per request, "
+        "and /metrics already counts requests by route and status)",
+    ),
+]
 # The CPUs this process may run on (a container's or taskset's limit), for --workers' help.
 CPUS = len(os.sched_getaffinity(0))
 
@@ -370,14 +378,7 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help=f"uvicorn worker processes (this machine has {CPUS} CPUs)")
     ] = 1,
-    access_log: Annotated[
-        bool,
-        typer.Option(
-            "--access-log/--no-access-log",
-            help="log a line per request (off by default: under load it costs CPU per request, "
-            "and /metrics already counts requests by route and status)",
-        ),
-    ] = False,
+    access_log: AccessLog = False,
     migrate_first: Annotated[
         bool | None,
         typer.Option(
@@ -437,6 +438,7 @@ def gateway(
     port: Annotated[
         int | None, typer.Option(min=0, max=65_535, help="default: settings' GATEWAY_PORT")
     ] = None,
+    access_log: AccessLog = False,
 ) -> None:
     """Serve the mock VNPay payment gateway, creating its ledger (GATEWAY_DATABASE_URL) first."""
     import uvicorn
@@ -455,7 +457,8 @@ def gateway(
         factory=True,
         host=host or settings.gateway_host,
         port=port or settings.gateway_port,
-        log_level="info",
+        access_log=access_log,
+        **UVICORN_OPTIONS,
     )
 
 

@@ -306,16 +306,19 @@ def test_serve_gives_workers_time_to_start(
     assert served["timeout_worker_healthcheck"] == WORKER_HEALTHCHECK_SECONDS >= 30
 
 
+@pytest.mark.parametrize("command", ["serve", "gateway"])
 @pytest.mark.parametrize(("flag", "logged"), [([], False), (["--access-log"], True)])
-def test_serve_runs_for_load_unless_asked_otherwise(
+def test_servers_run_for_load_unless_asked_otherwise(
     served: dict[str, Any],
     settings: Settings,
     env: pytest.MonkeyPatch,
+    command: str,
     flag: list[str],
     logged: bool,
 ) -> None:
     env.setenv("DATABASE_URL", settings.database_url)
-    result = runner.invoke(app, ["serve", *flag])
+    env.setenv("GATEWAY_DATABASE_URL", f"sqlite:///{settings.document_dir.parent / 'gw.db'}")
+    result = runner.invoke(app, [command, *flag])
     assert result.exit_code == 0, result.output
     assert served["access_log"] is logged
     # Named, so that a missing one fails at start instead of falling back to pure Python.
