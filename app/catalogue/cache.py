@@ -5,7 +5,8 @@ search, a procedure, the fields. Each answer is kept as the JSON bytes sent, for
 CATALOGUE_CACHE_SECONDS, so that a repeated question costs neither a database session nor
 validation and serialisation; a re-seed shows after at most that long (0 turns the cache
 off). Errors are never kept. The submission's look-up of its procedure and agency is kept the
-same way, as the detached rows it read (read-only attributes, no relationships loaded).
+same way, as plain values (`Reception`): never rows, which the session that read them expires
+when its transaction rolls back.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from typing import Any
 from fastapi import Response
 from pydantic import TypeAdapter
 
-from app.catalogue.models import Agency, Procedure
 from app.catalogue.repository import CatalogueRepository
-from app.catalogue.service import CatalogueService
+from app.catalogue.service import CatalogueService, Reception
 from app.core.db import Database, ReadSession
 from app.core.kept import Kept
 
@@ -31,7 +31,7 @@ class CatalogueCache:
         self.database = database
         self._answers: Kept[bytes] = Kept(seconds)
         # A submission's procedure and receiving agency (CatalogueService.receiving_agency).
-        self.pairs: Kept[tuple[Procedure, Agency]] = Kept(seconds)
+        self.pairs: Kept[Reception] = Kept(seconds)
         self._adapters: dict[Any, TypeAdapter[Any]] = {}
 
     async def answer(self, key: Hashable, shape: Any, compute: Compute) -> Response:

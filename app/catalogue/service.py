@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Generic
 
 from app.catalogue.errors import (
@@ -11,7 +11,7 @@ from app.catalogue.errors import (
     UnknownAgency,
     UnknownProcedure,
 )
-from app.catalogue.models import Agency, Procedure
+from app.catalogue.models import Procedure
 from app.catalogue.repository import CatalogueRepository
 from app.catalogue.schemas import AgencyOut, FieldOut, ProcedureOut, ProvinceOut
 from app.core.db import SessionT, WriteSession
@@ -20,11 +20,22 @@ from app.core.pagination import Page, PageParams
 from app.core.text import fold
 
 
+@dataclass(frozen=True, slots=True)
+class Reception:
+    """What a submission needs of its procedure and receiving agency, as plain values: it is
+    kept across requests, so it must not be a row bound to (and expired with) one's session."""
+
+    procedure_code: str
+    processing_time: int
+    processing_unit: str
+    agency_code: str
+
+
 class CatalogueService(Generic[SessionT]):
     def __init__(
         self,
         repository: CatalogueRepository[SessionT],
-        kept_pairs: Kept[tuple[Procedure, Agency]] | None = None,
+        kept_pairs: Kept[Reception] | None = None,
     ) -> None:
         self.repository: CatalogueRepository[SessionT] = repository
         self.kept_pairs = kept_pairs  # receiving_agency's answers, kept (app/catalogue/cache.py)
@@ -106,9 +117,7 @@ class CatalogueService(Generic[SessionT]):
             size=page.size,
         )
 
-    async def receiving_agency(
-        self, procedure_code: str, agency_code: str
-    ) -> tuple[Procedure, Agency]:
+    async def receiving_agency(self, procedure_code: str, agency_code: str) -> Reception:
         """The procedure and agency of a submission, refused unless the agency receives it."""
         kept = self.kept_pairs.get((procedure_code, agency_code)) if self.kept_pairs else None
         if kept is not None:
@@ -128,9 +137,15 @@ class CatalogueService(Generic[SessionT]):
                 f"{procedure_code} ({procedure.agency_level}, field {procedure.field_code})",
                 field="agency_code",
             )
+        reception = Reception(
+            procedure_code=procedure.code,
+            processing_time=procedure.processing_time,
+            processing_unit=procedure.processing_unit,
+            agency_code=agency.code,
+        )
         if self.kept_pairs is not None:
-            self.kept_pairs.put((procedure_code, agency_code), (procedure, agency))
-        return procedure, agency
+            self.kept_pairs.put((procedure_code, agency_code), reception)
+        return reception
 
     async def load(
         self: CatalogueService[WriteSession], *, seed: int, communes_per_province: int

@@ -162,9 +162,7 @@ class DossierService(Generic[SessionT]):
             existing = await self._replay(owner.id, idempotency_key, request_hash)
             if existing is not None:
                 return existing, False
-        procedure, agency = await self.catalogue.receiving_agency(
-            body.procedure_code, body.agency_code
-        )
+        reception = await self.catalogue.receiving_agency(body.procedure_code, body.agency_code)
         now = self.clock.now()
         applicant = (
             body.applicant.model_dump(mode="json")
@@ -178,17 +176,17 @@ class DossierService(Generic[SessionT]):
         try:
             async with attempt:
                 sequence = await self.repository.next_sequence(
-                    agency.code, now.astimezone(VIETNAM_TZ).date()
+                    reception.agency_code, now.astimezone(VIETNAM_TZ).date()
                 )
                 dossier = Dossier(
-                    code=dossier_code(agency.code, now, sequence),
-                    procedure_code=procedure.code,
-                    agency_code=agency.code,
+                    code=dossier_code(reception.agency_code, now, sequence),
+                    procedure_code=reception.procedure_code,
+                    agency_code=reception.agency_code,
                     owner_id=owner.id,
                     status=Status.SUBMITTED,
                     channel=Channel.ONLINE,
-                    processing_time=procedure.processing_time,
-                    processing_unit=procedure.processing_unit,
+                    processing_time=reception.processing_time,
+                    processing_unit=reception.processing_unit,
                     applicant=applicant,
                     form=body.form,
                     idempotency_key=idempotency_key,

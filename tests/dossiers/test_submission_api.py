@@ -14,6 +14,8 @@ import pytest
 from httpx import AsyncClient, Response
 
 from app.core.config import Settings
+from app.core.errors import InvalidInput
+from app.dossiers.repository import DossierRepository
 from tests.conftest import DEFAULT_NOW
 from tests.support.clock import ManualClock
 from tests.support.factories import (
@@ -553,3 +555,35 @@ async def test_documents_cannot_be_added_after_acceptance(
     body = assert_error(response, 409, "not_allowed_in_status", field="status")
     assert body["status"] == 2
     assert stored_files(settings) == []
+
+
+# -- a failed submission leaves nothing behind ---------------------------------------------
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "attempt"], ids=["no-key", "with-key"])
+async def test_a_submission_failing_after_its_lookup_does_not_spoil_the_next_one(
+    client: AsyncClient, pair: Pair, monkeypatch: pytest.MonkeyPatch, idempotency_key: str | None
+) -> None:
+    """A failure inside the transaction, after the procedure and agency were looked up (as a lost
+    race or a database error would be), rolls it back; the next submission to the same pair,
+    which finds that look-up kept, is received."""
+    procedure, agency = pair
+    citizen = await login(client)
+    body = {"procedure_code": procedure["code"], "agency_code": agency["code"]}
+    add = DossierRepository.add
+
+    async def failing_add(*_: object) -> None:
+        monkeypatch.setattr(DossierRepository, "add", add)  # only the first write fails
+        raise InvalidInput("injected failure inside the transaction", field="form")
+
+    monkeypatch.setattr(DossierRepository, "add", failing_add)
+
+    failed = await post_dossier(client, citizen, body, key=idempotency_key)
+    received = await post_dossier(client, citizen, body, key=idempotency_key)
+
+    assert_error(failed, 422, "invalid_payload", field="form")
+    assert received.status_code == 201, received.text
+    assert received.json()["code"] == f"{agency['code']}-260303-0001"
+    assert received.json()["procedure_code"] == procedure["code"]
+    assert received.json()["due_at"] is None
+    assert await my_codes(client, citizen) == [received.json()["code"]]
