@@ -15,16 +15,21 @@ from app.indicators.dashboard import render_dashboard
 from app.indicators.dependencies import IndicatorServiceDep
 from app.indicators.repository import ScopeKind
 from app.indicators.schemas import IndicatorsOut, RankingOut, SeriesPoint
-from app.indicators.service import Step
+from app.indicators.service import FIRST_DAY, LAST_DAY, Step
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["indicators (Decision 766)"])
 dashboard_router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
+DAYS = f"between {FIRST_DAY} and {LAST_DAY}"
 From = Annotated[
     date | None,
-    Query(alias="from", description="first day (YYYY-MM-DD); default: the quarter's first"),
+    Query(
+        alias="from", description=f"first day (YYYY-MM-DD, {DAYS}); default: the quarter's first"
+    ),
 ]
-To = Annotated[date | None, Query(alias="to", description="last day, included; default: today")]
+To = Annotated[
+    date | None, Query(alias="to", description=f"last day, included ({DAYS}); default: today")
+]
 Code = Annotated[
     str | None,
     Query(max_length=20, description="the province's number or the agency's code"),

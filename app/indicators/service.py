@@ -4,6 +4,7 @@ of the repository and the formulas of scoring.py. "Now" is the portal's clock.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -32,6 +33,12 @@ from app.indicators.scoring import Counts, Scorecard, scorecard
 
 NATIONAL_NAME = "Toàn quốc"
 MAX_PERIOD_DAYS = 3660  # ten years: a period is a quarter or a year, not a century
+# The days a period may name: the portal's records lie well inside, and a period's arithmetic
+# (the day after its last, Vietnam's midnight in UTC, a week's Monday) stays in the calendar.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+# A province's number as a province is numbered (01 to 96): ASCII digits, a few of them, so that
+# neither '²' nor twenty digits reach int() or the database's small integer.
+PROVINCE_NUMBER = re.compile(r"[0-9]{1,3}")
 Step = Literal["day", "week"]
 
 
@@ -61,6 +68,11 @@ class IndicatorService:
 
     def period(self, first: date | None, last: date | None) -> Period:
         """The days asked for; by default the current quarter up to today (portal's clock)."""
+        for name, day in (("from", first), ("to", last)):
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                raise InvalidPeriod(
+                    f"{name} {day} is not between {FIRST_DAY} and {LAST_DAY}", field=name
+                )
         today = self.today()
         first = first or quarter_start(last or today)
         last = last or max(first, today)
@@ -82,9 +94,10 @@ class IndicatorService:
         if not code:
             raise InvalidScope(f"scope={kind} needs a code", field="code")
         if kind is ScopeKind.PROVINCE:
-            name = await self.repository.province_name(int(code)) if code.isdigit() else None
+            known = PROVINCE_NUMBER.fullmatch(code)
+            name = await self.repository.province_name(int(code)) if known else None
             if name is None:
-                raise UnknownScope(f"no province {code}", field="code")
+                raise UnknownScope(f"no province {code[:20]!r}", field="code")
             agencies = await self.repository.agencies_of(int(code))
             return Scope(kind, str(int(code)), tuple(a for a, _ in agencies)), name
         agency = await self.repository.agency(code)

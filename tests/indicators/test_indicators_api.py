@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
@@ -164,6 +165,15 @@ async def test_the_series_gives_each_week_its_shares(client: AsyncClient, built:
         ({"from": "2026-13-01"}, 422, "invalid_payload", "from"),
         ({"scope": "planet"}, 422, "invalid_payload", "scope"),
         ({"from": "1900-01-01", "to": "2026-01-01"}, 422, "invalid_period", "to"),
+        # Days whose arithmetic (the day after, Vietnam's midnight in UTC) leaves the calendar.
+        ({"to": "9999-12-31"}, 422, "invalid_period", "to"),
+        ({"from": "0001-01-01", "to": "0001-01-01"}, 422, "invalid_period", "from"),
+        # Province numbers: ASCII digits only, and none beyond what a province number can be.
+        ({"scope": "province", "code": "\u00b2"}, 404, "scope_not_found", "code"),
+        ({"scope": "province", "code": "\u0661"}, 404, "scope_not_found", "code"),
+        ({"scope": "province", "code": "9" * 20}, 404, "scope_not_found", "code"),
+        ({"scope": "province", "code": "99999"}, 404, "scope_not_found", "code"),
+        ({"scope": "agency", "code": "9" * 20}, 404, "scope_not_found", "code"),
     ],
 )
 async def test_bad_input_gets_a_clear_4xx(
@@ -174,8 +184,45 @@ async def test_bad_input_gets_a_clear_4xx(
     error: str,
     field: str,
 ) -> None:
-    response = await client.get("/api/v1/indicators", params=params)
-    assert_error(response, status, error, field=field)
+    paths = ["/api/v1/indicators", "/api/v1/indicators/series"]
+    if "scope" not in params:  # the national page has no scope parameter
+        paths.append("/dashboard")
+    for path in paths:
+        response = await client.get(path, params=params)
+        assert_error(response, status, error, field=field)
+    assert_no_server_errors(app)
+
+
+@pytest.mark.parametrize(
+    "code", ["\u00b2", "\u0661\u0662", "9" * 20, "9" * 5000, "99999", "-1", "1e3", " 1"]
+)
+async def test_a_province_page_or_ranking_of_no_province_is_404(
+    app: FastAPI, client: AsyncClient, code: str
+) -> None:
+    page = await client.get(f"/dashboard/provinces/{quote(code)}")
+    assert_error(page, 404, "scope_not_found", field="code")
+    if len(code) <= 20:  # the query parameter's own bound refuses longer ones (422)
+        ranking = await client.get(
+            "/api/v1/indicators/ranking", params={"scope": "agency", "code": code}
+        )
+        assert_error(ranking, 404, "scope_not_found", field="code")
+    assert_no_server_errors(app)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"to": "9999-12-31"}, "to"), ({"from": "0001-01-01", "to": "0001-01-07"}, "from")],
+)
+async def test_a_period_at_the_calendars_edge_is_refused_everywhere(
+    app: FastAPI, client: AsyncClient, params: dict[str, str], field: str
+) -> None:
+    for path in (
+        "/api/v1/indicators/ranking",
+        "/dashboard/provinces/1",
+        f"/dashboard/agencies/{quote('000.00.01.H01')}",
+    ):
+        response = await client.get(path, params={**params, "step": "day"})
+        assert_error(response, 422, "invalid_period", field=field)
     assert_no_server_errors(app)
 
 
