@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
-from loadtest.workload import DiurnalShape, Workload, hourly_rate
+from loadtest.workload import DiurnalShape, Workload, hourly_rate, weekly_weight
 from loadtest.world import Agency, World
 
 HOUR = timedelta(hours=1)
@@ -126,14 +126,8 @@ class _Profile:
         self.counter_flat = [1 / open_hours if f > 0 else 0.0 for f in open_share]
 
     def day_weight(self, local: datetime, *, counter: bool) -> float:
-        weekday = local.weekday()
-        if self.calendar.is_working_day(local.date()):
-            # A compensatory working Saturday is an ordinary working day.
-            return self.profile.weekly[weekday] if weekday < 5 else 1.0
-        if counter:
-            return 0.0  # counters are closed at weekends and on holidays
-        # Online submission goes on: at the weekend's own rate, on a holiday at Sunday's.
-        return self.profile.weekly[weekday] if weekday >= 5 else self.profile.weekly[6]
+        working = self.calendar.is_working_day(local.date())
+        return weekly_weight(self.profile, local.weekday(), working, counter=counter)
 
     def online(self, per_day: float) -> Any:
         per_day *= self.scale

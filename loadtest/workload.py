@@ -33,7 +33,7 @@ class _Section(BaseModel):
 
 
 class RunSection(_Section):
-    scale: Positive = 0.05
+    scale: Positive = 0.012
     speed: Positive = 2400
     duration: Duration = "120s"
     seed: int = 1
@@ -49,8 +49,8 @@ class ScopeSection(_Section):
 
 
 class VolumesSection(_Section):
-    dossiers_per_working_day: Positive = 39_000
-    online_share: Share = 0.58
+    dossiers_per_working_day: Positive = 124_000
+    online_share: Share = 0.747
     visits_per_dossier: Annotated[float, Field(ge=0)] = 3.2
     online_payment_share: Share = 0.85
     average_payment_vnd: Annotated[int, Field(ge=0)] = 351_000
@@ -259,8 +259,8 @@ class StepShape(DiurnalShape):
     name: Literal["step"] = "step"  # type: ignore[assignment]
     varies: ClassVar[bool] = True
     flat: ClassVar[bool] = True
-    start: Positive = 1.0
-    increment: Positive = 1.0
+    start: Positive = 0.25
+    increment: Positive = 0.25
     steps: Annotated[int, Field(ge=2, le=50)] = 10
     step_duration: Duration = "20s"
     slo: list[str] = ["all.p99_ms < 1000", "errors.rate < 0.01"]
@@ -436,6 +436,30 @@ def agency_demand(
     per_day = volumes.dossiers_per_working_day * workload.levels.share(level) * scale
     per_day /= agencies_of_level
     return AgencyDemand(per_day * volumes.online_share, per_day * (1 - volumes.online_share))
+
+
+def weekly_weight(profile: ProfileSection, weekday: int, working: bool, *, counter: bool) -> float:
+    """How many average working days of demand a day of this weekday (0 = Monday) carries: the
+    weekly profile's weight on a working day (a compensatory working Saturday is an ordinary
+    one); otherwise 0 at the counter, closed, and online the weekend's own weight, or Sunday's
+    on a holiday."""
+    if working:
+        return profile.weekly[weekday] if weekday < 5 else 1.0
+    if counter:
+        return 0.0
+    return profile.weekly[weekday] if weekday >= 5 else profile.weekly[6]
+
+
+def period_dossiers(workload: Workload, days: list[tuple[int, bool]]) -> float:
+    """The dossiers the workload puts on the whole country at scale 1 over these days, each given
+    as (weekday, is a working day): how a published period total is turned into the file's
+    dossiers per working day, and checked against it."""
+    volumes, profile = workload.volumes, workload.profile
+    return volumes.dossiers_per_working_day * math.fsum(
+        volumes.online_share * weekly_weight(profile, weekday, working, counter=False)
+        + (1 - volumes.online_share) * weekly_weight(profile, weekday, working, counter=True)
+        for weekday, working in days
+    )
 
 
 def hourly_rate(per_working_day: float, day_weight: float, hourly: list[float], hour: int) -> float:

@@ -46,7 +46,7 @@ def test_a_step_run_is_judged_step_by_step_and_a_broken_threshold_fails_it(
     code, said, results = _run(
         tmp_path,
         "steps",
-        shape="step:start=0.5,increment=1,steps=3,step_duration=10s",
+        shape="step:start=0.125,increment=0.25,steps=3,step_duration=10s",
         thresholds=thresholds,
         seed=3,
     )
@@ -57,13 +57,13 @@ def test_a_step_run_is_judged_step_by_step_and_a_broken_threshold_fails_it(
     )
     steps = results["steps"]
     assert results["run"]["speed"] == 60  # the step shape's own clock
-    assert [s["level"] for s in steps["judged"]] == [0.5, 1.5, 2.5]
+    assert [s["level"] for s in steps["judged"]] == [0.125, 0.375, 0.625]
     # A level offers that multiple of the national peak in steady state; in a short run the
     # later steps of earlier dossiers (back office, polls, payments) have not come yet, so a
     # step completes fewer requests than its level, in proportion to it.
     peak = results["plan"]["national_peak_rps"]
     achieved = [s["achieved_rps"] for s in steps["judged"]]
-    assert achieved[2] / achieved[0] == pytest.approx(2.5 / 0.5, rel=0.5)
+    assert achieved[2] / achieved[0] == pytest.approx(0.625 / 0.125, rel=0.5)
     for step in steps["judged"]:
         assert step["achieved_rps"] <= 1.2 * step["level"] * peak, step
     assert all(s["met"] for s in steps["judged"])  # far below this machine's knee

@@ -5,18 +5,23 @@ ceiling, pool sizes) keeps the totals the file states."""
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.core.config import Settings
+from app.main import calendar_from_settings
+from loadtest.run import RunOptions, plan
 from loadtest.workload import (
     DEFAULT_WORKLOAD,
     LEVELS,
     Level,
     Plan,
     ProfileSection,
+    VolumesSection,
     Workload,
     WorkloadError,
     agency_demand,
@@ -24,6 +29,7 @@ from loadtest.workload import (
     load_workload,
     officers_for,
     parse_duration,
+    period_dossiers,
     pool_size,
 )
 
@@ -33,8 +39,8 @@ from loadtest.workload import (
 def test_default_workload_file_loads_with_its_stated_numbers() -> None:
     workload = load_workload()
     assert DEFAULT_WORKLOAD.name == "workload.toml"
-    assert workload.volumes.dossiers_per_working_day == 39_000
-    assert workload.volumes.online_share == pytest.approx(0.58)
+    assert workload.volumes.dossiers_per_working_day == 124_000
+    assert workload.volumes.online_share == pytest.approx(0.747)
     assert workload.scope.agencies == 12
     assert workload.queueing is None
     assert not workload.is_queueing
@@ -176,10 +182,54 @@ def test_agency_demand_of_a_level_without_agencies_is_nothing() -> None:
 def test_agency_demand_at_scale_one_of_the_default_file() -> None:
     workload = load_workload()
     demand = agency_demand(workload, "commune", 100, 1.0)
-    # 39,000 dossiers x 60% at commune level over 100 communes, 58% of them online.
-    assert demand.per_day == pytest.approx(234.0)
-    assert demand.online_per_day == pytest.approx(234.0 * 0.58)
-    assert demand.counter_per_day == pytest.approx(234.0 * 0.42)
+    # 124,000 dossiers x 60% at commune level over 100 communes, 74.7% of them online.
+    assert demand.per_day == pytest.approx(744.0)
+    assert demand.online_per_day == pytest.approx(744.0 * 0.747)
+    assert demand.counter_per_day == pytest.approx(744.0 * 0.253)
+
+
+def days_between(first: date, last: date) -> list[tuple[int, bool]]:
+    calendar = calendar_from_settings(Settings(_env_file=None))
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return [(day.weekday(), calendar.is_working_day(day)) for day in days]
+
+
+def test_scale_one_puts_the_published_two_tier_period_on_the_34_provinces() -> None:
+    # 1 July - 19 August 2025: 4.4 M dossiers received by the 34 provinces, 74.7% online (the
+    # source is beside the figures in workload.toml). The file's dossiers per working day, through
+    # the weekly profile and the portal's calendar, give that total at the province and commune
+    # levels, to the rounding of the file's figure.
+    workload = load_workload()
+    period = days_between(date(2025, 7, 1), date(2025, 8, 19))
+    assert sum(working for _, working in period) == 36  # no holiday in the period
+    local = workload.levels.share("province") + workload.levels.share("commune")
+    assert period_dossiers(workload, period) * local == pytest.approx(4_400_000, rel=0.001)
+
+
+def test_a_period_counts_online_dossiers_at_the_weekend_and_counters_only_on_working_days() -> None:
+    workload = Workload(
+        volumes=VolumesSection(dossiers_per_working_day=1000, online_share=0.6),
+        profile=ProfileSection(weekly=[1.2, 1.0, 1.0, 1.0, 0.8, 0.2, 0.1]),
+    )
+    week = [(weekday, weekday < 5) for weekday in range(7)]
+    assert period_dossiers(workload, week) == pytest.approx(1000 * (5.0 + 0.6 * 0.3))
+    # A holiday on a Tuesday: the counter is closed, online goes on at Sunday's weight; a
+    # compensatory working Saturday is an ordinary working day for both.
+    assert period_dossiers(workload, [(1, False)]) == pytest.approx(1000 * 0.6 * 0.1)
+    assert period_dossiers(workload, [(5, True)]) == pytest.approx(1000.0)
+
+
+def test_the_2022_calibration_keeps_its_national_peak() -> None:
+    # Runs made before the 2025 figures stay repeatable: the named workload is the old default,
+    # whose national peak on the default catalogue was 22.3 requests/s (benchmarks/README.md).
+    path = DEFAULT_WORKLOAD.parent / "workloads" / "national-2022.toml"
+    workload = load_workload(path)
+    assert workload.volumes.dossiers_per_working_day == 39_000
+    assert workload.volumes.online_share == pytest.approx(0.58)
+    assert workload.run.scale == 0.05
+    assert plan(RunOptions(workload=path))["national_peak_rps"] == pytest.approx(22.3, abs=0.05)
+    # ... and the default workload's is the 2025 one, 4.1 times the online dossiers.
+    assert plan(RunOptions())["national_peak_rps"] == pytest.approx(91.4, abs=0.1)
 
 
 # --- hourly_rate -----------------------------------------------------------------------------
