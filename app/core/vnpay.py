@@ -141,10 +141,16 @@ def sign(params: Mapping[str, object], secret: str) -> str:
     return _hmac(secret, signing_string(params))
 
 
+def _signed_by(expected: str, values: Mapping[str, object]) -> bool:
+    """Whether the values' vnp_SecureHash is `expected` (hex, either case). What a client sent
+    may be any text: non-ASCII cannot be hex, and compare_digest refuses to compare it."""
+    received = str(values.get("vnp_SecureHash") or "")
+    return received.isascii() and bool(received) and hmac.compare_digest(expected, received.lower())
+
+
 def verify(params: Mapping[str, object], secret: str) -> bool:
     """Whether `params` carry a valid vnp_SecureHash (hex, either case)."""
-    received = str(params.get("vnp_SecureHash") or "").lower()
-    return bool(received) and hmac.compare_digest(sign(params, secret), received)
+    return _signed_by(sign(params, secret), params)
 
 
 def signed_query(params: Mapping[str, object], secret: str) -> str:
@@ -159,5 +165,4 @@ def sign_fields(values: Mapping[str, object], fields: Sequence[str], secret: str
 
 
 def verify_fields(values: Mapping[str, object], fields: Sequence[str], secret: str) -> bool:
-    received = str(values.get("vnp_SecureHash") or "").lower()
-    return bool(received) and hmac.compare_digest(sign_fields(values, fields, secret), received)
+    return _signed_by(sign_fields(values, fields, secret), values)

@@ -7,6 +7,8 @@ import hmac
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.core import vnpay
 
@@ -90,3 +92,22 @@ def test_dates_are_gmt_plus_7() -> None:
     assert vnpay.parse_date("20260303090000") == instant
     with pytest.raises(ValueError, match="yyyyMMddHHmmss"):
         vnpay.parse_date("2026-03-03")
+
+
+@given(received=st.text(max_size=200))
+def test_any_received_hash_is_a_verdict_never_an_error(received: str) -> None:
+    """A vnp_SecureHash is whatever a client sent: non-ASCII or not hex, it fails to verify."""
+    params = dict(PARAMS, vnp_SecureHash=received)
+    fields = ("vnp_TxnRef", "vnp_Amount")
+    genuine = vnpay.sign(PARAMS, SECRET)
+    assert vnpay.verify(params, SECRET) is (received.lower() == genuine)
+    assert vnpay.verify_fields(params, fields, SECRET) is (
+        received.lower() == vnpay.sign_fields(params, fields, SECRET)
+    )
+
+
+@pytest.mark.parametrize("received", ["é", "é" * 128, "\u0661" * 128, "ǅ"])
+def test_a_non_ascii_hash_does_not_verify(received: str) -> None:
+    params = dict(PARAMS, vnp_SecureHash=received)
+    assert vnpay.verify(params, SECRET) is False
+    assert vnpay.verify_fields(params, ("vnp_TxnRef",), SECRET) is False

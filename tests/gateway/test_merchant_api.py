@@ -87,6 +87,12 @@ async def test_querydr_with_a_bad_signature_is_97(client: AsyncClient) -> None:
     assert "vnp_TransactionStatus" not in answer
 
 
+async def test_querydr_with_a_non_ascii_signature_is_97(client: AsyncClient) -> None:
+    params, _ = await _paid(client)
+    answer = await _api(client, querydr_body(params, NOW) | {"vnp_SecureHash": "é"})
+    assert answer["vnp_ResponseCode"] == "97"
+
+
 async def test_a_repeated_request_id_is_94(client: AsyncClient) -> None:
     params, _ = await _paid(client)
     body = querydr_body(params, NOW)

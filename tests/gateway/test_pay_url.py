@@ -67,6 +67,12 @@ async def test_no_signature_at_all_is_97(client: AsyncClient) -> None:
     assert _code(response.text) == "97"
 
 
+async def test_a_non_ascii_signature_is_97(client: AsyncClient) -> None:
+    response = await client.get(PAY_URL, params=pay_params(NOW) | {"vnp_SecureHash": "é" * 128})
+    assert response.status_code == 400
+    assert _code(response.text) == "97"
+
+
 async def test_a_missing_field_is_refused_with_03(app: FastAPI, client: AsyncClient) -> None:
     for missing in ("vnp_OrderInfo", "vnp_Amount", "vnp_ReturnUrl", "vnp_CreateDate"):
         response = await client.get(PAY_URL, params=signed(pay_params(NOW, **{missing: None})))

@@ -182,6 +182,23 @@ async def test_the_ipn_refuses_forgeries_with_the_contracts_codes(payer: Payer) 
     assert (first.json()["RspCode"], again.json()["RspCode"]) == ("00", "02")
 
 
+async def test_a_non_ascii_signature_is_refused_in_the_contracts_shape(payer: Payer) -> None:
+    payment = await payer.pay_url()
+    params = signed_ipn(payer.settings, payment["txn_ref"], payer.fees)
+    for hash_ in ("é", "é" * 128, "\u0661" * 128):
+        forged = params | {"vnp_SecureHash": hash_}
+
+        ipn = await payer.portal.get(IPN_PATH, params=forged)
+        shown = await payer.portal.get("/api/v1/payments/vnpay/return", params=forged)
+
+        assert ipn.status_code == 200
+        assert ipn.json() == {"RspCode": "97", "Message": "Invalid signature"}
+        assert shown.status_code == 200
+        assert shown.json()["verified"] is False
+        assert shown.json()["message"] == "Sai chữ ký"
+    assert (await payer.payments())[0]["status"] == "pending"
+
+
 async def test_concurrent_duplicate_ipns_confirm_once(payer: Payer) -> None:
     payment = await payer.pay_url()
     ipn = signed_ipn(payer.settings, payment["txn_ref"], payer.fees)
