@@ -15,6 +15,7 @@ from app.catalogue.dependencies import CurrentAgency
 from app.core.idempotency import IdempotencyKey, answer_replay
 from app.core.openapi import json_examples
 from app.core.pagination import Page, PageDep
+from app.core.responses import JSONBytesResponse
 from app.dossiers.dependencies import DossierServiceDep, ReadDossierServiceDep
 from app.dossiers.schemas import (
     ComplaintIn,
@@ -67,27 +68,27 @@ async def submit_dossier(
     body: DossierSubmit,
     owner: CurrentAccountRecord,
     service: DossierServiceDep,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> DossierOut:
+) -> Response:
     dossier, created = await service.submit(owner, body, idempotency_key)
+    response = JSONBytesResponse(service.json(dossier), status_code=status.HTTP_201_CREATED)
     answer_replay(response, created)
     response.headers["Location"] = f"/api/v1/dossiers/{dossier.code}"
-    return service.to_out(dossier)
+    return response
 
 
 @citizen_router.get("", response_model=Page[DossierOut], summary="My dossiers")
 async def my_dossiers(
     principal: CurrentAccount, service: ReadDossierServiceDep, page: PageDep
-) -> Page[DossierOut]:
-    return await service.owner_page(principal.account_id, page)
+) -> Response:
+    return JSONBytesResponse(await service.owner_page(principal.account_id, page))
 
 
 @citizen_router.get("/{code}", response_model=DossierOut, summary="One of my dossiers")
 async def get_dossier(
     code: str, principal: CurrentAccount, service: ReadDossierServiceDep
-) -> DossierOut:
-    return service.to_out(await service.for_owner(principal.account_id, code))
+) -> Response:
+    return JSONBytesResponse(service.json(await service.row_for_owner(principal.account_id, code)))
 
 
 @citizen_router.get("/{code}/events", response_model=list[EventOut], summary="A dossier's timeline")
@@ -154,9 +155,9 @@ async def withdraw(
     owner: CurrentAccountRecord,
     service: DossierServiceDep,
     body: WithdrawIn | None = None,
-) -> DossierOut:
+) -> Response:
     dossier = await service.withdraw(owner, code, body.reason if body else None)
-    return service.to_out(dossier)
+    return JSONBytesResponse(service.json(dossier))
 
 
 @citizen_router.post(
@@ -170,9 +171,9 @@ async def supplement(
     service: DossierServiceDep,
     files: Annotated[list[UploadFile] | None, File(description="the requested documents")] = None,
     note: Annotated[Note | None, Form()] = None,
-) -> DossierOut:
+) -> Response:
     dossier = await service.supplement(owner, code, files or [], note)
-    return service.to_out(dossier)
+    return JSONBytesResponse(service.json(dossier))
 
 
 @citizen_router.post(
@@ -183,9 +184,9 @@ async def supplement(
 )
 async def rate(
     code: str, body: RatingIn, owner: CurrentAccountRecord, service: DossierServiceDep
-) -> DossierOut:
+) -> Response:
     dossier = await service.rate(owner, code, body.score, body.comment)
-    return service.to_out(dossier)
+    return JSONBytesResponse(service.json(dossier))
 
 
 @agency_router.get("", response_model=Page[DossierOut], summary="The agency's inbox")
@@ -197,21 +198,22 @@ async def agency_inbox(
     include_acknowledged: Annotated[
         bool, Query(description="also list dossiers already acknowledged")
     ] = False,
-) -> Page[DossierOut]:
+) -> Response:
     """The agency's online dossiers, oldest first; by default only those not yet acknowledged."""
-    return await service.agency_page(
+    inbox = await service.agency_page(
         agency.agency_code,
         status=status_filter,
         include_acknowledged=include_acknowledged,
         page=page,
     )
+    return JSONBytesResponse(inbox)
 
 
 @agency_router.get("/{code}", response_model=DossierOut, summary="One of the agency's dossiers")
 async def agency_dossier(
     code: str, agency: CurrentAgency, service: ReadDossierServiceDep
-) -> DossierOut:
-    return service.to_out(await service.for_agency(agency.agency_code, code))
+) -> Response:
+    return JSONBytesResponse(service.json(await service.row_for_agency(agency.agency_code, code)))
 
 
 @agency_router.get("/{code}/events", response_model=list[EventOut], summary="A dossier's timeline")
@@ -225,8 +227,8 @@ async def agency_dossier_events(
 @agency_router.post(
     "/{code}/ack", response_model=DossierOut, summary="Acknowledge a dossier (idempotent)"
 )
-async def acknowledge(code: str, agency: CurrentAgency, service: DossierServiceDep) -> DossierOut:
-    return service.to_out(await service.acknowledge(agency.agency_code, code))
+async def acknowledge(code: str, agency: CurrentAgency, service: DossierServiceDep) -> Response:
+    return JSONBytesResponse(service.json(await service.acknowledge(agency.agency_code, code)))
 
 
 @agency_router.post(
@@ -243,11 +245,11 @@ async def acknowledge(code: str, agency: CurrentAgency, service: DossierServiceD
 )
 async def apply_transition(
     code: str, body: TransitionIn, agency: CurrentAgency, service: DossierServiceDep
-) -> DossierOut:
+) -> Response:
     dossier = await service.agency_transition(
         agency.agency_code, code, Status(body.to_status), body.note, body.electronic_result
     )
-    return service.to_out(dossier)
+    return JSONBytesResponse(service.json(dossier))
 
 
 @agency_router.post(

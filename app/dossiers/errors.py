@@ -17,6 +17,12 @@ class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
 
 
+class NumberingExhausted(Conflict):
+    """The receiving agency's dossier numbers of the day are all given out."""
+
+    code = "day_numbering_exhausted"
+
+
 class NotAllowedNow(Conflict):
     """The action exists but the dossier's status does not allow it now."""
 

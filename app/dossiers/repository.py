@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
-from typing import Generic
+from typing import Any, Generic
 
-from sqlalchemy import bindparam, case, delete, select
+from sqlalchemy import Row, bindparam, case, delete, select
 
 from app.core.db import SessionT, WriteSession
 from app.core.repository import fetch_page
@@ -29,6 +29,10 @@ _BY_CODE = select(Dossier).where(Dossier.code == bindparam("code"))
 _BY_CODE_FOR_UPDATE = _BY_CODE.with_for_update()
 _BY_ID = select(Dossier).where(Dossier.id == bindparam("id"))
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+# Rows for answers that only show a dossier: a Core row costs no ORM instance to build.
+DOSSIERS = Dossier.__table__
+DossierRow = Row[Any]
+_ROW_BY_CODE = select(DOSSIERS).where(DOSSIERS.c.code == bindparam("code"))
 _BY_KEY = select(Dossier).where(
     Dossier.owner_id == bindparam("owner_id"), Dossier.idempotency_key == bindparam("key")
 )
@@ -39,9 +43,10 @@ class DossierRepository(Generic[SessionT]):
         self.session: SessionT = session
 
     async def next_sequence(
-        self: DossierRepository[WriteSession], agency_code: str, day: date
-    ) -> int:
-        """The next number of the agency's day, in this transaction.
+        self: DossierRepository[WriteSession], agency_code: str, day: date, limit: int
+    ) -> int | None:
+        """The next number of the agency's day, in this transaction; None once `limit` is given
+        out (the counter then stays where it is: it never overflows).
 
         One upsert that locks the counter row: concurrent submitters to the same agency and day
         queue on that lock, and a rolled-back submission gives its number back, so the numbers
@@ -53,8 +58,9 @@ class DossierRepository(Generic[SessionT]):
         statement = insert.on_conflict_do_update(
             index_elements=["agency_code", "day"],
             set_={"last_seq": DossierCodeCounter.last_seq + 1},
+            where=DossierCodeCounter.last_seq < limit,
         ).returning(DossierCodeCounter.last_seq)
-        sequence: int = (await self.session.execute(statement)).scalar_one()
+        sequence: int | None = (await self.session.execute(statement)).scalar_one_or_none()
         return sequence
 
     async def reserve_sequence(
@@ -91,6 +97,9 @@ class DossierRepository(Generic[SessionT]):
         statement = _BY_CODE_FOR_UPDATE if for_update else _BY_CODE
         return await self.session.scalar(statement, {"code": code})
 
+    async def row(self, code: str) -> DossierRow | None:
+        return (await self.session.execute(_ROW_BY_CODE, {"code": code})).first()
+
     async def by_id(self, dossier_id: int, *, for_update: bool = False) -> Dossier:
         statement = _BY_ID_FOR_UPDATE if for_update else _BY_ID
         return (await self.session.scalars(statement, {"id": dossier_id})).one()
@@ -100,14 +109,13 @@ class DossierRepository(Generic[SessionT]):
 
     async def list_for_owner(
         self, owner_id: int, *, offset: int, limit: int
-    ) -> tuple[Sequence[Dossier], int]:
+    ) -> tuple[Sequence[DossierRow], int]:
         statement = (
-            select(Dossier)
-            .where(Dossier.owner_id == owner_id)
-            .order_by(Dossier.submitted_at.desc(), Dossier.id.desc())
+            select(DOSSIERS)
+            .where(DOSSIERS.c.owner_id == owner_id)
+            .order_by(DOSSIERS.c.submitted_at.desc(), DOSSIERS.c.id.desc())
         )
-        rows, total = await fetch_page(self.session, statement, offset=offset, limit=limit)
-        return [row[0] for row in rows], total
+        return await fetch_page(self.session, statement, offset=offset, limit=limit)
 
     async def agency_inbox(
         self,
@@ -117,15 +125,15 @@ class DossierRepository(Generic[SessionT]):
         include_acknowledged: bool,
         offset: int,
         limit: int,
-    ) -> tuple[Sequence[Dossier], int]:
-        conditions = [Dossier.agency_code == agency_code, Dossier.channel == Channel.ONLINE]
+    ) -> tuple[Sequence[DossierRow], int]:
+        columns = DOSSIERS.c
+        conditions = [columns.agency_code == agency_code, columns.channel == Channel.ONLINE]
         if status is not None:
-            conditions.append(Dossier.status == status)
+            conditions.append(columns.status == status)
         if not include_acknowledged:
-            conditions.append(Dossier.acked_at.is_(None))
-        statement = select(Dossier).where(*conditions).order_by(Dossier.submitted_at, Dossier.id)
-        rows, total = await fetch_page(self.session, statement, offset=offset, limit=limit)
-        return [row[0] for row in rows], total
+            conditions.append(columns.acked_at.is_(None))
+        statement = select(DOSSIERS).where(*conditions).order_by(columns.submitted_at, columns.id)
+        return await fetch_page(self.session, statement, offset=offset, limit=limit)
 
     async def complaints(self, dossier_id: int) -> Sequence[DossierComplaint]:
         statement = (

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
-from typing import Generic
+from typing import Generic, TypeVar
 
 from fastapi import UploadFile
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,6 @@ from app.core.clock import Clock
 from app.core.db import SessionT, WriteSession, on_rollback
 from app.core.errors import InvalidInput
 from app.core.pagination import Page, PageParams
-from app.dossiers.deadlines import classify, due_disagrees
 from app.dossiers.errors import (
     AlreadyRated,
     DocumentNotFound,
@@ -28,12 +28,14 @@ from app.dossiers.errors import (
     IdempotencyKeyReused,
     IllegalTransition,
     NotAllowedNow,
+    NumberingExhausted,
 )
 from app.dossiers.kinds import ActorKind, Channel
 from app.dossiers.lifecycle import advance, apply_progress, processing_of, progress_of
 from app.dossiers.models import Dossier, DossierComplaint, DossierDocument, DossierEvent
-from app.dossiers.repository import DossierRepository
-from app.dossiers.schemas import ComplaintOut, DossierOut, DossierSubmit
+from app.dossiers.presentation import DossierColumns, dossier_json, page_json
+from app.dossiers.repository import DossierRepository, DossierRow
+from app.dossiers.schemas import ComplaintOut, DossierSubmit
 from app.dossiers.states import Status, TransitionRefused
 from app.dossiers.storage import DocumentStore, folder_for
 
@@ -46,11 +48,41 @@ class Actor:
     name: str  # an account's identifier, or an agency's code
 
 
+# The day's number has 4 digits, more past 9,999, and at most 6: a million dossiers at one
+# agency in one day is far past the whole country's (about 121,000 a day in 2025), and far
+# inside any database's integer.
+SEQUENCE_DIGITS = 6
+MAX_SEQUENCE = 10**SEQUENCE_DIGITS - 1
+_NUMBERING = re.compile(r"(?P<day>[0-9]{6})-(?P<number>[0-9]{4,})")
+
+
 def dossier_code(agency_code: str, received_at: datetime, sequence: int) -> str:
     """`<agency id>-<YYMMDD>-<NNNN>`, the day in Vietnam's time; past 9,999 dossiers an agency's
-    day simply grows a fifth digit rather than failing."""
+    day simply grows a fifth digit, up to SEQUENCE_DIGITS."""
     day = received_at.astimezone(VIETNAM_TZ)
     return f"{agency_code}-{day:%y%m%d}-{sequence:04d}"
+
+
+def code_agency(code: str) -> str:
+    """The part of a code before its first dash: the agency, if the code is in the portal's
+    numbering (agency identifiers have no dash)."""
+    return code.partition("-")[0]
+
+
+def code_numbering(code: str) -> tuple[date, int] | None:
+    """The day and number of a code in the portal's shape (`dossier_code`); None for a code of
+    another shape. A day that does not exist or a number wider than SEQUENCE_DIGITS is a
+    ValueError: such a code is not one the portal could have made."""
+    match = _NUMBERING.fullmatch(code.partition("-")[2])
+    if match is None:
+        return None
+    try:
+        day = datetime.strptime(match["day"], "%y%m%d").date()
+    except ValueError:
+        raise ValueError(f"{match['day']} is not a day (yyMMdd)") from None
+    if len(match["number"]) > SEQUENCE_DIGITS:
+        raise ValueError(f"the day's number has at most {SEQUENCE_DIGITS} digits")
+    return day, int(match["number"])
 
 
 def submission_hash(body: DossierSubmit) -> str:
@@ -74,52 +106,16 @@ class DossierService(Generic[SessionT]):
 
     # -- presentation ---------------------------------------------------------------------
 
-    def to_out(self, dossier: Dossier) -> DossierOut:
-        return DossierOut(
-            code=dossier.code,
-            status=dossier.status,
-            status_label=Status(dossier.status).label,
-            procedure_code=dossier.procedure_code,
-            agency_code=dossier.agency_code,
-            channel=dossier.channel,
-            applicant=dossier.applicant,
-            form=dossier.form,
-            submitted_at=dossier.submitted_at,
-            acked_at=dossier.acked_at,
-            accepted_at=dossier.accepted_at,
-            due_at=dossier.due_at,
-            finished_at=dossier.finished_at,
-            returned_at=dossier.returned_at,
-            paused_since=dossier.paused_at,
-            supplement_requests=dossier.supplement_requests,
-            timeliness=classify(
-                due_at=dossier.due_at,
-                finished_at=dossier.finished_at,
-                paused_at=dossier.paused_at,
-                supplement_requests=dossier.supplement_requests,
-                now=self.clock.now(),
-            ),
-            processing_agency_code=dossier.processing_agency_code,
-            claimed_due_at=dossier.claimed_due_at,
-            due_disagreement=due_disagrees(dossier.claimed_due_at, dossier.due_at),
-            synced_at=dossier.synced_at,
-            paid_online=dossier.paid_online,
-            digitised=dossier.digitised,
-            electronic_result=dossier.electronic_result,
-            rating=dossier.rating,
-            rating_comment=dossier.rating_comment,
-        )
+    def json(self, dossier: DossierColumns) -> bytes:
+        """A `DossierOut`, as the JSON bytes sent."""
+        return dossier_json(dossier, self.clock.now())
 
-    def page_out(self, items: Sequence[Dossier], total: int, page: PageParams) -> Page[DossierOut]:
-        return Page(
-            items=[self.to_out(d) for d in items], total=total, page=page.page, size=page.size
-        )
-
-    async def owner_page(self, owner_id: int, page: PageParams) -> Page[DossierOut]:
-        items, total = await self.repository.list_for_owner(
+    async def owner_page(self, owner_id: int, page: PageParams) -> bytes:
+        """A `Page[DossierOut]` of the owner's dossiers, newest first."""
+        rows, total = await self.repository.list_for_owner(
             owner_id, offset=page.offset, limit=page.size
         )
-        return self.page_out(items, total, page)
+        return page_json(rows, total, page, self.clock.now())
 
     async def agency_page(
         self,
@@ -128,15 +124,16 @@ class DossierService(Generic[SessionT]):
         status: int | None,
         include_acknowledged: bool,
         page: PageParams,
-    ) -> Page[DossierOut]:
-        items, total = await self.repository.agency_inbox(
+    ) -> bytes:
+        """A `Page[DossierOut]` of the agency's online dossiers, oldest first."""
+        rows, total = await self.repository.agency_inbox(
             agency_code,
             status=status,
             include_acknowledged=include_acknowledged,
             offset=page.offset,
             limit=page.size,
         )
-        return self.page_out(items, total, page)
+        return page_json(rows, total, page, self.clock.now())
 
     async def timeline(self, dossier: Dossier) -> Sequence[DossierEvent]:
         return await self.repository.events(dossier.id)
@@ -175,9 +172,15 @@ class DossierService(Generic[SessionT]):
         attempt = self.repository.session.begin_nested() if idempotency_key else nullcontext()
         try:
             async with attempt:
-                sequence = await self.repository.next_sequence(
-                    reception.agency_code, now.astimezone(VIETNAM_TZ).date()
-                )
+                day = now.astimezone(VIETNAM_TZ).date()
+                agency_code = reception.agency_code
+                sequence = await self.repository.next_sequence(agency_code, day, MAX_SEQUENCE)
+                if sequence is None:
+                    raise NumberingExhausted(
+                        f"agency {agency_code} has given out all {MAX_SEQUENCE:,} dossier "
+                        f"numbers of {day:%Y-%m-%d}: submit to it again tomorrow",
+                        field="agency_code",
+                    )
                 dossier = Dossier(
                     code=dossier_code(reception.agency_code, now, sequence),
                     procedure_code=reception.procedure_code,
@@ -230,21 +233,20 @@ class DossierService(Generic[SessionT]):
     async def for_owner(self, owner_id: int, code: str, *, for_update: bool = False) -> Dossier:
         """The dossier if `owner_id` owns it; otherwise 404, the same as for a code that does
         not exist, so codes cannot be probed."""
-        dossier = await self.repository.get(code, for_update=for_update)
-        if dossier is None or dossier.owner_id != owner_id:
-            raise DossierNotFound(f"no dossier {code!r} of yours", field="code")
-        return dossier
+        return _owned(await self.repository.get(code, for_update=for_update), owner_id, code)
+
+    async def row_for_owner(self, owner_id: int, code: str) -> DossierRow:
+        """As `for_owner`, read as a row: for answers that only show the dossier."""
+        return _owned(await self.repository.row(code), owner_id, code)
 
     async def for_agency(self, agency_code: str, code: str, *, for_update: bool = False) -> Dossier:
         """The dossier if `agency_code` receives or processes it; otherwise 404, as for a
         citizen."""
-        dossier = await self.repository.get(code, for_update=for_update)
-        if dossier is None or agency_code not in (
-            dossier.agency_code,
-            dossier.processing_agency_code,
-        ):
-            raise DossierNotFound(f"no dossier {code!r} at agency {agency_code}", field="code")
-        return dossier
+        return _received(await self.repository.get(code, for_update=for_update), agency_code, code)
+
+    async def row_for_agency(self, agency_code: str, code: str) -> DossierRow:
+        """As `for_agency`, read as a row."""
+        return _received(await self.repository.row(code), agency_code, code)
 
     # -- the one transition service -------------------------------------------------------
 
@@ -485,6 +487,24 @@ def _complaint_out(complaint: DossierComplaint, dossier_code: str) -> ComplaintO
         content=complaint.content,
         filed_at=complaint.filed_at,
     )
+
+
+Found = TypeVar("Found", Dossier, DossierRow)
+
+
+def _owned(dossier: Found | None, owner_id: int, code: str) -> Found:
+    if dossier is None or dossier.owner_id != owner_id:
+        raise DossierNotFound(f"no dossier {code!r} of yours", field="code")
+    return dossier
+
+
+def _received(dossier: Found | None, agency_code: str, code: str) -> Found:
+    if dossier is None or agency_code not in (
+        dossier.agency_code,
+        dossier.processing_agency_code,
+    ):
+        raise DossierNotFound(f"no dossier {code!r} at agency {agency_code}", field="code")
+    return dossier
 
 
 def _citizen(owner: Account) -> Actor:
