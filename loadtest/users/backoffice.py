@@ -44,7 +44,7 @@ class BackOffice(ActorUser):
         electronic_result: bool | None = None,
     ) -> dict[str, str]:
         body = self.call(
-            "POST",
+            "POST /api/v1/agency/dossiers/[code]/transitions",
             f"/api/v1/agency/dossiers/{record.code}/transitions",
             json={
                 "to_status": status,
@@ -52,8 +52,6 @@ class BackOffice(ActorUser):
                 **({} if electronic_result is None else {"electronic_result": electronic_result}),
             },
             headers=self.headers(record),
-            name="POST /api/v1/agency/dossiers/[code]/transitions",
-            group="agency",
             schema=DossierOut,
             check=expect_status(status),
         )
@@ -68,12 +66,10 @@ class BackOffice(ActorUser):
     def on_inbox(self, current: Task) -> None:
         agency = current.data["agency"]
         page = self.call(
-            "GET",
+            "GET /api/v1/agency/dossiers",
             "/api/v1/agency/dossiers",
             params={"size": 200},
             headers=self.headers(agency),
-            name="GET /api/v1/agency/dossiers",
-            group="agency",
             schema=Page[DossierOut],
         )
         for item in page["items"]:
@@ -89,11 +85,9 @@ class BackOffice(ActorUser):
             if record.status != 1:  # withdrawn meanwhile
                 return
             self.call(
-                "POST",
+                "POST /api/v1/agency/dossiers/[code]/ack",
                 f"/api/v1/agency/dossiers/{record.code}/ack",
                 headers=self.headers(record),
-                name="POST /api/v1/agency/dossiers/[code]/ack",
-                group="agency",
                 schema=DossierOut,
                 check=lambda b: None if b["acked_at"] else "not acknowledged",
             )
@@ -177,11 +171,9 @@ class BackOffice(ActorUser):
         record = self.sim.ledger[current.data["code"]]
         with self.sim.lock(record.code):
             self.call(
-                "GET",
+                "GET /api/v1/agency/dossiers/[code]",
                 f"/api/v1/agency/dossiers/{record.code}",
                 headers=self.headers(record),
-                name="GET /api/v1/agency/dossiers/[code]",
-                group="agency",
                 schema=DossierOut,
                 check=expect_status(4),
             )

@@ -16,6 +16,7 @@ from locust.contrib.fasthttp import FastHttpUser
 from pydantic import BaseModel, ValidationError
 
 from loadtest.engine import Simulation
+from loadtest.requests import REQUESTS
 from loadtest.runtime import RUNTIME
 
 logger = logging.getLogger("portalsim.loadtest")
@@ -70,29 +71,30 @@ class ActorUser(FastHttpUser):
 
     def call(
         self,
-        method: str,
+        name: str,
         path: str,
         *,
-        name: str,
-        group: str,
-        expect: tuple[int, ...] = (200,),
         schema: type[BaseModel] | None = None,
         check: Check | None = None,
         base: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        """One request; returns the parsed body. Latency counts from the task's intended start
-        for its first request (the open model), from the request's own start after that."""
+        """One request of the kind `name` names in loadtest.requests (its method, its group and
+        the statuses the server documents for it); returns the parsed body. Latency counts from
+        the task's intended start for its first request (the open model), from the request's
+        own start after that."""
+        kind = REQUESTS[name]
         url = f"{base}{path}" if base else path
         started = time.time()
         intended = getattr(self, "_intended", None) or started
         self._intended = None
-        problem: str | None = None
         body: Any = None
-        with self.client.request(method, url, name=name, catch_response=True, **kwargs) as resp:
+        with self.client.request(
+            kind.method, url, name=name, catch_response=True, **kwargs
+        ) as resp:
             self.last_headers = resp.headers
-            if resp.status_code not in expect:
-                problem = f"HTTP {resp.status_code}"
+            problem = kind.problem_with(resp.status_code)
+            if problem is not None:
                 detail = (resp.text or "")[:300]
                 logger.warning("%s answered %s: %s", name, resp.status_code, detail)
             else:
@@ -104,9 +106,13 @@ class ActorUser(FastHttpUser):
             else:
                 resp.success()
         finished = time.time()
-        kind = None if problem is None else problem.split(":", 1)[0]
         self.sim.book.request(
-            name, group, (finished - intended) * 1000, ok=problem is None, error=kind, at=finished
+            name,
+            kind.group,
+            (finished - intended) * 1000,
+            ok=problem is None,
+            error=None if problem is None else problem.split(":", 1)[0],
+            at=finished,
         )
         if problem is not None:
             raise Rejected(f"{name}: {problem}")

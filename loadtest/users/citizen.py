@@ -59,28 +59,22 @@ class BrowsingCitizen(ActorUser):
         words = " ".join(procedure.name.split()[:3])
         query = plain_text(words) if current.data["plain"] else words
         self.call(
-            "GET",
+            "GET /api/v1/procedures?q",
             "/api/v1/procedures",
             params={"q": query, "size": 20},
-            name="GET /api/v1/procedures?q",
-            group="catalogue",
             schema=Page[ProcedureOut],
             check=lambda body: None if body["total"] > 0 else f"no result for {query!r}",
         )
         self.call(
-            "GET",
+            "GET /api/v1/procedures/[code]",
             f"/api/v1/procedures/{procedure.code}",
-            name="GET /api/v1/procedures/[code]",
-            group="catalogue",
             schema=ProcedureOut,
             check=lambda body: None if body["code"] == procedure.code else "another procedure",
         )
         self.call(
-            "GET",
+            "GET /api/v1/agencies?procedure",
             "/api/v1/agencies",
             params={"procedure": procedure.code, "size": 20},
-            name="GET /api/v1/agencies?procedure",
-            group="catalogue",
             schema=Page[AgencyOut],
         )
 
@@ -95,11 +89,9 @@ class CitizenSession(ActorUser):
         if cached:
             return cached
         body = self.call(
-            "POST",
+            "POST /api/v1/auth/citizen-login",
             "/api/v1/auth/citizen-login",
             json={"identifier": identity, "full_name": name},
-            name="POST /api/v1/auth/citizen-login",
-            group="login",
             schema=TokenOut,
         )
         self.sim.tokens[identity] = body["access_token"]
@@ -120,7 +112,7 @@ class Citizen(CitizenSession):
             "Idempotency-Key": data["key"],
         }
         body = self.call(
-            "POST",
+            "POST /api/v1/dossiers",
             "/api/v1/dossiers",
             json={
                 "procedure_code": data["procedure"],
@@ -128,9 +120,6 @@ class Citizen(CitizenSession):
                 "form": {"ho_ten": "Công dân mô phỏng", "so_ban": 1},
             },
             headers=headers,
-            name="POST /api/v1/dossiers",
-            group="submit",
-            expect=(200, 201),
             schema=DossierOut,
             check=lambda b: (
                 None
@@ -166,13 +155,10 @@ class Citizen(CitizenSession):
                 ]
                 payload, content_type = multipart(files)
                 self.call(
-                    "POST",
+                    "POST /api/v1/dossiers/[code]/documents",
                     f"/api/v1/dossiers/{record.code}/documents",
                     data=payload,
                     headers={**headers, "Content-Type": content_type},
-                    name="POST /api/v1/dossiers/[code]/documents",
-                    group="upload",
-                    expect=(201,),
                     check=lambda b: None if len(DOCUMENTS.validate_python(b)) == count else "lost",
                 )
         self._follow_ups(record)
@@ -205,11 +191,9 @@ class Citizen(CitizenSession):
             # A confirmed payment moves 6 -> 4 inside the portal (the IPN), unseen by the harness.
             allowed = {known, 4} if known == 6 else {known}
             self.call(
-                "GET",
+                "GET /api/v1/dossiers/[code]",
                 f"/api/v1/dossiers/{record.code}",
                 headers=self.auth(record),
-                name="GET /api/v1/dossiers/[code]",
-                group="dossier",
                 schema=DossierOut,
                 check=lambda b: (
                     None
@@ -224,12 +208,10 @@ class Citizen(CitizenSession):
             if record.status not in WITHDRAWABLE:
                 return
             self.call(
-                "POST",
+                "POST /api/v1/dossiers/[code]/withdraw",
                 f"/api/v1/dossiers/{record.code}/withdraw",
                 json={"reason": "Không còn nhu cầu"},
                 headers=self.auth(record),
-                name="POST /api/v1/dossiers/[code]/withdraw",
-                group="citizen",
                 schema=DossierOut,
                 check=expect_status(7),
             )
@@ -248,12 +230,10 @@ class Citizen(CitizenSession):
                 {"note": "Bổ sung giấy tờ theo yêu cầu"},
             )
             body = self.call(
-                "POST",
+                "POST /api/v1/dossiers/[code]/supplement",
                 f"/api/v1/dossiers/{record.code}/supplement",
                 data=payload,
                 headers={**self.auth(record), "Content-Type": content_type},
-                name="POST /api/v1/dossiers/[code]/supplement",
-                group="citizen",
                 schema=DossierOut,
                 check=expect_status(4),
             )
@@ -266,12 +246,10 @@ class Citizen(CitizenSession):
         record = self.sim.ledger[current.data["code"]]
         score = self.sim.rng(record.agency).choices([5, 4, 3, 2, 1], weights=[60, 25, 8, 4, 3])[0]
         self.call(
-            "POST",
+            "POST /api/v1/dossiers/[code]/rating",
             f"/api/v1/dossiers/{record.code}/rating",
             json={"score": score, "comment": "Đánh giá mô phỏng"},
             headers=self.auth(record),
-            name="POST /api/v1/dossiers/[code]/rating",
-            group="citizen",
             schema=DossierOut,
             check=lambda b: None if b["rating"] == score else "rating not kept",
         )
@@ -279,12 +257,10 @@ class Citizen(CitizenSession):
     def on_complain(self, current: Task) -> None:
         record = self.sim.ledger[current.data["code"]]
         self.call(
-            "POST",
+            "POST /api/v1/dossiers/[code]/complaints",
             f"/api/v1/dossiers/{record.code}/complaints",
             json={"content": "Phản ánh mô phỏng: thời gian trả kết quả"},
             headers=self.auth(record),
-            name="POST /api/v1/dossiers/[code]/complaints",
-            group="citizen",
             schema=ComplaintOut,
             check=lambda b: None if b["dossier_code"] == record.code else "another dossier",
         )

@@ -29,12 +29,9 @@ class Payer(CitizenSession):
         if record.status != 6:
             return
         created = self.call(
-            "POST",
+            "POST /api/v1/dossiers/[code]/payments",
             f"/api/v1/dossiers/{record.code}/payments",
             headers={**self.auth(record), "Idempotency-Key": f"{record.code}-pay-{attempt}"},
-            name="POST /api/v1/dossiers/[code]/payments",
-            group="payment",
-            expect=(200, 201),
             schema=PaymentOut,
             check=lambda b: (
                 None
@@ -45,11 +42,9 @@ class Payer(CitizenSession):
         sim.book.count("payments.created")
         faults = {"X-Gateway-Faults": rules.gateway_faults} if rules.gateway_faults else {}
         self.call(
-            "GET",
+            "GET /paymentv2/vpcpay.html",
             created["pay_url"],
             headers=faults,
-            name="GET /paymentv2/vpcpay.html",
-            group="gateway",
         )
         transaction = self.client_last_header("X-Transaction-No")
         cards = rules.cards
@@ -65,13 +60,10 @@ class Payer(CitizenSession):
         )
         paid_at = time.time()
         self.call(
-            "POST",
+            "POST /api/simulate/[transaction_no]",
             f"/api/simulate/{transaction}",
             json=choice,
             base=RUNTIME.gateway,
-            name="POST /api/simulate/[transaction_no]",
-            group="gateway",
-            expect=(200, 409),
         )
         if outcome != "success":
             sim.book.count("payments.failed")
@@ -95,11 +87,9 @@ class Payer(CitizenSession):
         while time.time() < deadline:
             self._intended = None
             payments = self.call(
-                "GET",
+                "GET /api/v1/dossiers/[code]/payments",
                 f"/api/v1/dossiers/{code}/payments",
                 headers=self.auth(record),
-                name="GET /api/v1/dossiers/[code]/payments",
-                group="payment",
             )
             mine = [p for p in PAYMENTS.validate_python(payments) if p.txn_ref == txn_ref]
             if mine and mine[0].status == "success":

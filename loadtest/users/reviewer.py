@@ -20,33 +20,23 @@ class Reviewer(ActorUser):
 
     def on_read(self, current: Task) -> None:  # noqa: ARG002 - every read is the same
         self.call(
-            "GET",
+            "GET /api/v1/sync/stats",
             "/api/v1/sync/stats",
-            name="GET /api/v1/sync/stats",
-            group="reviewer",
             check=lambda body: None if STATS.validate_python(body) is not None else "invalid",
         )
         self.call(
-            "GET",
+            "GET /metrics",
             "/metrics",
-            name="GET /metrics",
-            group="reviewer",
             check=lambda text: None if "portalsim_dossiers" in str(text) else "no dossier gauge",
         )
+        self.call("GET /api/v1/clock", "/api/v1/clock", schema=ClockOut)
         self.call(
-            "GET", "/api/v1/clock", name="GET /api/v1/clock", group="reviewer", schema=ClockOut
-        )
-        self.call(
-            "GET",
+            "GET /api/v1/indicators",
             "/api/v1/indicators",
-            name="GET /api/v1/indicators",
-            group="reviewer",
             schema=IndicatorsOut,
         )
         self.call(
-            "GET",
+            "GET /api/v1/indicators/ranking",
             "/api/v1/indicators/ranking",
-            name="GET /api/v1/indicators/ranking",
-            group="reviewer",
             schema=RankingOut,
         )

@@ -118,11 +118,9 @@ class SyncBackOffice(ActorUser):
     def session(self, agency: str, *, renew: bool = False) -> str:
         if renew or agency not in self.sim.sync_sessions:
             body = self.call(
-                "POST",
+                "POST /api/v1/sync/login",
                 "/api/v1/sync/login",
                 json=RUNTIME.sync_login(agency),
-                name="POST /api/v1/sync/login",
-                group="sync",
                 check=lambda b: None if b.get("session") else f"no session: {b}",
             )
             self.sim.sync_sessions[agency] = body["session"]
@@ -201,12 +199,9 @@ class SyncBackOffice(ActorUser):
     def _post(self, agency: str, envelope: dict[str, Any], *, renew: bool = False) -> Any:
         service = envelope["service"]
         return self.call(
-            "POST",
+            f"POST /api/v1/sync {service}",
             "/api/v1/sync",
             json={"session": self.session(agency, renew=renew), **envelope},
-            name=f"POST /api/v1/sync {service}",
-            group="sync",
-            expect=(200, 401),
             schema=SyncReply,
             check=lambda b: (
                 None
