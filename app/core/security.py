@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,13 @@ from app.core.config import Settings
 
 TOKEN_ALGORITHM = "HS256"
 AGENCY_KEY_SEPARATOR = ":"
+# Every token the portal issues expires and names its holder; one without either was not
+# issued here, whoever holds the secret.
+REQUIRED_CLAIMS = {"require": ["exp", "sub"]}
+# An account id as the database holds it: 1 to 2**63 - 1 (BIGINT; SQLite's INTEGER), written in
+# ASCII digits. A subject beyond that names no account, and must not reach the database.
+ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,18}")
+MAX_ACCOUNT_ID = 2**63 - 1
 
 
 class InvalidToken(Exception):
@@ -30,15 +38,21 @@ def read_token(settings: Settings, token: str) -> int:
     """The account id a token was issued to; InvalidToken, saying why, if forged, malformed or
     expired."""
     try:
-        claims = jwt.decode(token, settings.secret_key, algorithms=[TOKEN_ALGORITHM])
+        claims = _decode(settings, token)
     except jwt.PyJWTError as exc:
         raise InvalidToken(token_problem("the bearer token", exc)) from exc
     if claims.get("kind") not in ("citizen", "business"):
         raise InvalidToken("the bearer token is not a citizen's or a business's")
-    subject = claims.get("sub")
-    if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
+    subject = claims["sub"]  # a string: PyJWT refuses any other
+    if not ACCOUNT_ID.fullmatch(subject) or int(subject) > MAX_ACCOUNT_ID:
         raise InvalidToken("the bearer token names no account")
     return int(subject)
+
+
+def _decode(settings: Settings, token: str) -> dict[str, Any]:
+    return jwt.decode(
+        token, settings.secret_key, algorithms=[TOKEN_ALGORITHM], options=REQUIRED_CLAIMS
+    )
 
 
 def token_problem(what: str, exc: jwt.PyJWTError) -> str:
@@ -51,6 +65,8 @@ def token_problem(what: str, exc: jwt.PyJWTError) -> str:
         return f"{what} is not signed the way this portal signs (HS256)"
     if isinstance(exc, jwt.DecodeError):
         return f"{what} is malformed: it is not a token issued by this portal"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"{what} has no {exc.claim!r} claim: it is not a token issued by this portal"
     return f"{what} is not valid"
 
 
@@ -67,12 +83,12 @@ def issue_sync_session(settings: Settings, agency_code: str) -> tuple[str, datet
 def read_sync_session(settings: Settings, token: str) -> str:
     """The agency a sync session was opened for; ExpiredSession or InvalidToken otherwise."""
     try:
-        claims = jwt.decode(token, settings.secret_key, algorithms=[TOKEN_ALGORITHM])
+        claims = _decode(settings, token)
     except jwt.ExpiredSignatureError as exc:
         raise ExpiredSession("the session has expired: log in again") from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken(token_problem("the session", exc)) from exc
-    if claims.get("kind") != "sync" or not isinstance(claims.get("sub"), str):
+    if claims.get("kind") != "sync":
         raise InvalidToken("not a sync session")
     return str(claims["sub"])
 

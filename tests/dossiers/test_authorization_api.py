@@ -247,6 +247,12 @@ def _token(secret: str, **claims: Any) -> str:
         lambda s, _id: _token(s.secret_key, sub="not-a-number"),
         lambda s, _id: _token(s.secret_key),
         lambda _s, account_id: jwt.encode({"sub": str(account_id)}, key=None, algorithm="none"),
+        # Signed with the portal's secret, but not as the portal issues them.
+        lambda s, account_id: jwt.encode(
+            {"kind": "citizen", "sub": str(account_id)}, s.secret_key, algorithm="HS256"
+        ),
+        lambda s, _id: _token(s.secret_key, sub="9" * 30),
+        lambda s, _id: _token(s.secret_key, sub=str(2**63)),
     ],
     ids=[
         "garbage",
@@ -256,6 +262,9 @@ def _token(secret: str, **claims: Any) -> str:
         "bad-subject",
         "no-subject",
         "alg-none",
+        "no-expiry",
+        "30-digit-subject",
+        "subject-past-bigint",
     ],
 )
 async def test_bad_bearer_token_is_an_invalid_token(

@@ -195,6 +195,7 @@ def _signed(settings: Settings, claims: dict[str, Any], *, secret: str | None = 
         "no agency",
         "citizen token",
         "empty",
+        "no expiry",
     ],
 )
 async def test_a_forged_or_foreign_session_is_refused_with_code_2(
@@ -212,6 +213,7 @@ async def test_a_forged_or_foreign_session_is_refused_with_code_2(
         "no agency": _signed(settings, {"kind": "sync", "exp": future}),
         "citizen token": citizen.token,
         "empty": "",
+        "no expiry": _signed(settings, {"sub": agency, "kind": "sync"}),
     }[case]
     code = back_office_code(agency)
 
