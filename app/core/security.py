@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from jwt.types import Options
 
 from app.core.config import Settings
 
@@ -16,7 +17,7 @@ TOKEN_ALGORITHM = "HS256"
 AGENCY_KEY_SEPARATOR = ":"
 # Every token the portal issues expires and names its holder; one without either was not
 # issued here, whoever holds the secret.
-REQUIRED_CLAIMS = {"require": ["exp", "sub"]}
+REQUIRED_CLAIMS: Options = {"require": ["exp", "sub"]}
 # An account id as the database holds it: 1 to 2**63 - 1 (BIGINT; SQLite's INTEGER), written in
 # ASCII digits. A subject beyond that names no account, and must not reach the database.
 ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,18}")
