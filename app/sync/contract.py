@@ -7,8 +7,10 @@ itself is validated by `SyncRequest`.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import IntEnum
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,7 +21,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
-    Strict,
     StringConstraints,
     WithJsonSchema,
 )
@@ -79,7 +80,7 @@ def format_contract_date(value: datetime) -> str:
     return value.astimezone(VIETNAM_TZ).strftime(CONTRACT_DATE)
 
 
-# What the published schema says of a contract date (the parser also takes it as a number).
+# What the published schema says of a contract date the portal writes.
 DATE_SCHEMA = {
     "type": "string",
     "pattern": (
@@ -89,26 +90,156 @@ DATE_SCHEMA = {
     "description": "yyyyMMddHHmmss, Asia/Ho_Chi_Minh",
     "examples": ["20260302081500"],
 }
+# ... and of one it reads: the same digits, also as a JSON number.
+DATE_INPUT_SCHEMA = {
+    "anyOf": [
+        DATE_SCHEMA,
+        {"type": "integer", "minimum": 19900101000000, "maximum": 20991231235959},
+    ],
+    "description": "yyyyMMddHHmmss, Asia/Ho_Chi_Minh, as text or as a number",
+}
 ContractDate = Annotated[
     datetime,
     BeforeValidator(parse_contract_date),
     PlainSerializer(format_contract_date, return_type=str),
-    WithJsonSchema(DATE_SCHEMA),
+    WithJsonSchema(DATE_INPUT_SCHEMA),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
+# How deployed back offices encode values (OpenCPS's DVCQGIntegrationActionImpl, built with
+# Liferay's JSONObject, as Java clients do): numbers as digit strings ("1"), an absent date, code
+# or text as "" (its date formatter answers "" for null), flags as "True" / "False". Each is read
+# where its meaning is unambiguous; anything else is refused, for that item alone.
 
-def _not_a_boolean(value: Any) -> Any:
+BLANK: dict[str, Any] = {"type": "string", "pattern": "^\\s*$"}
+NULL: dict[str, Any] = {"type": "null"}
+
+
+def _is_blank(value: Any) -> bool:
+    return isinstance(value, str) and not value.strip()
+
+
+def _absent_if_blank(value: Any) -> Any:
+    return None if _is_blank(value) else value
+
+
+ABSENT_IF_BLANK = BeforeValidator(_absent_if_blank)
+
+
+def _or_absent(schema: dict[str, Any]) -> WithJsonSchema:
+    """What the schema says of an optional field: the value, null, "", or missing."""
+    return WithJsonSchema({"anyOf": [schema, BLANK, NULL]})
+
+
+def _default_if_blank(default: int) -> BeforeValidator:
+    return BeforeValidator(lambda value: default if _is_blank(value) else value)
+
+
+# A number as JSON writes it, or as Java's String.valueOf does (no sign, no leading zero).
+_DIGITS = re.compile(r"0|[1-9][0-9]{0,17}")
+DIGITS_SCHEMA: dict[str, Any] = {"type": "string", "pattern": f"^({_DIGITS.pattern})$"}
+
+
+def _contract_number(value: Any) -> Any:
     # JSON true would otherwise pass for the number 1.
     if isinstance(value, bool):
         raise ValueError("a number is expected, not true or false")
+    if isinstance(value, str):
+        if not _DIGITS.fullmatch(value):
+            raise ValueError(f'a number is expected, as 12 or "12", not {value[:20]!r}')
+        return int(value)
     return value
 
 
-Number = Annotated[int, BeforeValidator(_not_a_boolean)]
-Flag = Annotated[Number, Field(ge=0, le=1)]
-StatusCode = Annotated[Number, Field(ge=1, le=10)]
+NUMBER = BeforeValidator(_contract_number)
+
+
+def _one_of(values: tuple[int, ...], value: int) -> int:
+    if value not in values:
+        raise ValueError(f"one of {', '.join(map(str, values))} is expected, not {value}")
+    return value
+
+
+def one_of(*values: int) -> AfterValidator:
+    return AfterValidator(partial(_one_of, values))
+
+
+def choice_schema(*values: int, also: tuple[dict[str, Any], ...] = ()) -> WithJsonSchema:
+    """One of the contract's numbered values, as a number or as its digits."""
+    texts = {"type": "string", "pattern": f"^({'|'.join(map(str, values))})$"}
+    return WithJsonSchema({"anyOf": [{"enum": list(values)}, texts, *also]})
+
+
+NonNegative = Annotated[
+    int,
+    NUMBER,
+    Field(ge=0),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0}, DIGITS_SCHEMA]}),
+]
+StatusCode = Annotated[int, NUMBER, one_of(*range(1, 11)), choice_schema(*range(1, 11))]
+
+# Yes or no: true / false as JSON, Java's Boolean.toString ("true") or .NET's ("True").
+TRUTHS = {True: True, False: False, "True": True, "False": False, "true": True, "false": False}
+TRUTHS_SCHEMA: dict[str, Any] = {"enum": list(TRUTHS)}
+
+
+def _truth(value: Any) -> Any:
+    # A look-up by type first: 1 == True would let numbers through.
+    if isinstance(value, bool | str) and value in TRUTHS:
+        return TRUTHS[value]
+    raise ValueError('true or false is expected, or "True" / "False"')
+
+
+def _flag(value: Any) -> Any:
+    return int(TRUTHS[value]) if isinstance(value, bool | str) and value in TRUTHS else value
+
+
+# A yes/no of the records: 0 or 1 (as a number or its digits), or a truth; "" is the default, 0.
+Flag = Annotated[
+    int,
+    # Before-validators run from the last to the first.
+    NUMBER,
+    BeforeValidator(_flag),
+    _default_if_blank(0),
+    one_of(0, 1),
+    choice_schema(0, 1, also=(TRUTHS_SCHEMA, BLANK)),
+]
+
+# Days as a decimal number, or its decimal text as a Java client writes a double.
+_DECIMAL = re.compile(r"[0-9]{1,5}(\.[0-9]{1,6})?")
+
+
+def _contract_decimal(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not true or false")
+    if isinstance(value, str):
+        if not _DECIMAL.fullmatch(value):
+            raise ValueError(f'a number is expected, as 1.5 or "1.5", not {value[:20]!r}')
+        return float(value)
+    return value
+
+
+Days = Annotated[float, BeforeValidator(_contract_decimal), Field(ge=0, le=10_000)]
+DAYS_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "maximum": 10_000},
+        {"type": "string", "pattern": f"^{_DECIMAL.pattern}$"},
+    ]
+}
+CODE_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 40}
+TEXT_SCHEMA: dict[str, Any] = {"type": "string", "maxLength": 2000}
+OptionalDate = Annotated[ContractDate | None, ABSENT_IF_BLANK, _or_absent(DATE_INPUT_SCHEMA)]
+OptionalCode = Annotated[Code | None, ABSENT_IF_BLANK, _or_absent(CODE_SCHEMA)]
+OptionalText = Annotated[Text | None, ABSENT_IF_BLANK, _or_absent(TEXT_SCHEMA)]
+OptionalDays = Annotated[Days | None, ABSENT_IF_BLANK, _or_absent(DAYS_SCHEMA)]
+# The processing unit: an agency's code, or its name as OpenCPS sends it (getGovAgencyName()).
+UNIT_SCHEMA: dict[str, Any] = {"type": "string", "maxLength": 300}
+ProcessingUnit = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None,
+    ABSENT_IF_BLANK,
+    _or_absent(UNIT_SCHEMA),
+]
 
 
 class ContractModel(StorableModel):
@@ -119,20 +250,20 @@ class ContractModel(StorableModel):
 
 class Fee(ContractModel):
     MaPhiLePhi: Code
-    Gia: Annotated[Number, Field(ge=0)]
+    Gia: NonNegative
 
 
 class Supplement(ContractModel):
     NgayBoSung: ContractDate
-    NgayTiepNhanBoSung: ContractDate | None = None
-    NgayHenTraTruoc: ContractDate | None = None
-    NgayHenTraMoi: ContractDate | None = None
+    NgayTiepNhanBoSung: OptionalDate = None
+    NgayHenTraTruoc: OptionalDate = None
+    NgayHenTraMoi: OptionalDate = None
 
 
 class ResultDocument(ContractModel):
     TenGiayTo: Text
-    MaGiayTo: Code | None = None
-    DuongDanTepTin: Text | None = None
+    MaGiayTo: OptionalCode = None
+    DuongDanTepTin: OptionalText = None
 
 
 class DossierRecord(ContractModel):
@@ -140,23 +271,31 @@ class DossierRecord(ContractModel):
 
     MaHoSo: Code
     MaTTHC: Code
-    TenTTHC: Text | None = None
-    MaLinhVuc: Code | None = None
+    TenTTHC: OptionalText = None
+    MaLinhVuc: OptionalCode = None
     ChuHoSo: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    LoaiDoiTuong: Annotated[Literal[1, 2], BeforeValidator(_not_a_boolean)]
+    LoaiDoiTuong: Annotated[int, NUMBER, one_of(1, 2), choice_schema(1, 2)]
     SoDinhDanh: Code
     NgayNopHoSo: ContractDate
-    NgayTiepNhan: ContractDate | None = None
-    NgayHenTra: ContractDate | None = None
-    NgayKetThucXuLy: ContractDate | None = None
-    NgayTra: ContractDate | None = None
+    NgayTiepNhan: OptionalDate = None
+    NgayHenTra: OptionalDate = None
+    NgayKetThucXuLy: OptionalDate = None
+    NgayTra: OptionalDate = None
     TrangThaiHoSo: StatusCode
-    KenhThucHien: Annotated[Literal[1, 2, 3], BeforeValidator(_not_a_boolean)]
-    DonViXuLy: Code | None = None
+    KenhThucHien: Annotated[int, NUMBER, one_of(1, 2, 3), choice_schema(1, 2, 3)]
+    # Who processes it: an agency's code, which then may sync the dossier too, or free text
+    # (OpenCPS sends the unit's name). It never decides whose dossier a new code is.
+    DonViXuLy: ProcessingUnit = None
     HoSoCoThanhPhanSoHoa: Flag = 0
     TaiKhoanDuocXacThucVoiVNeID: Flag = 0
-    DuocThanhToanTrucTuyen: Annotated[Literal[0, 1, 2], BeforeValidator(_not_a_boolean)] = 0
-    ThoiGianThucHien: Annotated[float, Field(ge=0, le=10_000)] | None = None
+    DuocThanhToanTrucTuyen: Annotated[
+        int,
+        NUMBER,
+        _default_if_blank(0),
+        one_of(0, 1, 2),
+        choice_schema(0, 1, 2, also=(BLANK,)),
+    ] = 0
+    ThoiGianThucHien: OptionalDays = None
     DanhSachLePhi: Annotated[list[Fee], Field(max_length=50)] = Field(default_factory=list)
     DanhSachHoSoBoSung: Annotated[list[Supplement], Field(max_length=50)] = Field(
         default_factory=list
@@ -172,7 +311,7 @@ class DossierRecord(ContractModel):
     # Not in the published field list: when the record was taken. Without it, a record's time
     # is its latest date, which cannot order two records that differ only by a status without
     # a date of its own (6, 7).
-    ThoiDiemCapNhat: ContractDate | None = None
+    ThoiDiemCapNhat: OptionalDate = None
 
 
 class ProgressStep(ContractModel):
@@ -181,12 +320,12 @@ class ProgressStep(ContractModel):
     MaHoSo: Code
     TrangThai: StatusCode
     ThoiDiemXuLy: ContractDate
-    NguoiXuLy: Text | None = None
-    ChucDanh: Text | None = None
-    PhongBanXuLy: Text | None = None
-    NoiDungXuLy: Text | None = None
-    NgayBatDau: ContractDate | None = None
-    NgayKetThucTheoQuyDinh: ContractDate | None = None
+    NguoiXuLy: OptionalText = None
+    ChucDanh: OptionalText = None
+    PhongBanXuLy: OptionalText = None
+    NoiDungXuLy: OptionalText = None
+    NgayBatDau: OptionalDate = None
+    NgayKetThucTheoQuyDinh: OptionalDate = None
 
 
 class LookUp(ContractModel):
@@ -249,8 +388,14 @@ class SyncRequest(BaseModel):
         description="DongBoHoSoMC: DossierRecord items; CapNhatTienDoHoSoMC: ProgressStep "
         "items; TraCuuHoSo: LookUp items",
     )
-    # Not read by the portal; a boolean as published (lax parsing would take 0.0 or "yes").
-    isUpdating: Annotated[bool, Strict()] | None = None
+    # Not read by the portal. A truth as JSON, Java or .NET writes it; lax parsing would also
+    # take 0.0 or "yes", which say nothing clear.
+    isUpdating: Annotated[
+        bool | None,
+        BeforeValidator(lambda value: value if value is None else _truth(value)),
+        ABSENT_IF_BLANK,
+        _or_absent(TRUTHS_SCHEMA),
+    ] = None
     data: Items = Field(description=f"1 to {MAX_BATCH} items of the service's kind")
 
 

@@ -11,7 +11,6 @@ fixed number of statements whatever its size.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -41,6 +40,7 @@ from app.dossiers.kinds import ActorKind, EventOrigin
 from app.dossiers.lifecycle import apply_progress, processing_of, progress_of
 from app.dossiers.models import Dossier, DossierEvent
 from app.dossiers.repository import DossierRepository
+from app.dossiers.service import code_agency, code_numbering
 from app.dossiers.states import Status
 from app.sync.contract import (
     ITEM_MODELS,
@@ -64,7 +64,6 @@ from app.sync.models import SyncDailyStat, SyncItem
 from app.sync.repository import SyncRepository
 
 RECORDS, STEPS, LOOK_UP = "DongBoHoSoMC", "CapNhatTienDoHoSoMC", "TraCuuHoSo"
-_PORTAL_CODE = re.compile(r"^(?P<agency>.+)-(?P<day>[0-9]{6})-(?P<number>[0-9]{4,})$")
 
 
 # A whole replay of one dossier: the result, its latest applied update before this call, its
@@ -259,7 +258,7 @@ class SyncService(Generic[SessionT]):
             {r.MaTTHC for r in records} | {d.procedure_code for d in dossiers.values()}
         )
         agencies = await self.catalogue.existing_agencies(
-            {_prefix(code) for code in codes} | {r.DonViXuLy for r in records if r.DonViXuLy}
+            {code_agency(code) for code in codes} | {r.DonViXuLy for r in records if r.DonViXuLy}
         )
         groups: dict[str, list[_Item]] = defaultdict(list)
         for item in items:
@@ -431,17 +430,35 @@ class SyncService(Generic[SessionT]):
                     f"the record's dates do not lead to TrangThaiHoSo {model.TrangThaiHoSo}",
                 )
                 return False
-        if dossier is not None:
-            allowed = {dossier.agency_code, dossier.processing_agency_code}
-        else:
+        if dossier is None:
             assert isinstance(model, DossierRecord)
-            allowed = {_receiving_agency(model.MaHoSo, agency, agencies), model.DonViXuLy}
-        if agency not in allowed:
+            return self._may_open(agency, item, model.MaHoSo, agencies)
+        if agency not in (dossier.agency_code, dossier.processing_agency_code):
             item.answer(
                 SyncCode.OTHER_AGENCYS_DOSSIER,
                 "refused",
                 f"agency {agency} neither receives nor processes {item.code}",
             )
+            return False
+        return True
+
+    def _may_open(self, agency: str, item: _Item, code: str, agencies: set[str]) -> bool:
+        """A back office opens only dossiers of its own: a code headed by another agency is that
+        agency's (whatever DonViXuLy says), and a code in the portal's numbering must be one the
+        portal could have made (a real day, at most SEQUENCE_DIGITS digits), since it moves the
+        agency's counter past its number."""
+        receiving = _receiving_agency(code, agency, agencies)
+        if receiving != agency:
+            item.answer(
+                SyncCode.OTHER_AGENCYS_DOSSIER,
+                "refused",
+                f"{code} is numbered by agency {receiving}: only its back office opens it",
+            )
+            return False
+        try:
+            code_numbering(code)
+        except ValueError as exc:
+            item.answer(SyncCode.INVALID_ITEM, "refused", f"MaHoSo: {code}: {exc}")
             return False
         return True
 
@@ -641,11 +658,12 @@ class SyncService(Generic[SessionT]):
         that agency's day past them, so that an online submission never collides."""
         highest: dict[tuple[str, date], int] = {}
         for dossier in created:
-            match = _PORTAL_CODE.match(dossier.code)
-            if match and match["agency"] == dossier.agency_code:
-                day = datetime.strptime(match["day"], "%y%m%d").date()
+            # Admitted codes are well formed (_may_open).
+            numbering = code_numbering(dossier.code)
+            if numbering is not None and code_agency(dossier.code) == dossier.agency_code:
+                day, number = numbering
                 key = (dossier.agency_code, day)
-                highest[key] = max(highest.get(key, 0), int(match["number"]))
+                highest[key] = max(highest.get(key, 0), number)
         for (agency_code, day), number in highest.items():
             await self.dossiers.reserve_sequence(agency_code, day, number)
 
@@ -686,15 +704,11 @@ def _item_time(item: _Item) -> datetime:
     return item.at
 
 
-def _prefix(code: str) -> str:
-    match = _PORTAL_CODE.match(code)
-    return match["agency"] if match else ""
-
-
 def _receiving_agency(code: str, syncing: str, known: set[str]) -> str:
-    """The agency whose identifier heads the code, if it is one; else the agency syncing."""
-    prefix = _prefix(code)
-    return prefix if prefix in known else syncing
+    """The agency whose identifier heads the code, if it is one; else the agency syncing (a
+    numbering of the back office's own)."""
+    head = code_agency(code)
+    return head if head in known else syncing
 
 
 def _portal_entry(event: DossierEvent) -> Entry:
