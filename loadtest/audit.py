@@ -32,14 +32,18 @@ class AuditReport:
     mismatched: list[str] = field(default_factory=list)  # "code: what differs"
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # the portal's dossiers
     indicators_checked: int = 0  # agencies whose indicator counts were cross-checked
+    not_performed: str | None = None  # why the audit could not be carried out
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.duplicated or self.mismatched)
+        """Passed: performed, and nothing lost, doubled or mismatched."""
+        return self.not_performed is None and not (self.lost or self.duplicated or self.mismatched)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "performed": self.not_performed is None,
+            "not_performed": self.not_performed,
             "checked": self.checked,
             "lost": sorted(self.lost),
             "duplicated": sorted(self.duplicated),

@@ -25,16 +25,17 @@ from locust.runners import CPU_WARNING_THRESHOLD, MasterRunner, WorkerRunner
 
 from app.core.config import Settings
 from app.main import calendar_from_settings
-from loadtest.audit import Procedure, audit_portal
+from loadtest.audit import AuditReport, Procedure, audit_portal
 from loadtest.business import business_section, payments_section, queueing_section, sync_section
 from loadtest.engine import Simulation
 from loadtest.memory import MemorySampler
 from loadtest.metrics import Book, interval_for, new_histogram, percentiles_ms, spectrum_ms
 from loadtest.report import write_reports
-from loadtest.results import summary_lines, verdict_of_results, write_results
+from loadtest.results import EXIT_CRASH, summary_lines, verdict_of_results, write_results
 from loadtest.runtime import RUNTIME
 from loadtest.shapes.soak import drift_section
 from loadtest.shapes.steps import judge_step, kept_to_schedule, knee
+from loadtest.target import DOWN_AFTER_SECONDS, TargetWatch, http_failure, probe
 from loadtest.thresholds import (
     Rule,
     ThresholdError,
@@ -79,6 +80,7 @@ class Run:
         self.stopped: dict[str, Any] | None = None  # why the run ended before its time
         self.memory: list[list[float]] = []  # [seconds into the run, portal RSS MiB]
         self.ended_at: float | None = None
+        self.target = TargetWatch()
 
     def absorb(self, message: dict[str, Any]) -> None:
         """A worker's deltas; messages may overtake one another, so a record's newest
@@ -253,6 +255,7 @@ def _test_start(environment: Environment, **_: Any) -> None:
         world.partition(1)
         _start_simulation(environment, world, 0)
     gevent.spawn(_watch, environment, world)
+    gevent.spawn(_probe_target, environment, world)
 
 
 WATCH_SECONDS = 1.0
@@ -272,7 +275,7 @@ def _watch(environment: Environment, world: World) -> None:
     settle = RUN.book.interval_seconds + 4.0
     next_sample = timeline.start_real
     local = not isinstance(environment.runner, MasterRunner)
-    while not RUN.finished and time.time() < ends_at + settle:
+    while not RUN.finished and RUN.stopped is None and time.time() < ends_at + settle:
         gevent.sleep(WATCH_SECONDS)
         now = time.time()
         if local and RUNTIME.simulation is not None:  # no workers report: read our own book
@@ -292,11 +295,34 @@ def _watch(environment: Environment, world: World) -> None:
         ):
             reason = _check_abort(abort_rules, now - timeline.start_real)
         if reason is not None:
-            RUN.stopped = reason
-            RUN.ended_at = now
-            logger.warning("stopping the run: %s", reason["why"])
-            _stop(environment, now)
+            _stop_run(environment, reason, now)
             return
+
+
+def _probe_target(environment: Environment, world: World) -> None:
+    """Probe the target every second until the run is over; a silence of DOWN_AFTER_SECONDS
+    stops the run: the figures so far are written, and the verdict says when it fell silent."""
+    start = world.timeline.start_real
+    with httpx.Client(base_url=environment.host or "") as client:
+        while not RUN.finished:
+            asked = time.time()
+            problem = probe(client)
+            now = time.time()
+            RUN.target.observe(asked - start, now - start, problem)
+            if RUN.target.silent_for(now - start) >= DOWN_AFTER_SECONDS:
+                _stop_run(environment, {"why": RUN.target.line(), "kind": "target_down"}, now)
+                return
+            gevent.sleep(max(0.0, WATCH_SECONDS - (now - asked)))
+
+
+def _stop_run(environment: Environment, reason: dict[str, Any], now: float) -> None:
+    """Stop the run early, once, for the first reason that came."""
+    if RUN.stopped is not None or RUN.finished:
+        return
+    RUN.stopped = reason
+    RUN.ended_at = now
+    logger.warning("stopping the run: %s", reason["why"])
+    _stop(environment, now)
 
 
 STOP_GRACE_SECONDS = 10.0  # for the requests under way when a run is stopped early
@@ -451,7 +477,43 @@ def _test_stop(environment: Environment, **_: Any) -> None:
         finish(environment)
     except Exception as exc:  # the run's figures are still written; the reason is printed last
         logger.exception("finishing the run failed")
-        RUN.exit_code, RUN.reason = 1, f"the harness failed while finishing: {exc}"
+        RUN.exit_code, RUN.reason = EXIT_CRASH, f"FAILED: the harness failed while finishing: {exc}"
+
+
+def _probe_once(host: str, start_real: float) -> bool:
+    """One more probe of the target; whether it is silent now."""
+    with httpx.Client(base_url=host) as client:
+        asked = time.time()
+        problem = probe(client)
+        RUN.target.observe(asked - start_real, time.time() - start_real, problem)
+    return not RUN.target.answering
+
+
+def _audit(host: str, world: World, settings: Settings, *, fresh_portal: bool) -> AuditReport:
+    """The audit, or why it could not be performed (a target that stopped answering, or one
+    that failed the audit's requests): never an exception that would lose the run's figures."""
+    start_real = world.timeline.start_real
+    # A stall that ended leaves the audit to run; a target still silent is not audited.
+    if not RUN.target.answering and _probe_once(host, start_real):
+        return AuditReport(not_performed=RUN.target.line())
+    try:
+        return audit_portal(
+            host,
+            RUN.ledger,
+            agencies=[a.code for a in world.agencies],
+            procedures={
+                code: Procedure(p.processing_time, p.processing_unit)
+                for code, p in world.procedures.items()
+            },
+            since=datetime.fromtimestamp(world.timeline.sim_start, UTC),
+            settings=settings,
+            cross_check_indicators=fresh_portal,
+        )
+    except httpx.HTTPError as error:
+        logger.warning("the audit could not be performed: %r", error)
+        if _probe_once(host, start_real):  # it fell silent during the run's last second
+            return AuditReport(not_performed=RUN.target.line())
+        return AuditReport(not_performed=f"the portal failed the audit: {http_failure(error)}")
 
 
 def finish(environment: Environment) -> None:
@@ -462,18 +524,7 @@ def finish(environment: Environment) -> None:
     settings = RUNTIME.settings
     calendar = calendar_from_settings(settings)
     options = options_of(environment)
-    audit = audit_portal(
-        environment.host or "",
-        RUN.ledger,
-        agencies=[a.code for a in world.agencies],
-        procedures={
-            code: Procedure(p.processing_time, p.processing_unit)
-            for code, p in world.procedures.items()
-        },
-        since=datetime.fromtimestamp(world.timeline.sim_start, UTC),
-        settings=settings,
-        cross_check_indicators=options.fresh_portal,
-    )
+    audit = _audit(environment.host or "", world, settings, fresh_portal=options.fresh_portal)
     finished_at = datetime.now(UTC)
     book = RUN.book
     timeline = world.timeline
@@ -527,6 +578,7 @@ def finish(environment: Environment) -> None:
         "payments": payments_section(book),
         "sync": sync_section(book),
         "audit": audit.as_dict(),
+        "target": RUN.target.as_dict(),
         "harness": {
             "crashes": crashes,
             "generator_cpu_warnings": counters.get("cpu.high", 0),

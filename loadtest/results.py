@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-EXIT_INVALID, EXIT_AUDIT, EXIT_CRASH, EXIT_THRESHOLDS = 3, 4, 5, 6
+EXIT_INVALID, EXIT_AUDIT, EXIT_CRASH, EXIT_THRESHOLDS, EXIT_TARGET = 3, 4, 5, 6, 7
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ class Verdict:
     pools_exhausted: dict[str, int] = field(default_factory=dict)
     cpu_warnings: int = 0
     broken: list[str] = field(default_factory=list)  # thresholds broken, as outcome lines
+    target_failed: str | None = None  # "the portal stopped answering at 15 s: ..."
+    audit_not_performed: str | None = None
+    ended_at_s: float = 0.0
 
     @property
     def valid(self) -> bool:
@@ -32,6 +35,8 @@ class Verdict:
     def exit_code(self) -> int:
         if self.crashes:
             return EXIT_CRASH
+        if self.target_failed:
+            return EXIT_TARGET
         if not self.lag_ok:
             return EXIT_INVALID
         if not self.audit_ok:
@@ -42,6 +47,11 @@ class Verdict:
     def reason(self) -> str:
         if self.crashes:
             return f"FAILED: the harness crashed {self.crashes} times (see the log above)"
+        if self.target_failed:
+            return (
+                f"FAILED: {self.target_failed}; the run ended at {self.ended_at_s:.0f} s with "
+                "what it measured until then, the audit was not performed"
+            )
         if not self.lag_ok:
             if self.intended == 0:
                 return "INVALID: no arrival fell within the run"
@@ -58,6 +68,8 @@ class Verdict:
             if self.cpu_warnings:
                 return f"{late}: the generator's CPU was the limit (use --processes)"
             return f"{late}: the generator, not the target, was the limit"
+        if self.audit_not_performed:
+            return f"FAILED: the audit was not performed: {self.audit_not_performed}"
         if not self.audit_ok:
             return "FAILED: the audit found lost, doubled or mismatched dossiers (above)"
         if self.broken:
@@ -74,6 +86,7 @@ def verdict_of_results(results: dict[str, Any]) -> Verdict:
     thresholds = results.get("thresholds") or {"rules": []}
     steps = results.get("steps")
     lag_ok = intended > 0 and late <= arrivals["budget_share"] * intended
+    target = results.get("target") or {"answering": True}  # absent before the probes existed
     if steps is not None:  # a step run is valid when it kept to its schedule up to the knee
         lag_ok = steps["kept_to_schedule"]
     return Verdict(
@@ -86,6 +99,14 @@ def verdict_of_results(results: dict[str, Any]) -> Verdict:
         pools_exhausted=arrivals.get("pools_exhausted") or {},
         cpu_warnings=harness["generator_cpu_warnings"],
         broken=[r["line"] for r in thresholds["rules"] if r["status"] == "broken"],
+        target_failed=(
+            None
+            if target["answering"]
+            else f"the portal stopped answering at {target['stopped_answering_at_s']:.0f} s: "
+            f"{target['why']}"
+        ),
+        audit_not_performed=results["audit"].get("not_performed"),
+        ended_at_s=results["run"]["real_seconds"],
     )
 
 
@@ -174,17 +195,29 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
             f"  queueing  M/M/c predicts {q['predicted']:.3f} on time, measured {measured} "
             f"(n = {q['n']}, rho = {q['utilisation']:.2f})"
         )
-    verdict = "passed" if audit["ok"] else "FAILED"
-    lines.append(
-        f"  audit     {verdict}: {audit['checked']} dossiers checked; lost "
-        f"{len(audit['lost'])}, doubled {len(audit['duplicated'])}, mismatched "
-        f"{len(audit['mismatched'])}"
-        + (
-            f"; indicator counts cross-checked for {audit['indicators_checked']} agencies"
-            if audit.get("indicators_checked")
-            else ""
+    target = results.get("target") or {}
+    if target.get("stalls"):
+        stalls = ", ".join(f"{seconds:g} s from {start:g} s" for start, seconds in target["stalls"])
+        lines.append(f"  target    did not answer its health probe for {stalls}")
+    if target and not target["answering"]:
+        lines.append(
+            f"  target    stopped answering at {target['stopped_answering_at_s']:.0f} s: "
+            f"{target['why']}"
         )
-    )
+    verdict = "passed" if audit["ok"] else "FAILED"
+    if audit.get("not_performed"):
+        lines.append(f"  audit     not performed: {audit['not_performed']}")
+    else:
+        lines.append(
+            f"  audit     {verdict}: {audit['checked']} dossiers checked; lost "
+            f"{len(audit['lost'])}, doubled {len(audit['duplicated'])}, mismatched "
+            f"{len(audit['mismatched'])}"
+            + (
+                f"; indicator counts cross-checked for {audit['indicators_checked']} agencies"
+                if audit.get("indicators_checked")
+                else ""
+            )
+        )
     for kind in ("lost", "duplicated", "mismatched"):
         for item in audit[kind][:10]:
             lines.append(f"    {kind}: {item}")
@@ -222,7 +255,10 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
     rules = (results.get("thresholds") or {}).get("rules", [])
     if rules:
         broken = [r for r in rules if r["status"] == "broken"]
-        lines.append(f"  thresholds {len(rules) - len(broken)} of {len(rules)} met")
+        lines.append(
+            f"  thresholds {len(rules) - len(broken)} of {len(rules)} met: "
+            + ", ".join(r["rule"] for r in rules)
+        )
         lines += [f"    {r['line']}" for r in broken]
     lines.append(f"  results   {folder / 'results.json'}")
     lines.append(f"  report    {folder / 'report.html'}")

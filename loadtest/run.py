@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from loadtest.results import summary_lines
+from loadtest.results import EXIT_CRASH, summary_lines
 from loadtest.thresholds import ThresholdError, load_thresholds_file
 from loadtest.workload import (
     DEFAULT_WORKLOAD,
@@ -102,6 +102,7 @@ class Servers:
     gateway: str
     environment: dict[str, str]
     portal_pid: int
+    portal_exit: Callable[[], int | None]  # the portal process's exit status, None if running
 
 
 def server_environment(
@@ -167,7 +168,7 @@ def started_servers(
         portal, gateway = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
         _wait_ready(f"{portal}/readyz", processes[0], folder / "portal.log")
         _wait_ready(f"{gateway}/healthz", processes[1], folder / "gateway.log")
-        yield Servers(portal, gateway, environment, processes[0].pid)
+        yield Servers(portal, gateway, environment, processes[0].pid, processes[0].poll)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -253,7 +254,18 @@ def run(options: RunOptions, echo: Echo) -> int:
             env,
             echo,
             servers.portal_pid,
+            servers.portal_exit,
         )
+
+
+def exit_status(code: int) -> str:
+    """A process's exit status as Popen gives it, in words."""
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 def drive(
@@ -266,6 +278,7 @@ def drive(
     env: dict[str, str],
     echo: Echo,
     portal_pid: int | None = None,
+    portal_exit: Callable[[], int | None] | None = None,
 ) -> int:
     command = locust_command(options, host, gateway, run_id, portal_pid)
     echo(f"running {seconds:g} s of load ({options.processes} Locust process(es)) ...")
@@ -285,15 +298,22 @@ def drive(
             raise RunError(f"Locust did not finish in time; see {log}") from None
     results = folder / "results.json"
     lines = log.read_text(errors="replace").strip().splitlines()
-    if not results.exists():
-        reason = next((line for line in reversed(lines) if "cannot start the run" in line), None)
-        raise RunError(reason or f"the run wrote no results ({' / '.join(lines[-2:])}); see {log}")
-    for line in summary_lines(json.loads(results.read_text(encoding="utf-8")), folder):
-        echo(line)
     verdict = next(
         (line for line in reversed(lines) if line.startswith(("OK:", "INVALID:", "FAILED:"))),
-        f"Locust exited with {completed.returncode}; see {log}",
+        None,
     )
+    if not results.exists():
+        reason = next((line for line in reversed(lines) if "cannot start the run" in line), None)
+        if reason:
+            raise RunError(reason)
+        echo(f"{verdict or 'FAILED: the harness ended'}; the run wrote no results; see {log}")
+        return EXIT_CRASH
+    for line in summary_lines(json.loads(results.read_text(encoding="utf-8")), folder):
+        echo(line)
+    verdict = verdict or f"Locust exited with {completed.returncode}; see {log}"
+    status = portal_exit() if portal_exit is not None else None
+    if status is not None:  # the portal this run started is gone: say how
+        verdict += f" (the portal's process {exit_status(status)}; see {folder / 'portal.log'})"
     echo(verdict)
     return completed.returncode
 

@@ -19,7 +19,7 @@ METRIC is a dotted path:
   results["requests"] (names hold spaces and slashes, hence the brackets);
 - `errors.rate` (failures / requests over every request) and `errors.count`;
 - a path into another section (business, arrivals, payments, sync, audit, run, queueing,
-  harness, plan, steps, soak, groups) that ends on a number or a boolean.
+  harness, plan, steps, soak, target, groups) that ends on a number or a boolean.
 
 A value that is missing or null breaks its rule with the reason, never passes it.
 """
@@ -69,6 +69,7 @@ PATH_ROOTS = (
     "plan",
     "steps",
     "soak",
+    "target",
 )
 # What a live snapshot carries (groups, all, requests, errors, arrivals); everything else is
 # only known once the run is over (the audit, business figures, the verdict).

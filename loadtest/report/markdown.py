@@ -33,8 +33,12 @@ def render_markdown(results: dict[str, Any], comparison: dict[str, Any] | None =
         f"{plan['simulated_hours']:.1f} simulated hours, {plan['agencies']} agencies",
         f"- **Valid**: {'yes' if run['valid'] else 'no'} ({results['arrivals']['late']} of "
         f"{results['arrivals']['intended']} arrivals late); **audit**: "
-        f"{'passed' if audit['ok'] else 'FAILED'} ({audit['checked']} dossiers); "
-        f"**thresholds**: "
+        + (
+            f"not performed ({audit['not_performed']}); "
+            if audit.get("not_performed")
+            else f"{'passed' if audit['ok'] else 'FAILED'} ({audit['checked']} dossiers); "
+        )
+        + "**thresholds**: "
         + (
             "none set"
             if not thresholds

@@ -431,6 +431,8 @@ def test_an_honest_portal_passes(page_size: int) -> None:
     report = run.audit()
     assert report.as_dict() == {
         "ok": True,
+        "performed": True,
+        "not_performed": None,
         "checked": len(run.ledger),
         "lost": [],
         "duplicated": [],
