@@ -105,6 +105,25 @@ AccessLog = Annotated[
         "and /metrics already counts requests by route and status)",
     ),
 ]
+# app.core.config's MIN_CONNECTION_TIMEOUT, for the flags (that module is not imported at start).
+MIN_CONNECTION_TIMEOUT = 0.1
+HeaderTimeout = Annotated[
+    float | None,
+    typer.Option(
+        min=MIN_CONNECTION_TIMEOUT,
+        help="seconds a connection has to send a request's line and headers, from its opening "
+        "or the request's first byte, before it is closed (default: settings' "
+        "HTTP_HEADER_TIMEOUT_SECONDS, 10)",
+    ),
+]
+KeepAliveTimeout = Annotated[
+    float | None,
+    typer.Option(
+        min=MIN_CONNECTION_TIMEOUT,
+        help="seconds a connection may sit idle after a response before it is closed "
+        "(default: settings' HTTP_KEEP_ALIVE_TIMEOUT_SECONDS, 5)",
+    ),
+]
 # The CPUs this process may run on (a container's or taskset's limit), for --workers' help.
 CPUS = len(os.sched_getaffinity(0))
 
@@ -379,6 +398,8 @@ def serve(
         int, typer.Option(min=1, help=f"uvicorn worker processes (this machine has {CPUS} CPUs)")
     ] = 1,
     access_log: AccessLog = False,
+    header_timeout: HeaderTimeout = None,
+    keep_alive_timeout: KeepAliveTimeout = None,
     migrate_first: Annotated[
         bool | None,
         typer.Option(
@@ -392,6 +413,7 @@ def serve(
 
     from app.core import migrations
     from app.core.faults import FaultSyntaxError
+    from app.core.http_server import server_options
 
     settings = _settings()
     if settings.portal_faults_enabled:
@@ -428,7 +450,12 @@ def serve(
         port=port or settings.port,
         workers=workers,
         access_log=access_log,
-        **UVICORN_OPTIONS,
+        **(
+            UVICORN_OPTIONS
+            | server_options(
+                settings, header_timeout=header_timeout, keep_alive_timeout=keep_alive_timeout
+            )
+        ),
     )
 
 
@@ -439,11 +466,14 @@ def gateway(
         int | None, typer.Option(min=0, max=65_535, help="default: settings' GATEWAY_PORT")
     ] = None,
     access_log: AccessLog = False,
+    header_timeout: HeaderTimeout = None,
+    keep_alive_timeout: KeepAliveTimeout = None,
 ) -> None:
     """Serve the mock VNPay payment gateway, creating its ledger (GATEWAY_DATABASE_URL) first."""
     import uvicorn
 
     from app.core.faults import FaultSyntaxError
+    from app.core.http_server import server_options
     from app.gateway.faults import parse_faults
 
     settings = _settings()
@@ -458,7 +488,12 @@ def gateway(
         host=host or settings.gateway_host,
         port=port or settings.gateway_port,
         access_log=access_log,
-        **UVICORN_OPTIONS,
+        **(
+            UVICORN_OPTIONS
+            | server_options(
+                settings, header_timeout=header_timeout, keep_alive_timeout=keep_alive_timeout
+            )
+        ),
     )
 
 

@@ -28,6 +28,9 @@ DEMO_SECRETS: dict[str, frozenset[str]] = {
     "VNPAY_HASH_SECRET": frozenset({DEMO_VNPAY_HASH_SECRET}),
 }
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
+# The least a connection timeout may be: below a tenth of a second, a client on a real network
+# could not send a request's head in time.
+MIN_CONNECTION_TIMEOUT = 0.1
 
 
 class Settings(BaseSettings):
@@ -99,6 +102,13 @@ class Settings(BaseSettings):
     # Server
     host: str = "127.0.0.1"
     port: int = 8000
+    # Both servers' connections (portal and gateway, app/core/http_server.py): a request's line
+    # and headers must arrive within HTTP_HEADER_TIMEOUT_SECONDS of the connection's opening or
+    # of the request's first byte, and a connection idle after a response is closed after
+    # HTTP_KEEP_ALIVE_TIMEOUT_SECONDS; otherwise idle or half-sent connections hold a socket
+    # and a file descriptor each for ever.
+    http_header_timeout_seconds: float = Field(default=10.0, ge=MIN_CONNECTION_TIMEOUT)
+    http_keep_alive_timeout_seconds: float = Field(default=5.0, ge=MIN_CONNECTION_TIMEOUT)
 
     # Online payment on the VNPay contract. The merchant (the portal) and the mock gateway read
     # the same code and secret; the defaults are demo values for loopback use only.
