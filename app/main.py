@@ -17,17 +17,17 @@ from app.core.calendar import WorkingCalendar
 from app.core.clock import clock_from_settings
 from app.core.config import Settings, get_settings, settings_refusal
 from app.core.db import Database
+from app.core.edge import Edge
 from app.core.errors import install_error_handlers, route_methods
 from app.core.fault_injection import (
-    FaultInjectionMiddleware,
+    FaultInjection,
+    FaultRefusal,
     FaultRoute,
-    RefuseFaultHeaderMiddleware,
     fault_routes,
     route_keys,
 )
 from app.core.faults import Rules, parse_rules
-from app.core.guards import BodySizeLimitMiddleware, HeaderLimitMiddleware, RejectNulMiddleware
-from app.core.metrics import Metrics, MetricsMiddleware
+from app.core.metrics import Metrics
 from app.core.openapi import docs_router, install_contract
 from app.core.ops import router as ops_router
 from app.dossiers.endpoints import agency_complaints_router, agency_router, citizen_router
@@ -155,25 +155,20 @@ def create_app(
         app.include_router(router)
     app.include_router(docs_router)
     app.state.route_methods = route_methods((*ROUTERS, docs_router))
+    routes = portal_fault_routes()
+    faults: FaultInjection | FaultRefusal
+    if settings.portal_faults_enabled:
+        faults = FaultInjection(
+            routes=routes, rules=portal_fault_rules(settings), seed=settings.portal_faults_seed
+        )
+    else:
+        faults = FaultRefusal(routes)
+    # The one layer in front (metrics, guards, faults): see app/core/edge.py.
     app.add_middleware(
-        BodySizeLimitMiddleware,
+        Edge,
+        metrics=metrics,
+        faults=faults,
         max_bytes=settings.request_max_bytes,
         json_max_bytes=settings.json_max_bytes,
     )
-    app.add_middleware(RejectNulMiddleware)
-    # Outermost of the guards (inside the faults, which sit just inside the metrics): headers
-    # are checked before anything else reads them.
-    app.add_middleware(HeaderLimitMiddleware)
-    routes = portal_fault_routes()
-    if settings.portal_faults_enabled:
-        app.add_middleware(
-            FaultInjectionMiddleware,
-            routes=routes,
-            rules=portal_fault_rules(settings),
-            seed=settings.portal_faults_seed,
-        )
-    else:
-        app.add_middleware(RefuseFaultHeaderMiddleware, routes=routes)
-    # Added last, so outermost: it also counts what the guards and the faults answer.
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -1,12 +1,11 @@
-"""Fault injection in the portal, as pure ASGI middleware in front of the routes.
+"""Fault injection in the portal, applied by the layer in front of the routes (app/core/edge.py).
 
-With PORTAL_FAULTS_ENABLED, `FaultInjectionMiddleware` applies PORTAL_FAULTS and each request's
+With PORTAL_FAULTS_ENABLED, `FaultInjection` applies PORTAL_FAULTS and each request's
 `X-Portal-Faults` header (which overrides the setting knob by knob): `latency` sleeps before the
 route runs, `error` answers 503 without running it, so nothing is written. Without it, the app
-only carries `RefuseFaultHeaderMiddleware`, which looks for the header and refuses it, so that a
-tester never takes a fault-free answer for a faulted one. Both sit inside MetricsMiddleware, and
-set the route of what they answer themselves, so that their responses are counted by route
-template like any other.
+only carries `FaultRefusal`, which refuses the header, so that a tester never takes a fault-free
+answer for a faulted one. What either answers names the route that would have served the
+request, so that the metrics count it by route template like any other.
 """
 
 from __future__ import annotations
@@ -17,10 +16,9 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.core.errors import error_body
 from app.core.faults import (
@@ -37,7 +35,8 @@ from app.core.faults import (
 
 logger = logging.getLogger(__name__)
 
-_HEADER = PORTAL_FAULT_HEADER.lower().encode("latin-1")
+# The header's name as ASGI gives it (lower case).
+FAULT_HEADER = PORTAL_FAULT_HEADER.lower().encode("latin-1")
 
 
 @dataclass(frozen=True)
@@ -67,9 +66,9 @@ def route_keys(routes: Iterable[FaultRoute]) -> set[tuple[str, str]]:
     return {(method, r.template) for r in routes for method in r.route.methods or ()}
 
 
-def _header(scope: Scope) -> str | None:
-    """The X-Portal-Faults header (several are joined as rules), or None if absent or blank."""
-    values = [value for name, value in scope["headers"] if name == _HEADER]
+def fault_header(values: Sequence[bytes]) -> str | None:
+    """The X-Portal-Faults header from its values (several are joined as rules), or None if
+    absent or blank."""
     text = ";".join(value.decode("latin-1") for value in values)
     return text if text.strip() else None
 
@@ -84,27 +83,20 @@ def _match(routes: Sequence[FaultRoute], scope: Scope) -> FaultRoute | None:
     return None
 
 
-async def _answer(
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    route: FaultRoute | None,
-    status_code: int,
-    body: dict[str, Any],
-) -> None:
-    if route is not None:
-        scope["route"] = route.route  # what MetricsMiddleware labels the response with
-    await JSONResponse(body, status_code=status_code)(scope, receive, send)
+@dataclass(frozen=True)
+class FaultAnswer:
+    """What answers a request in place of its route, and the route it names for the metrics."""
+
+    route: FaultRoute | None
+    status_code: int
+    body: dict[str, Any]
 
 
-class FaultInjectionMiddleware:
+class FaultInjection:
     """Rolls each request's knobs with one seeded generator per process, at arrival (both knobs
     before any wait, so that the sequence of draws follows the order in which requests arrive)."""
 
-    def __init__(
-        self, app: ASGIApp, *, routes: Sequence[FaultRoute], rules: Rules, seed: int
-    ) -> None:
-        self.app = app
+    def __init__(self, *, routes: Sequence[FaultRoute], rules: Rules, seed: int) -> None:
         self.routes = routes
         self.keys = route_keys(routes)
         self.roller = FaultRoller(seed)
@@ -115,20 +107,17 @@ class FaultInjectionMiddleware:
             faults = faults_for(rules, method, template, operational=route.operational)
             if faults:
                 self.configured[method, template] = faults
+        # Without rules, only a request carrying the header is looked at.
+        self.idle = not self.configured
         logger.warning(
             "fault injection is on (PORTAL_FAULTS_SEED=%d): %s",
             seed,
             format_rules(rules) or f"only by the {PORTAL_FAULT_HEADER} header",
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        header = _header(scope)
-        if header is None and not self.configured:
-            await self.app(scope, receive, send)
-            return
+    async def apply(self, scope: Scope, header: str | None) -> FaultAnswer | None:
+        """Sleeps the request's latency, if it rolled one; what answers in place of the route
+        (an injected 503, or 400 for a malformed header), or None to run the route."""
         route = _match(self.routes, scope)
         method: str = scope["method"]
         faults = self.configured.get((method, route.template), {}) if route else {}
@@ -138,40 +127,36 @@ class FaultInjectionMiddleware:
             except FaultSyntaxError as exc:
                 detail = f"{PORTAL_FAULT_HEADER}: {exc}"
                 body = error_body("bad_fault_header", detail, PORTAL_FAULT_HEADER)
-                await _answer(scope, receive, send, route, 400, body)
-                return
+                return FaultAnswer(route, 400, body)
             if route is not None:
                 asked = faults_for(rules, method, route.template, operational=route.operational)
                 faults = merge(faults, asked)
         if not faults:
-            await self.app(scope, receive, send)
-            return
+            return None
         latency = self.roller.fires(faults, "latency")
         error = self.roller.fires(faults, "error")
         if latency is not None:
             await asyncio.sleep(latency.number / 1000)
         if error is not None:
             detail = "injected fault: the portal answered 503 without running the route"
-            await _answer(scope, receive, send, route, 503, error_body("injected_fault", detail))
-            return
-        await self.app(scope, receive, send)
+            return FaultAnswer(route, 503, error_body("injected_fault", detail))
+        return None
 
 
-class RefuseFaultHeaderMiddleware:
-    """With fault injection off: 403 for a request that carries X-Portal-Faults. Costs one pass
-    over the request's header names."""
+class FaultRefusal:
+    """With fault injection off: 403 for a request that carries X-Portal-Faults."""
 
-    def __init__(self, app: ASGIApp, *, routes: Sequence[FaultRoute]) -> None:
-        self.app = app
+    idle = True  # a request without the header is not looked at
+
+    def __init__(self, routes: Sequence[FaultRoute]) -> None:
         self.routes = routes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _header(scope) is not None:
-            detail = (
-                f"fault injection is off on this portal: {PORTAL_FAULT_HEADER} needs "
-                "PORTAL_FAULTS_ENABLED=true"
-            )
-            body = error_body("faults_disabled", detail, PORTAL_FAULT_HEADER)
-            await _answer(scope, receive, send, _match(self.routes, scope), 403, body)
-            return
-        await self.app(scope, receive, send)
+    async def apply(self, scope: Scope, header: str | None) -> FaultAnswer | None:
+        if header is None:
+            return None
+        detail = (
+            f"fault injection is off on this portal: {PORTAL_FAULT_HEADER} needs "
+            "PORTAL_FAULTS_ENABLED=true"
+        )
+        body = error_body("faults_disabled", detail, PORTAL_FAULT_HEADER)
+        return FaultAnswer(_match(self.routes, scope), 403, body)

@@ -3,12 +3,11 @@ packages refresh at scrape time (dossiers by status: app/dossiers/metrics.py).""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 if TYPE_CHECKING:
     from app.core.db import Database
@@ -39,6 +38,24 @@ class Metrics:
             registry=self.registry,
         )
         self._scrape_hooks: list[ScrapeHook] = []
+        # Each (method, route template, status) seen: its request counter and latency histogram.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe_request(self, scope: Scope, status_code: int, seconds: float) -> None:
+        """One answered request, by the template of the route that served it (set in `scope`
+        by the router, or by what answered in its place), or UNMATCHED_ROUTE."""
+        route: Any = scope.get("route")
+        template = getattr(route, "path_format", None) or UNMATCHED_ROUTE
+        key = (scope["method"], template, status_code)
+        series = self._series.get(key)
+        if series is None:  # `labels` validates and locks on each call: once per series
+            method = key[0]
+            series = self._series[key] = (
+                self.requests.labels(method, template, str(status_code)),
+                self.latency.labels(method, template),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
     def on_scrape(self, hook: ScrapeHook) -> None:
         self._scrape_hooks.append(hook)
@@ -48,33 +65,3 @@ class Metrics:
         for hook in self._scrape_hooks:
             await hook(database)
         return generate_latest(self.registry)
-
-
-class MetricsMiddleware:
-    """Pure ASGI (not BaseHTTPMiddleware) so that it adds no task per request."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status_code = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status_code
-            if message["type"] == "http.response.start":
-                status_code = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route: Any = scope.get("route")
-            template = getattr(route, "path_format", None) or UNMATCHED_ROUTE
-            method = scope["method"]
-            self.metrics.requests.labels(method, template, str(status_code)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)

@@ -14,9 +14,8 @@ from sqlalchemy.engine import make_url
 from app.core.clock import Clock, clock_from_settings
 from app.core.config import Settings, get_settings, settings_refusal
 from app.core.db import Database
+from app.core.edge import Edge
 from app.core.errors import install_error_handlers, route_methods
-from app.core.guards import BodySizeLimitMiddleware, HeaderLimitMiddleware, RejectNulMiddleware
-from app.core.metrics import MetricsMiddleware
 from app.gateway.endpoints import router
 from app.gateway.errors import install_gateway_error_handler
 from app.gateway.faults import FaultRoller, parse_faults
@@ -116,10 +115,8 @@ def create_gateway_app(
     app.state.metrics = metrics
     install_error_handlers(app)
     install_gateway_error_handler(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=REQUEST_MAX_BYTES)
-    app.add_middleware(RejectNulMiddleware)
-    app.add_middleware(HeaderLimitMiddleware)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # The portal's layer in front, without faults (the gateway's are its service's).
+    app.add_middleware(Edge, metrics=metrics, max_bytes=REQUEST_MAX_BYTES)
     app.include_router(router)
     app.state.route_methods = route_methods([router])
     return app

@@ -16,9 +16,10 @@ from httpx import AsyncClient, Response
 from pydantic import ValidationError
 
 from app.core.config import Settings
-from app.core.fault_injection import FaultInjectionMiddleware, RefuseFaultHeaderMiddleware
+from app.core.edge import Edge
+from app.core.fault_injection import FaultInjection, FaultRefusal
 from app.core.faults import FaultSyntaxError
-from app.core.metrics import MetricsMiddleware
+from app.core.guards import MAX_HEADER_BYTES, MAX_HEADERS
 from app.main import create_app
 from tests.core.test_ops_api import scrape
 from tests.support.clock import ManualClock
@@ -50,6 +51,12 @@ async def portal(settings: Settings, clock: ManualClock) -> AsyncIterator[Portal
 def middlewares(app: FastAPI) -> list[object]:
     """The classes of the app's middlewares, outermost first."""
     return [middleware.cls for middleware in app.user_middleware]
+
+
+def faults_in_front(app: FastAPI) -> object:
+    """What the layer in front of the routes applies as faults."""
+    (edge,) = app.user_middleware
+    return edge.kwargs["faults"]
 
 
 async def timed(request: Awaitable[Response]) -> tuple[Response, float]:
@@ -149,7 +156,7 @@ async def test_a_malformed_header_gets_400_naming_the_problem(portal: Portal) ->
 async def test_the_header_is_refused_while_faults_are_disabled(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    assert FaultInjectionMiddleware not in middlewares(app)
+    assert not isinstance(faults_in_front(app), FaultInjection)
     procedure, agency = await receiving_pair(client)
     citizen = await login(client)
     body = {"procedure_code": procedure["code"], "agency_code": agency["code"]}
@@ -163,6 +170,23 @@ async def test_the_header_is_refused_while_faults_are_disabled(
     samples = await scrape(client)
     labels = frozenset({"method": "POST", "route": DOSSIERS, "status": "403"}.items())
     assert samples["portalsim_http_requests_total", labels] == 1
+
+
+async def test_the_guards_answer_before_the_faults(client: AsyncClient, portal: Portal) -> None:
+    """Nothing reads a request whose headers are past the limits or whose URL holds a NUL, the
+    fault header included: such a request gets the guard's answer, faults on or off."""
+    many = [(f"x-extra-{n}", "1") for n in range(MAX_HEADERS)]
+    response = await client.get(FIELDS, headers=[*many, (HEADER, "error=1")])
+    assert_error(response, 431, "headers_too_large", field="headers")
+    huge = {HEADER: "error=0" + ", error=0" * (MAX_HEADER_BYTES // 9)}
+    assert_error(await client.get(FIELDS, headers=huge), 431, "headers_too_large")
+    response = await client.get(f"{PROCEDURES}/%00", headers={HEADER: "x"})
+    assert_error(response, 400, "invalid_characters")
+    # With injection on, the guards still come first: no fault is rolled for such a request.
+    _, faulted = await portal(f"GET {PROCEDURES}/{{code}}: error=1")
+    assert_error(await faulted.get(f"{PROCEDURES}/%00"), 400, "invalid_characters")
+    assert_error(await faulted.get(f"{PROCEDURES}/x", headers=huge), 431, "headers_too_large")
+    assert_error(await faulted.get(f"{PROCEDURES}/x"), 503, "injected_fault")
 
 
 def test_settings_refuse_faults_that_are_not_enabled(
@@ -198,9 +222,11 @@ def test_a_malformed_setting_fails_when_the_app_is_built(settings: Settings) -> 
         with pytest.raises(FaultSyntaxError, match=problem.replace("{", r"\{").replace("}", r"\}")):
             create_app(enabled.model_copy(update={"portal_faults": text}))
     app = create_app(enabled)
-    # Inside the metrics middleware, so that what it answers is counted; the refusal is gone.
-    assert middlewares(app)[:2] == [MetricsMiddleware, FaultInjectionMiddleware]
-    assert RefuseFaultHeaderMiddleware not in middlewares(app)
+    # In the one layer that also keeps the metrics, so that what it answers is counted; the
+    # refusal is gone.
+    assert middlewares(app) == [Edge]
+    assert isinstance(faults_in_front(app), FaultInjection)
+    assert not isinstance(faults_in_front(app), FaultRefusal)
 
 
 async def test_the_same_seed_faults_the_same_requests(portal: Portal) -> None:
