@@ -66,11 +66,11 @@ Files = Annotated[list[UploadFile], File(description="PDF, JPEG or PNG documents
 )
 async def submit_dossier(
     body: DossierSubmit,
-    owner: CurrentAccountRecord,
+    principal: CurrentAccount,
     service: DossierServiceDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    dossier, created = await service.submit(owner, body, idempotency_key)
+    dossier, created = await service.submit(principal.account_id, body, idempotency_key)
     response = JSONBytesResponse(service.json(dossier), status_code=status.HTTP_201_CREATED)
     answer_replay(response, created)
     response.headers["Location"] = f"/api/v1/dossiers/{dossier.code}"
@@ -88,7 +88,7 @@ async def my_dossiers(
 async def get_dossier(
     code: str, principal: CurrentAccount, service: ReadDossierServiceDep
 ) -> Response:
-    return JSONBytesResponse(service.json(await service.row_for_owner(principal.account_id, code)))
+    return JSONBytesResponse(service.json(await service.for_owner(principal.account_id, code)))
 
 
 @citizen_router.get("/{code}/events", response_model=list[EventOut], summary="A dossier's timeline")
@@ -213,7 +213,7 @@ async def agency_inbox(
 async def agency_dossier(
     code: str, agency: CurrentAgency, service: ReadDossierServiceDep
 ) -> Response:
-    return JSONBytesResponse(service.json(await service.row_for_agency(agency.agency_code, code)))
+    return JSONBytesResponse(service.json(await service.for_agency(agency.agency_code, code)))
 
 
 @agency_router.get("/{code}/events", response_model=list[EventOut], summary="A dossier's timeline")

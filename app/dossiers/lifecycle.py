@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.core.calendar import ProcessingUnit, WorkingCalendar
 from app.dossiers.deadlines import ProcessingTime, due_after_pause, due_at_acceptance
@@ -78,21 +78,52 @@ def advance(
 _PROGRESS_FIELDS = tuple(field.name for field in fields(Progress))
 
 
-def progress_of(dossier: Dossier) -> Progress:
+class StoredProgress(Protocol):
+    """What the clock reads of a stored dossier: a row or an ORM object."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def processing_time(self) -> int: ...
+    @property
+    def processing_unit(self) -> str: ...
+    @property
+    def accepted_at(self) -> datetime | None: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+    @property
+    def paused_at(self) -> datetime | None: ...
+    @property
+    def supplement_requests(self) -> int: ...
+    @property
+    def finished_at(self) -> datetime | None: ...
+    @property
+    def returned_at(self) -> datetime | None: ...
+
+
+def progress_of(dossier: StoredProgress) -> Progress:
     values = {name: getattr(dossier, name) for name in _PROGRESS_FIELDS}
     return Progress(**values | {"status": Status(dossier.status)})
 
 
+def progress_columns(progress: Progress) -> dict[str, Any]:
+    """The dossier's columns that hold `progress`."""
+    return {name: getattr(progress, name) for name in _PROGRESS_FIELDS} | {
+        "status": int(progress.status)
+    }
+
+
 def apply_progress(dossier: Dossier, progress: Progress) -> None:
-    for name in _PROGRESS_FIELDS:
-        setattr(dossier, name, getattr(progress, name))
-    dossier.status = int(progress.status)
+    for name, value in progress_columns(progress).items():
+        setattr(dossier, name, value)
 
 
 _UNITS: dict[str, ProcessingUnit] = {"working_day": "working_day", "working_hour": "working_hour"}
 
 
-def processing_of(dossier: Dossier) -> ProcessingTime:
+def processing_of(dossier: StoredProgress) -> ProcessingTime:
     unit = _UNITS.get(dossier.processing_unit)
     if unit is None:
         raise ValueError(f"dossier {dossier.code} has an unknown unit {dossier.processing_unit!r}")

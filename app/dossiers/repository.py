@@ -4,15 +4,35 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Generic
 
-from sqlalchemy import Row, bindparam, case, delete, select
+from sqlalchemy import (
+    JSON,
+    Row,
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
 
+from app.accounts.models import Account
 from app.core.db import SessionT, WriteSession
+from app.core.models import table_of
 from app.core.repository import fetch_page
 from app.core.upsert import dialect_insert
-from app.dossiers.kinds import Channel
+from app.dossiers.kinds import ActorKind, Channel, EventOrigin
 from app.dossiers.models import (
     Dossier,
     DossierCodeCounter,
@@ -24,18 +44,56 @@ from app.dossiers.models import (
 )
 
 # The look-ups of every request, built once: building a statement and its cache key took more
-# of a look-up's time than PostgreSQL did (py-spy, benchmarks/hot_paths.py).
-_BY_CODE = select(Dossier).where(Dossier.code == bindparam("code"))
-_BY_CODE_FOR_UPDATE = _BY_CODE.with_for_update()
-_BY_ID = select(Dossier).where(Dossier.id == bindparam("id"))
-_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
-# Rows for answers that only show a dossier: a Core row costs no ORM instance to build.
-DOSSIERS = Dossier.__table__
+# of a look-up's time than PostgreSQL did (py-spy, benchmarks/hot_paths.py). Core rows: a row
+# costs no ORM instance to build, and goes straight to JSON (presentation.py).
+DOSSIERS = table_of(Dossier)
 DossierRow = Row[Any]
 _ROW_BY_CODE = select(DOSSIERS).where(DOSSIERS.c.code == bindparam("code"))
-_BY_KEY = select(Dossier).where(
-    Dossier.owner_id == bindparam("owner_id"), Dossier.idempotency_key == bindparam("key")
+_ROW_BY_CODE_FOR_UPDATE = _ROW_BY_CODE.with_for_update()
+_ROW_BY_ID = select(DOSSIERS).where(DOSSIERS.c.id == bindparam("id"))
+_ROW_BY_ID_FOR_UPDATE = _ROW_BY_ID.with_for_update()
+_ROW_BY_KEY = select(DOSSIERS).where(
+    DOSSIERS.c.owner_id == bindparam("owner_id"), DOSSIERS.c.idempotency_key == bindparam("key")
 )
+ACCOUNTS = table_of(Account)
+COUNTERS = table_of(DossierCodeCounter)
+EVENTS = table_of(DossierEvent)
+SUBMITTED = 1  # Status.SUBMITTED: the status module imports nothing of this one's
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineSubmission:
+    """An online dossier to insert, as plain values. `applicant` is None for the account
+    holder (the statement reads the account's names); the identifier and kind of the account
+    are added to it either way."""
+
+    owner_id: int
+    procedure_code: str
+    agency_code: str
+    processing_time: int
+    processing_unit: str
+    day: date  # the receipt day in Vietnam: the code's date and the counter's day
+    applicant: dict[str, Any] | None
+    form: dict[str, Any]
+    note: str | None
+    idempotency_key: str | None
+    request_hash: str
+    at: datetime
+    max_sequence: int
+
+    @property
+    def code_prefix(self) -> str:
+        return f"{self.agency_code}-{self.day:%y%m%d}-"
+
+
+@dataclass(frozen=True, slots=True)
+class Inserted:
+    """What `insert_online` did: the new dossier, or None if it inserted none (the key was
+    used, the account is gone, the day's numbers are all given out, or a concurrent submission
+    with the same key won the race); `sequence`, the day's number it took, if it took one."""
+
+    dossier: DossierRow | None
+    sequence: int | None
 
 
 class DossierRepository(Generic[SessionT]):
@@ -62,6 +120,72 @@ class DossierRepository(Generic[SessionT]):
         ).returning(DossierCodeCounter.last_seq)
         sequence: int | None = (await self.session.execute(statement)).scalar_one_or_none()
         return sequence
+
+    async def insert_online(
+        self: DossierRepository[WriteSession], new: OnlineSubmission
+    ) -> Inserted:
+        """The dossier, its day's number and its first event, in one statement on PostgreSQL
+        (data-modifying CTEs); SQLite, whose writers are serial and in-process, runs the same
+        steps one statement at a time."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            row = (await self.session.execute(_ONLINE_SUBMISSION, _submission_values(new))).one()
+            return Inserted(row if row.id is not None else None, row.taken)
+        return await self._insert_online_stepwise(new)
+
+    async def _insert_online_stepwise(
+        self: DossierRepository[WriteSession], new: OnlineSubmission
+    ) -> Inserted:
+        if new.idempotency_key is not None and await self.row_by_idempotency_key(
+            new.owner_id, new.idempotency_key
+        ):
+            return Inserted(None, None)
+        account = (
+            await self.session.execute(select(ACCOUNTS).where(ACCOUNTS.c.id == new.owner_id))
+        ).first()
+        if account is None:
+            return Inserted(None, None)
+        sequence = await self.next_sequence(new.agency_code, new.day, new.max_sequence)
+        if sequence is None:
+            return Inserted(None, None)
+        holder = {"full_name": account.full_name, "phone": account.phone, "email": account.email}
+        applicant = (holder if new.applicant is None else new.applicant) | {
+            "identifier": account.identifier,
+            "kind": account.kind,
+        }
+        dossier = (
+            await self.session.execute(
+                insert(DOSSIERS)
+                .values(
+                    _dossier_values(new)
+                    | {"code": f"{new.code_prefix}{sequence:04d}", "applicant": applicant}
+                )
+                .returning(*DOSSIERS.c)
+            )
+        ).one()
+        await self.session.execute(
+            insert(EVENTS).values(
+                _first_event_values(new) | {"dossier_id": dossier.id, "actor": account.identifier}
+            )
+        )
+        return Inserted(dossier, sequence)
+
+    async def give_back_sequence(
+        self: DossierRepository[WriteSession], agency_code: str, day: date, sequence: int
+    ) -> None:
+        """Undo the taking of `sequence`, the last number of the day: this transaction still
+        holds the counter's row, so nobody has taken a later one."""
+        await self.session.execute(
+            COUNTERS.update()
+            .where(
+                COUNTERS.c.agency_code == agency_code,
+                COUNTERS.c.day == day,
+                COUNTERS.c.last_seq == sequence,
+            )
+            .values(last_seq=sequence - 1)
+        )
+
+    async def account_exists(self, account_id: int) -> bool:
+        return bool(await self.session.scalar(select(exists().where(ACCOUNTS.c.id == account_id))))
 
     async def reserve_sequence(
         self: DossierRepository[WriteSession], agency_code: str, day: date, sequence: int
@@ -91,21 +215,60 @@ class DossierRepository(Generic[SessionT]):
         self.session.add_all(rows)
         await self.session.flush()
 
-    async def get(self, code: str, *, for_update: bool = False) -> Dossier | None:
+    async def row(self, code: str, *, for_update: bool = False) -> DossierRow | None:
         # FOR UPDATE serialises concurrent changes of one dossier on PostgreSQL; SQLite's write
         # transactions are serial already (BEGIN IMMEDIATE).
-        statement = _BY_CODE_FOR_UPDATE if for_update else _BY_CODE
-        return await self.session.scalar(statement, {"code": code})
+        statement = _ROW_BY_CODE_FOR_UPDATE if for_update else _ROW_BY_CODE
+        return (await self.session.execute(statement, {"code": code})).first()
 
-    async def row(self, code: str) -> DossierRow | None:
-        return (await self.session.execute(_ROW_BY_CODE, {"code": code})).first()
+    async def row_by_id(self, dossier_id: int, *, for_update: bool = False) -> DossierRow:
+        statement = _ROW_BY_ID_FOR_UPDATE if for_update else _ROW_BY_ID
+        return (await self.session.execute(statement, {"id": dossier_id})).one()
 
-    async def by_id(self, dossier_id: int, *, for_update: bool = False) -> Dossier:
-        statement = _BY_ID_FOR_UPDATE if for_update else _BY_ID
-        return (await self.session.scalars(statement, {"id": dossier_id})).one()
+    async def update(
+        self: DossierRepository[WriteSession], dossier_id: int, values: dict[str, Any]
+    ) -> DossierRow:
+        """Set columns of one dossier; the row as it is now."""
+        statement = (
+            update(DOSSIERS)
+            .where(DOSSIERS.c.id == dossier_id)
+            .values(values)
+            .returning(*DOSSIERS.c)
+        )
+        return (await self.session.execute(statement)).one()
 
-    async def by_idempotency_key(self, owner_id: int, key: str) -> Dossier | None:
-        return await self.session.scalar(_BY_KEY, {"owner_id": owner_id, "key": key})
+    async def move(
+        self: DossierRepository[WriteSession],
+        dossier_id: int,
+        values: dict[str, Any],
+        event: dict[str, Any],
+    ) -> DossierRow:
+        """A status change: the dossier's new columns and the event of its timeline, in one
+        statement on PostgreSQL (SQLite: one after the other); the row as it is now."""
+        moved = (
+            update(DOSSIERS)
+            .where(DOSSIERS.c.id == dossier_id)
+            .values(values)
+            .returning(*DOSSIERS.c)
+        )
+        if self.session.get_bind().dialect.name != "postgresql":
+            row = (await self.session.execute(moved)).one()
+            await self.session.execute(insert(EVENTS).values(event | {"dossier_id": dossier_id}))
+            return row
+        changed = moved.cte("moved")
+        given = [
+            bindparam(f"e_{name}", value, type_=EVENTS.c[name].type)
+            for name, value in event.items()
+        ]
+        recorded = (
+            insert(EVENTS)
+            .from_select(["dossier_id", *event], select(changed.c.id, *given))
+            .cte("recorded")
+        )
+        return (await self.session.execute(select(changed).add_cte(recorded))).one()
+
+    async def row_by_idempotency_key(self, owner_id: int, key: str) -> DossierRow | None:
+        return (await self.session.execute(_ROW_BY_KEY, {"owner_id": owner_id, "key": key})).first()
 
     async def list_for_owner(
         self, owner_id: int, *, offset: int, limit: int
@@ -205,3 +368,148 @@ class DossierRepository(Generic[SessionT]):
             select(DossierStatusTally.status, DossierStatusTally.dossiers)
         )
         return dict(tally.all())
+
+
+def _dossier_values(new: OnlineSubmission) -> dict[str, Any]:
+    """The new dossier's columns that come from the submission itself."""
+    return {
+        "procedure_code": new.procedure_code,
+        "agency_code": new.agency_code,
+        "owner_id": new.owner_id,
+        "status": SUBMITTED,
+        "channel": Channel.ONLINE,
+        "processing_time": new.processing_time,
+        "processing_unit": new.processing_unit,
+        "form": new.form,
+        "idempotency_key": new.idempotency_key,
+        "request_hash": new.request_hash,
+        "submitted_at": new.at,
+        "updated_at": new.at,
+        "supplement_requests": 0,
+        "digitised": False,
+        "vneid_verified": False,
+        "paid_online": 0,
+        "electronic_result": False,
+    }
+
+
+def _first_event_values(new: OnlineSubmission) -> dict[str, Any]:
+    return {
+        "from_status": None,
+        "to_status": SUBMITTED,
+        "actor_kind": ActorKind.CITIZEN,
+        "at": new.at,
+        "note": new.note,
+        "origin": EventOrigin.PORTAL,
+        "applied": True,
+    }
+
+
+def _submission_values(new: OnlineSubmission) -> dict[str, Any]:
+    return {
+        "owner_id": new.owner_id,
+        "key": new.idempotency_key,
+        "agency_code": new.agency_code,
+        "day": new.day,
+        "max_sequence": new.max_sequence,
+        "code_prefix": new.code_prefix,
+        "given_applicant": new.applicant,
+        **{f"d_{name}": value for name, value in _dossier_values(new).items()},
+        **{f"e_{name}": value for name, value in _first_event_values(new).items()},
+    }
+
+
+def _online_submission() -> Any:
+    """PostgreSQL's submission: one statement, so one round trip (domain.md's numbering rules
+    hold in it: the day's counter row is locked until commit, so numbers have no gaps).
+
+    - `taken` increments the day's counter, unless the key was used already or the account is
+      gone, and unless the day's numbers are all given out;
+    - `dossier` inserts the dossier under that number; ON CONFLICT on (owner, key) leaves it to
+      a concurrent submission with the same key that committed first (the caller then gives
+      the number back and replays that one);
+    - `event` inserts its first event (PostgreSQL runs every data-modifying CTE).
+    The statement answers one row: the number taken (or NULL) and the new dossier (or NULLs).
+    """
+    holder = select(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("owner_id")).cte("holder")
+    key_used = exists().where(
+        DOSSIERS.c.owner_id == bindparam("owner_id"),
+        DOSSIERS.c.idempotency_key == bindparam("key"),
+    )
+    counter = postgresql.insert(COUNTERS).from_select(
+        ["agency_code", "day", "last_seq"],
+        select(bindparam("agency_code"), bindparam("day"), literal(1)).where(
+            ~key_used, exists(select(holder.c.id))
+        ),
+    )
+    taken = (
+        counter.on_conflict_do_update(
+            index_elements=["agency_code", "day"],
+            set_={"last_seq": COUNTERS.c.last_seq + 1},
+            where=COUNTERS.c.last_seq < bindparam("max_sequence"),
+        )
+        .returning(COUNTERS.c.last_seq)
+        .cte("taken")
+    )
+    number = cast(taken.c.last_seq, String)
+    code = bindparam("code_prefix", type_=String) + case(
+        (taken.c.last_seq < 10_000, func.lpad(number, 4, "0")), else_=number
+    )
+    identity = func.jsonb_build_object("identifier", holder.c.identifier, "kind", holder.c.kind)
+    applicant = func.coalesce(
+        cast(bindparam("given_applicant", type_=JSON(none_as_null=True)), JSONB),
+        func.jsonb_build_object(
+            "full_name", holder.c.full_name, "phone", holder.c.phone, "email", holder.c.email
+        ),
+    ).op("||")(identity)
+    given = {name: bindparam(f"d_{name}", type_=DOSSIERS.c[name].type) for name in _DOSSIER_GIVEN}
+    dossier = (
+        postgresql.insert(DOSSIERS)
+        .from_select(
+            ["code", "applicant", *given],
+            select(code, applicant, *given.values()).select_from(taken.join(holder, true())),
+        )
+        .on_conflict_do_nothing(index_elements=["owner_id", "idempotency_key"])
+        .returning(*DOSSIERS.c)
+        .cte("dossier")
+    )
+    event_given = {name: bindparam(f"e_{name}", type_=EVENTS.c[name].type) for name in _EVENT_GIVEN}
+    event = (
+        insert(EVENTS)
+        .from_select(
+            ["dossier_id", "actor", *event_given],
+            select(dossier.c.id, holder.c.identifier, *event_given.values()).select_from(
+                dossier.join(holder, true())
+            ),
+        )
+        .cte("event")
+    )
+    answer = select(
+        select(taken.c.last_seq).scalar_subquery().label("taken"), *dossier.c
+    ).select_from(select(literal(1)).subquery().outerjoin(dossier, true()))
+    return answer.add_cte(event)
+
+
+# The columns the PostgreSQL statement takes as parameters (the keys of _dossier_values and
+# _first_event_values); the rest it computes.
+_DOSSIER_GIVEN = (
+    "procedure_code",
+    "agency_code",
+    "owner_id",
+    "status",
+    "channel",
+    "processing_time",
+    "processing_unit",
+    "form",
+    "idempotency_key",
+    "request_hash",
+    "submitted_at",
+    "updated_at",
+    "supplement_requests",
+    "digitised",
+    "vneid_verified",
+    "paid_online",
+    "electronic_result",
+)
+_EVENT_GIVEN = ("from_status", "to_status", "actor_kind", "at", "note", "origin", "applied")
+_ONLINE_SUBMISSION = _online_submission()

@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
-from typing import Generic, TypeVar
+from typing import Generic
 
 from fastapi import UploadFile
-from sqlalchemy.exc import IntegrityError
 
+from app.accounts.errors import InvalidCredentials
 from app.accounts.models import Account
 from app.catalogue.service import CatalogueService
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
@@ -30,11 +29,11 @@ from app.dossiers.errors import (
     NotAllowedNow,
     NumberingExhausted,
 )
-from app.dossiers.kinds import ActorKind, Channel
-from app.dossiers.lifecycle import advance, apply_progress, processing_of, progress_of
-from app.dossiers.models import Dossier, DossierComplaint, DossierDocument, DossierEvent
+from app.dossiers.kinds import ActorKind, EventOrigin
+from app.dossiers.lifecycle import advance, processing_of, progress_columns, progress_of
+from app.dossiers.models import DossierComplaint, DossierDocument, DossierEvent
 from app.dossiers.presentation import DossierColumns, dossier_json, page_json
-from app.dossiers.repository import DossierRepository, DossierRow
+from app.dossiers.repository import DossierRepository, DossierRow, OnlineSubmission
 from app.dossiers.schemas import ComplaintOut, DossierSubmit
 from app.dossiers.states import Status, TransitionRefused
 from app.dossiers.storage import DocumentStore, folder_for
@@ -135,92 +134,65 @@ class DossierService(Generic[SessionT]):
         )
         return page_json(rows, total, page, self.clock.now())
 
-    async def timeline(self, dossier: Dossier) -> Sequence[DossierEvent]:
+    async def timeline(self, dossier: DossierRow) -> Sequence[DossierEvent]:
         return await self.repository.events(dossier.id)
 
-    async def documents(self, dossier: Dossier) -> Sequence[DossierDocument]:
+    async def documents(self, dossier: DossierRow) -> Sequence[DossierDocument]:
         return await self.repository.documents(dossier.id)
 
     # -- submission -----------------------------------------------------------------------
 
     async def submit(
         self: DossierService[WriteSession],
-        owner: Account,
+        owner_id: int,
         body: DossierSubmit,
         idempotency_key: str | None,
-    ) -> tuple[Dossier, bool]:
+    ) -> tuple[DossierRow, bool]:
         """Create an online dossier; returns it and whether it was created by this call.
 
         With an Idempotency-Key, the same key and body give back the original dossier and the
         same key with another body is refused.
         """
         request_hash = submission_hash(body)
-        if idempotency_key:
-            existing = await self._replay(owner.id, idempotency_key, request_hash)
-            if existing is not None:
-                return existing, False
         reception = await self.catalogue.receiving_agency(body.procedure_code, body.agency_code)
         now = self.clock.now()
-        applicant = (
-            body.applicant.model_dump(mode="json")
-            if body.applicant
-            else {"full_name": owner.full_name, "phone": owner.phone, "email": owner.email}
+        day = now.astimezone(VIETNAM_TZ).date()
+        inserted = await self.repository.insert_online(
+            OnlineSubmission(
+                owner_id=owner_id,
+                procedure_code=reception.procedure_code,
+                agency_code=reception.agency_code,
+                processing_time=reception.processing_time,
+                processing_unit=reception.processing_unit,
+                day=day,
+                applicant=body.applicant.model_dump(mode="json") if body.applicant else None,
+                form=body.form,
+                note=body.note,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+                at=now,
+                max_sequence=MAX_SEQUENCE,
+            )
         )
-        applicant |= {"identifier": owner.identifier, "kind": owner.kind}
-        # With a key, a savepoint: losing a race on the key then undoes only this attempt (its
-        # sequence number included) and the original can still be read. Without one, no race.
-        attempt = self.repository.session.begin_nested() if idempotency_key else nullcontext()
-        try:
-            async with attempt:
-                day = now.astimezone(VIETNAM_TZ).date()
-                agency_code = reception.agency_code
-                sequence = await self.repository.next_sequence(agency_code, day, MAX_SEQUENCE)
-                if sequence is None:
-                    raise NumberingExhausted(
-                        f"agency {agency_code} has given out all {MAX_SEQUENCE:,} dossier "
-                        f"numbers of {day:%Y-%m-%d}: submit to it again tomorrow",
-                        field="agency_code",
-                    )
-                dossier = Dossier(
-                    code=dossier_code(reception.agency_code, now, sequence),
-                    procedure_code=reception.procedure_code,
-                    agency_code=reception.agency_code,
-                    owner_id=owner.id,
-                    status=Status.SUBMITTED,
-                    channel=Channel.ONLINE,
-                    processing_time=reception.processing_time,
-                    processing_unit=reception.processing_unit,
-                    applicant=applicant,
-                    form=body.form,
-                    idempotency_key=idempotency_key,
-                    request_hash=request_hash,
-                    submitted_at=now,
-                    updated_at=now,
-                    supplement_requests=0,
-                )
-                await self.repository.add(dossier)
-                await self.repository.add(
-                    DossierEvent(
-                        dossier_id=dossier.id,
-                        from_status=None,
-                        to_status=Status.SUBMITTED,
-                        actor_kind=ActorKind.CITIZEN,
-                        actor=owner.identifier,
-                        at=now,
-                        note=body.note,
-                    )
-                )
-        except IntegrityError:
-            if not idempotency_key:
-                raise
-            existing = await self._replay(owner.id, idempotency_key, request_hash)
-            if existing is None:
-                raise
-            return existing, False
-        return dossier, True
+        if inserted.dossier is not None:
+            return inserted.dossier, True
+        # Nothing inserted: the rare paths, each with a read of its own.
+        if inserted.sequence is not None:  # a concurrent submission with the key won
+            await self.repository.give_back_sequence(reception.agency_code, day, inserted.sequence)
+        if idempotency_key:
+            existing = await self._replay(owner_id, idempotency_key, request_hash)
+            if existing is not None:
+                return existing, False
+        if not await self.repository.account_exists(owner_id):
+            raise InvalidCredentials("the token's account does not exist")
+        raise NumberingExhausted(
+            f"agency {reception.agency_code} has given out all {MAX_SEQUENCE:,} dossier "
+            f"numbers of {day:%Y-%m-%d}: submit to it again tomorrow",
+            field="agency_code",
+        )
 
-    async def _replay(self, owner_id: int, key: str, request_hash: str) -> Dossier | None:
-        existing = await self.repository.by_idempotency_key(owner_id, key)
+    async def _replay(self, owner_id: int, key: str, request_hash: str) -> DossierRow | None:
+        existing = await self.repository.row_by_idempotency_key(owner_id, key)
         if existing is not None and existing.request_hash != request_hash:
             raise IdempotencyKeyReused(
                 f"Idempotency-Key {key!r} was used for a different submission ({existing.code})",
@@ -230,35 +202,40 @@ class DossierService(Generic[SessionT]):
 
     # -- look-ups with ownership ----------------------------------------------------------
 
-    async def for_owner(self, owner_id: int, code: str, *, for_update: bool = False) -> Dossier:
+    async def for_owner(self, owner_id: int, code: str, *, for_update: bool = False) -> DossierRow:
         """The dossier if `owner_id` owns it; otherwise 404, the same as for a code that does
         not exist, so codes cannot be probed."""
-        return _owned(await self.repository.get(code, for_update=for_update), owner_id, code)
+        dossier = await self.repository.row(code, for_update=for_update)
+        if dossier is None or dossier.owner_id != owner_id:
+            raise DossierNotFound(f"no dossier {code!r} of yours", field="code")
+        return dossier
 
-    async def row_for_owner(self, owner_id: int, code: str) -> DossierRow:
-        """As `for_owner`, read as a row: for answers that only show the dossier."""
-        return _owned(await self.repository.row(code), owner_id, code)
-
-    async def for_agency(self, agency_code: str, code: str, *, for_update: bool = False) -> Dossier:
+    async def for_agency(
+        self, agency_code: str, code: str, *, for_update: bool = False
+    ) -> DossierRow:
         """The dossier if `agency_code` receives or processes it; otherwise 404, as for a
         citizen."""
-        return _received(await self.repository.get(code, for_update=for_update), agency_code, code)
-
-    async def row_for_agency(self, agency_code: str, code: str) -> DossierRow:
-        """As `for_agency`, read as a row."""
-        return _received(await self.repository.row(code), agency_code, code)
+        dossier = await self.repository.row(code, for_update=for_update)
+        if dossier is None or agency_code not in (
+            dossier.agency_code,
+            dossier.processing_agency_code,
+        ):
+            raise DossierNotFound(f"no dossier {code!r} at agency {agency_code}", field="code")
+        return dossier
 
     # -- the one transition service -------------------------------------------------------
 
     async def transition(
         self: DossierService[WriteSession],
-        dossier: Dossier,
+        dossier: DossierRow,
         wanted: Status,
         actor: Actor,
         note: str | None = None,
-    ) -> DossierEvent:
-        """Move a dossier to `wanted` now, if the status machine allows it; the clock effects
-        (due date, pauses, end of processing) are those of `lifecycle.advance`."""
+        **also: object,
+    ) -> DossierRow:
+        """Move a dossier to `wanted` now, if the status machine allows it, with its event; the
+        clock effects (due date, pauses, end of processing) are those of `lifecycle.advance`.
+        `also`: other columns set in the same write. Returns the dossier as it is now."""
         current = Status(dossier.status)
         now = self.clock.now()
         try:
@@ -277,28 +254,26 @@ class DossierService(Generic[SessionT]):
                 from_status=int(current),
                 to_status=int(wanted),
             ) from refused
-        apply_progress(dossier, progress)
-        dossier.updated_at = now
-        event = DossierEvent(
-            dossier_id=dossier.id,
-            from_status=int(current),
-            to_status=int(wanted),
-            actor_kind=actor.kind,
-            actor=actor.name,
-            at=now,
-            note=note,
-        )
-        await self.repository.add(event)
-        return event
+        event = {
+            "from_status": int(current),
+            "to_status": int(wanted),
+            "actor_kind": actor.kind,
+            "actor": actor.name,
+            "at": now,
+            "note": note,
+            "origin": EventOrigin.PORTAL,
+            "applied": True,
+        }
+        columns = progress_columns(progress) | {"updated_at": now} | also
+        return await self.repository.move(dossier.id, columns, event)
 
     # -- citizens' actions ----------------------------------------------------------------
 
     async def withdraw(
         self: DossierService[WriteSession], owner: Account, code: str, reason: str | None
-    ) -> Dossier:
+    ) -> DossierRow:
         dossier = await self.for_owner(owner.id, code, for_update=True)
-        await self.transition(dossier, Status.WITHDRAWAL_REQUESTED, _citizen(owner), reason)
-        return dossier
+        return await self.transition(dossier, Status.WITHDRAWAL_REQUESTED, _citizen(owner), reason)
 
     async def add_documents(
         self: DossierService[WriteSession], owner: Account, code: str, files: Sequence[UploadFile]
@@ -313,7 +288,8 @@ class DossierService(Generic[SessionT]):
             )
         documents = await self._store_documents(dossier, files, "submission")
         if documents:
-            dossier.digitised = True  # its inputs now exist as digital documents (4.2)
+            # Its inputs now exist as digital documents (4.2).
+            await self.repository.update(dossier.id, {"digitised": True})
         return documents
 
     async def supplement(
@@ -322,7 +298,7 @@ class DossierService(Generic[SessionT]):
         code: str,
         files: Sequence[UploadFile],
         note: str | None,
-    ) -> Dossier:
+    ) -> DossierRow:
         dossier = await self.for_owner(owner.id, code, for_update=True)
         if dossier.status != Status.SUPPLEMENT_REQUESTED:
             raise NotAllowedNow(
@@ -333,8 +309,7 @@ class DossierService(Generic[SessionT]):
         if not files and not note:
             raise InvalidInput("a supplement needs documents or a note", field="files")
         await self._store_documents(dossier, files, "supplement")
-        await self.transition(dossier, Status.PROCESSING, _citizen(owner), note)
-        return dossier
+        return await self.transition(dossier, Status.PROCESSING, _citizen(owner), note)
 
     async def rate(
         self: DossierService[WriteSession],
@@ -342,7 +317,7 @@ class DossierService(Generic[SessionT]):
         code: str,
         score: int,
         comment: str | None,
-    ) -> Dossier:
+    ) -> DossierRow:
         dossier = await self.for_owner(owner.id, code, for_update=True)
         if dossier.finished_at is None:
             raise NotAllowedNow(
@@ -352,10 +327,9 @@ class DossierService(Generic[SessionT]):
             )
         if dossier.rating is not None:
             raise AlreadyRated("this dossier has been rated already", field="score")
-        dossier.rating, dossier.rating_comment = score, comment
-        dossier.rated_at = dossier.updated_at = self.clock.now()
-        await self.repository.session.flush()
-        return dossier
+        now = self.clock.now()
+        rating = {"rating": score, "rating_comment": comment, "rated_at": now, "updated_at": now}
+        return await self.repository.update(dossier.id, rating)
 
     async def document(self, owner_id: int, code: str, document_id: int) -> DossierDocument:
         dossier = await self.for_owner(owner_id, code)
@@ -366,7 +340,7 @@ class DossierService(Generic[SessionT]):
 
     async def _store_documents(
         self: DossierService[WriteSession],
-        dossier: Dossier,
+        dossier: DossierRow,
         files: Sequence[UploadFile],
         purpose: str,
     ) -> list[DossierDocument]:
@@ -396,12 +370,11 @@ class DossierService(Generic[SessionT]):
 
     async def acknowledge(
         self: DossierService[WriteSession], agency_code: str, code: str
-    ) -> Dossier:
+    ) -> DossierRow:
         dossier = await self.for_agency(agency_code, code, for_update=True)
-        if dossier.acked_at is None:
-            dossier.acked_at = self.clock.now()
-            await self.repository.session.flush()
-        return dossier
+        if dossier.acked_at is not None:
+            return dossier
+        return await self.repository.update(dossier.id, {"acked_at": self.clock.now()})
 
     async def agency_transition(
         self: DossierService[WriteSession],
@@ -410,17 +383,16 @@ class DossierService(Generic[SessionT]):
         target: Status,
         note: str | None,
         electronic_result: bool | None = None,
-    ) -> Dossier:
+    ) -> DossierRow:
         if electronic_result is not None and target not in RESULT_STATUSES:
             raise InvalidInput(
                 "electronic_result goes with a result: to_status 9 or 10",
                 field="electronic_result",
             )
         dossier = await self.for_agency(agency_code, code, for_update=True)
-        await self.transition(dossier, target, Actor(ActorKind.AGENCY, agency_code), note)
-        if electronic_result is not None:
-            dossier.electronic_result = electronic_result
-        return dossier
+        declared = {} if electronic_result is None else {"electronic_result": electronic_result}
+        actor = Actor(ActorKind.AGENCY, agency_code)
+        return await self.transition(dossier, target, actor, note, **declared)
 
     async def attach_results(
         self: DossierService[WriteSession], agency_code: str, code: str, files: Sequence[UploadFile]
@@ -438,8 +410,9 @@ class DossierService(Generic[SessionT]):
                 status=dossier.status,
             )
         documents = await self._store_documents(dossier, files, "result")
-        dossier.electronic_result = True
-        dossier.updated_at = self.clock.now()
+        await self.repository.update(
+            dossier.id, {"electronic_result": True, "updated_at": self.clock.now()}
+        )
         return documents
 
     # -- complaints -----------------------------------------------------------------------
@@ -458,7 +431,7 @@ class DossierService(Generic[SessionT]):
         await self.repository.add(complaint)
         return _complaint_out(complaint, dossier.code)
 
-    async def complaints_of(self, dossier: Dossier) -> list[ComplaintOut]:
+    async def complaints_of(self, dossier: DossierRow) -> list[ComplaintOut]:
         return [
             _complaint_out(c, dossier.code) for c in await self.repository.complaints(dossier.id)
         ]
@@ -487,24 +460,6 @@ def _complaint_out(complaint: DossierComplaint, dossier_code: str) -> ComplaintO
         content=complaint.content,
         filed_at=complaint.filed_at,
     )
-
-
-Found = TypeVar("Found", Dossier, DossierRow)
-
-
-def _owned(dossier: Found | None, owner_id: int, code: str) -> Found:
-    if dossier is None or dossier.owner_id != owner_id:
-        raise DossierNotFound(f"no dossier {code!r} of yours", field="code")
-    return dossier
-
-
-def _received(dossier: Found | None, agency_code: str, code: str) -> Found:
-    if dossier is None or agency_code not in (
-        dossier.agency_code,
-        dossier.processing_agency_code,
-    ):
-        raise DossierNotFound(f"no dossier {code!r} at agency {agency_code}", field="code")
-    return dossier
 
 
 def _citizen(owner: Account) -> Actor:

@@ -21,7 +21,7 @@ from app.core.config import Settings
 from app.core.db import SessionT, WriteSession
 from app.dossiers.errors import NotAllowedNow
 from app.dossiers.kinds import ActorKind
-from app.dossiers.models import Dossier
+from app.dossiers.repository import DossierRow
 from app.dossiers.service import Actor, DossierService
 from app.dossiers.states import Status
 from app.payments.errors import AlreadyPaid, NoFeesDue, PaymentInProgress
@@ -118,7 +118,7 @@ class PaymentService(Generic[SessionT]):
         dossier = await self.dossiers.for_owner(owner_id, code)
         return list(await self.repository.of_dossier(dossier.id))
 
-    async def _fees(self, dossier: Dossier) -> int:
+    async def _fees(self, dossier: DossierRow) -> int:
         procedures = await self.catalogue.procedures_by_code([dossier.procedure_code])
         fees = procedures[dossier.procedure_code].fees
         amount = sum(int(line["amount"]) for line in fees)
@@ -213,10 +213,15 @@ class PaymentService(Generic[SessionT]):
         payment.transaction_no = str(facts.get("vnp_TransactionNo") or "") or None
         payment.bank_code = str(facts.get("vnp_BankCode") or "") or None
         if paid:
-            dossier = await self.dossiers.repository.by_id(payment.dossier_id, for_update=True)
-            dossier.paid_online = 1  # DuocThanhToanTrucTuyen: paid on the national portal
+            dossiers = self.dossiers.repository
+            dossier = await dossiers.row_by_id(payment.dossier_id, for_update=True)
+            # DuocThanhToanTrucTuyen: paid on the national portal.
             if dossier.status == Status.FEES_REQUESTED:
-                await self.dossiers.transition(dossier, Status.PROCESSING, GATEWAY, payment.txn_ref)
+                await self.dossiers.transition(
+                    dossier, Status.PROCESSING, GATEWAY, payment.txn_ref, paid_online=1
+                )
+            else:
+                await dossiers.update(dossier.id, {"paid_online": 1})
         await self.repository.session.flush()
         return True
 
@@ -266,9 +271,8 @@ class PaymentService(Generic[SessionT]):
         payment = await self.repository.by_txn_ref(txn_ref, for_update=True)
         if payment is None or payment.status != PaymentStatus.PAID:
             return Reconciled.ALREADY_SETTLED
-        dossier = await self.dossiers.repository.by_id(payment.dossier_id, for_update=True)
         payment.status, payment.refunded_at = PaymentStatus.REFUNDED, datetime.now(UTC)
-        dossier.paid_online = 0
+        await self.dossiers.repository.update(payment.dossier_id, {"paid_online": 0})
         await self.repository.session.flush()
         return Reconciled.REFUNDED
 

@@ -15,6 +15,7 @@ from httpx import AsyncClient, Response
 
 from app.core.config import Settings
 from app.core.errors import InvalidInput
+from app.core.security import issue_token
 from app.dossiers.repository import DossierRepository
 from tests.conftest import DEFAULT_NOW
 from tests.support.clock import ManualClock
@@ -570,13 +571,14 @@ async def test_a_submission_failing_after_its_lookup_does_not_spoil_the_next_one
     procedure, agency = pair
     citizen = await login(client)
     body = {"procedure_code": procedure["code"], "agency_code": agency["code"]}
-    add = DossierRepository.add
+    insert_online = DossierRepository.insert_online
 
-    async def failing_add(*_: object) -> None:
-        monkeypatch.setattr(DossierRepository, "add", add)  # only the first write fails
+    async def failing_insert(repository: Any, new: Any) -> None:
+        monkeypatch.setattr(DossierRepository, "insert_online", insert_online)  # only the first
+        await insert_online(repository, new)  # written, then the transaction fails
         raise InvalidInput("injected failure inside the transaction", field="form")
 
-    monkeypatch.setattr(DossierRepository, "add", failing_add)
+    monkeypatch.setattr(DossierRepository, "insert_online", failing_insert)
 
     failed = await post_dossier(client, citizen, body, key=idempotency_key)
     received = await post_dossier(client, citizen, body, key=idempotency_key)
@@ -587,3 +589,21 @@ async def test_a_submission_failing_after_its_lookup_does_not_spoil_the_next_one
     assert received.json()["procedure_code"] == procedure["code"]
     assert received.json()["due_at"] is None
     assert await my_codes(client, citizen) == [received.json()["code"]]
+
+
+async def test_a_token_whose_account_is_gone_submits_nothing(
+    client: AsyncClient, settings: Settings, pair: Pair
+) -> None:
+    """A signed token outlives a reset database: its submission is refused (401), and it takes
+    no number of the agency's day."""
+    procedure, agency = pair
+    citizen = await login(client)
+    token, _ = issue_token(settings, account_id=citizen.account_id + 1_000, kind="citizen")
+    gone = Citizen(identifier="001099999999", token=token, account_id=citizen.account_id + 1_000)
+    body = {"procedure_code": procedure["code"], "agency_code": agency["code"]}
+
+    refused = await post_dossier(client, gone, body, key="gone")
+    received = await post_dossier(client, citizen, body)
+
+    assert_error(refused, 401, "invalid_token")
+    assert received.json()["code"] == f"{agency['code']}-260303-0001"
