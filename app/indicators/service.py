@@ -97,7 +97,7 @@ class IndicatorService:
             known = PROVINCE_NUMBER.fullmatch(code)
             name = await self.repository.province_name(int(code)) if known else None
             if name is None:
-                raise UnknownScope(f"no province {code[:20]!r}", field="code")
+                raise UnknownScope(f"no province {code}", field="code")
             agencies = await self.repository.agencies_of(int(code))
             return Scope(kind, str(int(code)), tuple(a for a, _ in agencies)), name
         agency = await self.repository.agency(code)
