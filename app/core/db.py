@@ -28,6 +28,7 @@ from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
 from sqlalchemy import event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
@@ -93,7 +94,10 @@ def create_engine(
     closed when it is returned, so a pool smaller than the requests in flight opens and closes
     connections all the time (61 new PostgreSQL sessions a second under 32 connections, each
     a backend fork, when the pool was 10)."""
-    kwargs: dict[str, Any] = {"echo": settings.database_echo}
+    # JSON columns (a dossier's form and applicant, sync items) are read on every look-up and
+    # inbox page: orjson parses them several times faster than the standard library, to the
+    # same values. Writes keep SQLAlchemy's serializer (orjson refuses non-string keys).
+    kwargs: dict[str, Any] = {"echo": settings.database_echo, "json_deserializer": orjson.loads}
     if make_url(settings.database_url).database not in (None, "", ":memory:"):
         # (an in-memory SQLite database lives in one connection: SQLAlchemy pools it alone)
         kwargs |= {
