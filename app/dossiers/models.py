@@ -168,3 +168,13 @@ class DossierStatusTally(Base):
 
     status: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     dossiers: Mapped[int] = mapped_column(BigInteger)
+
+
+class AgencyInboxTally(Base):
+    """How many online dossiers wait unacknowledged at each receiving agency: the total of its
+    inbox's default listing, kept by triggers on `dossiers` (migration 20261207_0900)."""
+
+    __tablename__ = "agency_inbox_tally"
+
+    agency_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    waiting: Mapped[int] = mapped_column(BigInteger)

@@ -34,6 +34,7 @@ from app.core.repository import fetch_page
 from app.core.upsert import dialect_insert
 from app.dossiers.kinds import ActorKind, Channel, EventOrigin
 from app.dossiers.models import (
+    AgencyInboxTally,
     Dossier,
     DossierCodeCounter,
     DossierComplaint,
@@ -54,6 +55,9 @@ _ROW_BY_ID = select(DOSSIERS).where(DOSSIERS.c.id == bindparam("id"))
 _ROW_BY_ID_FOR_UPDATE = _ROW_BY_ID.with_for_update()
 _ROW_BY_KEY = select(DOSSIERS).where(
     DOSSIERS.c.owner_id == bindparam("owner_id"), DOSSIERS.c.idempotency_key == bindparam("key")
+)
+_WAITING = select(AgencyInboxTally.waiting).where(
+    AgencyInboxTally.agency_code == bindparam("agency_code")
 )
 ACCOUNTS = table_of(Account)
 COUNTERS = table_of(DossierCodeCounter)
@@ -296,7 +300,12 @@ class DossierRepository(Generic[SessionT]):
         if not include_acknowledged:
             conditions.append(columns.acked_at.is_(None))
         statement = select(DOSSIERS).where(*conditions).order_by(columns.submitted_at, columns.id)
-        return await fetch_page(self.session, statement, offset=offset, limit=limit)
+        if status is not None or include_acknowledged:
+            return await fetch_page(self.session, statement, offset=offset, limit=limit)
+        # The default listing, which back offices poll: its total is kept by the database.
+        waiting = await self.session.scalar(_WAITING, {"agency_code": agency_code})
+        rows = (await self.session.execute(statement.offset(offset).limit(limit))).all()
+        return rows, waiting or 0
 
     async def complaints(self, dossier_id: int) -> Sequence[DossierComplaint]:
         statement = (
