@@ -31,10 +31,12 @@ class Kept(Generic[Value]):
             return None
         return value
 
-    def put(self, key: Hashable, value: Value) -> None:
-        if self.seconds <= 0:
+    def put(self, key: Hashable, value: Value, seconds: float | None = None) -> None:
+        """Keep `value` for `seconds` (the map's own by default)."""
+        seconds = self.seconds if seconds is None else seconds
+        if seconds <= 0:
             return
-        self._entries[key] = (time.monotonic() + self.seconds, value)
+        self._entries[key] = (time.monotonic() + seconds, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
