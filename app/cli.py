@@ -616,23 +616,25 @@ def reconcile(
 
 async def _reconcile(settings: Settings) -> dict[str, int]:
     # Imported here, not at module level: they pull in the whole app (see the docstring).
+    from app.catalogue.cache import CatalogueCache
     from app.core.clock import clock_from_settings
     from app.core.db import Database
     from app.main import calendar_from_settings, document_store_from_settings
-    from app.payments.factory import ServiceFactory
     from app.payments.gateway_client import GatewayClient, gateway_http_client
     from app.payments.reconciler import reconcile_once
+    from app.services import Services
 
     database = Database.from_settings(settings)
     try:
         async with gateway_http_client() as http:
-            services = ServiceFactory(
+            services = Services(
                 settings=settings,
                 database=database,
                 calendar=calendar_from_settings(settings),
                 clock=clock_from_settings(settings),
                 document_store=document_store_from_settings(settings),
                 gateway=GatewayClient(settings, http),
+                catalogue_cache=CatalogueCache(database, settings.catalogue_cache_seconds),
             )
             return dict(await reconcile_once(services))
     finally:

@@ -36,9 +36,9 @@ from app.dossiers.storage import DocumentStore
 from app.indicators.endpoints import dashboard_router
 from app.indicators.endpoints import router as indicators_router
 from app.payments.endpoints import router as payments_router
-from app.payments.factory import ServiceFactory
 from app.payments.gateway_client import GatewayClient, gateway_http_client
 from app.payments.reconciler import start_reconciler
+from app.services import Services
 from app.sync.endpoints import router as sync_router
 
 ROUTERS = (
@@ -112,13 +112,14 @@ def create_app(
         )
         gateway_http = gateway_http_client(transport=gateway_transport)
         # Built here, not at create_app: tests set app.state.clock between the two.
-        app.state.services = ServiceFactory(
+        app.state.services = Services(
             settings=settings,
             database=app.state.database,
             calendar=app.state.calendar,
             clock=app.state.clock,
             document_store=app.state.document_store,
             gateway=GatewayClient(settings, gateway_http),
+            catalogue_cache=app.state.catalogue_cache,
         )
         app.state.reconciler = reconciler = start_reconciler(app.state.services)
         try:

@@ -16,8 +16,7 @@ from app.accounts.errors import InvalidCredentials, NotAuthenticated
 from app.accounts.models import Account
 from app.accounts.repository import AccountRepository
 from app.accounts.service import AccountService
-from app.core.config import SettingsDep
-from app.core.db import SessionDep
+from app.core.dependencies import SessionDep, SettingsDep
 from app.core.security import InvalidToken, read_token
 
 _bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/citizen-login")

@@ -6,9 +6,7 @@ from app.accounts.dependencies import CurrentAccount
 from app.accounts.repository import AccountRepository
 from app.accounts.schemas import AccountOut, LoginIn, TokenOut
 from app.accounts.service import AccountService
-from app.core.clock import ClockDep
-from app.core.config import SettingsDep
-from app.core.db import ReadSessionDep, SessionDep
+from app.core.dependencies import ClockDep, ReadSessionDep, SessionDep, SettingsDep
 from app.core.openapi import json_examples
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])

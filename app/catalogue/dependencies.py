@@ -1,4 +1,4 @@
-"""The catalogue service of a request, and which agency's back office is calling."""
+"""Which agency's back office is calling, and the catalogue's kept answers."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from fastapi.security import APIKeyHeader
 
 from app.catalogue.cache import CatalogueCache
 from app.catalogue.errors import InvalidAgencyKey
-from app.catalogue.repository import CatalogueRepository
-from app.catalogue.service import CatalogueService
-from app.core.config import SettingsDep
-from app.core.db import ReadSession, ReadSessionDep
+from app.core.dependencies import SettingsDep
 from app.core.security import agency_of_key
 
 _agency_key = APIKeyHeader(
@@ -40,13 +37,6 @@ async def _current_agency(
 
 
 CurrentAgency = Annotated[AgencyPrincipal, Depends(_current_agency)]
-
-
-async def _catalogue(session: ReadSessionDep) -> CatalogueService[ReadSession]:
-    return CatalogueService(CatalogueRepository(session))
-
-
-CatalogueServiceDep = Annotated[CatalogueService[ReadSession], Depends(_catalogue)]
 
 
 async def _cache(request: Request) -> CatalogueCache:

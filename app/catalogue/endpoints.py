@@ -4,10 +4,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from app.catalogue.dependencies import CatalogueCacheDep, CatalogueServiceDep
+from app.catalogue.dependencies import CatalogueCacheDep
 from app.catalogue.schemas import AgencyOut, FieldOut, ProcedureOut, ProvinceOut
 from app.core.openapi import errors
 from app.core.pagination import Page, PageDep
+from app.services import CatalogueServiceDep
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal, Protocol
-
-from fastapi import Depends, Request
+from typing import Literal, Protocol
 
 from app.core.calendar import VIETNAM_TZ
 from app.core.config import Settings
@@ -61,11 +59,3 @@ def clock_from_settings(settings: Settings) -> Clock:
         # A bare "2026-03-02T07:30" means the agencies' wall clock.
         start = start.replace(tzinfo=VIETNAM_TZ)
     return AcceleratedClock(start, settings.clock_speed, settings.clock_anchor)
-
-
-async def get_clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-ClockDep = Annotated[Clock, Depends(get_clock)]

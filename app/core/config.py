@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-if TYPE_CHECKING:
-    from app.core.dependencies import SettingsDep as SettingsDep
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
@@ -226,13 +223,3 @@ def secrets_refusal(settings: Settings) -> str | None:
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
-
-
-def __getattr__(name: str) -> object:
-    """`SettingsDep`, from `app.core.dependencies` on first use: it imports FastAPI, which the
-    CLI need not pay for (see that module)."""
-    if name == "SettingsDep":
-        from app.core.dependencies import SettingsDep
-
-        return SettingsDep
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,7 +26,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import event, make_url
@@ -40,11 +40,6 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.core.config import Settings
-
-if TYPE_CHECKING:
-    from app.core.dependencies import ReadSessionDep as ReadSessionDep
-    from app.core.dependencies import SessionDep as SessionDep
-    from app.core.dependencies import get_database as get_database
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -192,16 +187,3 @@ def on_rollback(session: WriteSession, undo: Callable[[], Awaitable[None]]) -> N
     """Run `undo` if this transaction does not commit: for effects outside the database, such as
     a document already written to disk."""
     session.info.setdefault(ON_ROLLBACK, []).append(undo)
-
-
-def __getattr__(name: str) -> object:
-    """The request-scoped names, from `app.core.dependencies` on first use (it imports FastAPI,
-    which the CLI's database commands need not pay for)."""
-    if name in _REQUEST_SCOPED:
-        from app.core import dependencies
-
-        return getattr(dependencies, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-_REQUEST_SCOPED = frozenset({"get_database", "SessionDep", "ReadSessionDep"})

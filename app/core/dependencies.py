@@ -1,10 +1,9 @@
-"""The FastAPI dependencies on the running app's state: its settings, its database and the
-one-transaction-per-request sessions.
+"""The FastAPI dependencies on the running app's state: its settings, its clock, its database
+and the one-transaction-per-request sessions.
 
-They live apart from `config` and `db` because FastAPI takes about a second to import on a
-small machine, and the CLI's commands that never serve (`agencies`, `seed`, `migrate`) use
-settings and engines without it. `config` and `db` still export these names (resolved on first
-use), so endpoints import them from where they always did.
+They live apart from `config`, `db` and `clock` because FastAPI takes about a second to import
+on a small machine, and the CLI's commands that never serve (`agencies`, `seed`, `migrate`) use
+settings, engines and clocks without it. This module imports those; none of them imports it.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.db import Database, ReadSession, WriteSession
 
@@ -22,6 +22,11 @@ async def _app_settings(request: Request) -> Settings:
     """The settings the running app was built with (tests build apps with their own)."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+async def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
 
 
 def get_database(request: Request) -> Database:
@@ -42,5 +47,6 @@ async def _read_session(request: Request) -> AsyncIterator[ReadSession]:
 
 
 SettingsDep = Annotated[Settings, Depends(_app_settings)]
+ClockDep = Annotated[Clock, Depends(_clock)]
 SessionDep = Annotated[WriteSession, Depends(_write_session, scope="function")]
 ReadSessionDep = Annotated[ReadSession, Depends(_read_session, scope="function")]

@@ -10,8 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.core.clock import ClockDep
-from app.core.db import get_database
+from app.core.dependencies import ClockDep, get_database
 from app.core.metrics import Metrics
 from app.core.migrations import current_revision, head_revision
 from app.core.types import LocalDateTime

@@ -16,7 +16,6 @@ from app.core.idempotency import IdempotencyKey, answer_replay
 from app.core.openapi import json_examples
 from app.core.pagination import Page, PageDep
 from app.core.responses import JSONBytesResponse
-from app.dossiers.dependencies import DossierServiceDep, ReadDossierServiceDep
 from app.dossiers.schemas import (
     ComplaintIn,
     ComplaintOut,
@@ -30,6 +29,7 @@ from app.dossiers.schemas import (
     WithdrawIn,
 )
 from app.dossiers.states import Status
+from app.services import DossierServiceDep, ReadDossierServiceDep
 
 MAX_BIGINT = 2**63 - 1
 citizen_router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers (citizen)"])

@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse
 from app.core.openapi import errors
 from app.core.pagination import PageDep
 from app.indicators.dashboard import render_dashboard
-from app.indicators.dependencies import IndicatorServiceDep
 from app.indicators.repository import ScopeKind
 from app.indicators.schemas import IndicatorsOut, RankingOut, SeriesPoint
 from app.indicators.service import FIRST_DAY, LAST_DAY, Step
+from app.services import IndicatorServiceDep
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["indicators (Decision 766)"])
 dashboard_router = APIRouter(prefix="/dashboard", include_in_schema=False)

@@ -3,37 +3,16 @@ the VNPay contract's own shapes."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.accounts.dependencies import CurrentAccount, CurrentAccountRecord
-from app.core.db import ReadSession, ReadSessionDep, SessionDep, WriteSession
 from app.core.idempotency import IdempotencyKey, answer_replay
-from app.dossiers.dependencies import DossierServiceDep, ReadDossierServiceDep
-from app.payments.factory import ServiceFactory
 from app.payments.schemas import PaymentOut
-from app.payments.service import PaymentService
+from app.services import PaymentServiceDep, ReadPaymentServiceDep
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
-
-
-async def _service(
-    request: Request, session: SessionDep, dossiers: DossierServiceDep
-) -> PaymentService[WriteSession]:
-    services: ServiceFactory = request.app.state.services
-    return services.payments(session, dossiers)
-
-
-async def _read_service(
-    request: Request, session: ReadSessionDep, dossiers: ReadDossierServiceDep
-) -> PaymentService[ReadSession]:
-    services: ServiceFactory = request.app.state.services
-    return services.payments(session, dossiers)
-
-
-PaymentServiceDep = Annotated[PaymentService[WriteSession], Depends(_service)]
-ReadPaymentServiceDep = Annotated[PaymentService[ReadSession], Depends(_read_service)]
 
 
 @router.post(

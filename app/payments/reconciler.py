@@ -15,15 +15,15 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from app.payments.errors import GatewayUnavailable
-from app.payments.factory import ServiceFactory
 from app.payments.service import WRITING_OUTCOMES, Reconciled, ledger_outcome
+from app.services import Services
 
 logger = logging.getLogger(__name__)
 
 PASS_LIMIT = 500  # payments of each kind per pass; the rest wait for the next
 
 
-async def reconcile_once(services: ServiceFactory, *, limit: int = PASS_LIMIT) -> Counter[str]:
+async def reconcile_once(services: Services, *, limit: int = PASS_LIMIT) -> Counter[str]:
     """One pass: settle pending payments from the gateway's ledger (querydr), expire the
     abandoned, refund payments of dossiers stopped or refused since. Returns how many payments
     ended in each `Reconciled` outcome."""
@@ -68,7 +68,7 @@ def _count(report: Counter[str], outcome: Reconciled) -> None:
     report[outcome.value] += 1  # plain keys: the report is printed, logged and compared
 
 
-def start_reconciler(services: ServiceFactory) -> asyncio.Task[None] | None:
+def start_reconciler(services: Services) -> asyncio.Task[None] | None:
     """The serving portal's periodic pass, every PAYMENT_RECONCILE_INTERVAL_SECONDS (none at 0).
     A failed pass is logged and the next one runs on time; cancelling the task stops it, a pass
     under way included (its settled payments are committed, the others wait for the next)."""

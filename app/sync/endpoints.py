@@ -6,51 +6,14 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from app.accounts.repository import AccountRepository
-from app.catalogue.repository import CatalogueRepository
-from app.core.clock import Clock, ClockDep
-from app.core.config import Settings, SettingsDep
-from app.core.db import ReadSession, ReadSessionDep, SessionDep, SessionT, WriteSession
 from app.core.openapi import ErrorBody, json_examples
-from app.dossiers.repository import DossierRepository
+from app.services import ReadSyncServiceDep, SyncServiceDep
 from app.sync.contract import SyncLogin, SyncRefusal, SyncReply, SyncRequest, SyncSession
-from app.sync.repository import SyncRepository
-from app.sync.service import SyncService
 
 router = APIRouter(prefix="/api/v1/sync", tags=["status sync (back offices)"])
-
-
-def _build(
-    request: Request, session: SessionT, settings: Settings, clock: Clock
-) -> SyncService[SessionT]:
-    return SyncService(
-        SyncRepository(session),
-        CatalogueRepository(session),
-        AccountRepository(session),
-        DossierRepository(session),
-        settings=settings,
-        calendar=request.app.state.calendar,
-        clock=clock,
-    )
-
-
-async def _service(
-    request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep
-) -> SyncService[WriteSession]:
-    return _build(request, session, settings, clock)
-
-
-async def _read_service(
-    request: Request, session: ReadSessionDep, settings: SettingsDep, clock: ClockDep
-) -> SyncService[ReadSession]:
-    return _build(request, session, settings, clock)
-
-
-SyncServiceDep = Annotated[SyncService[WriteSession], Depends(_service)]
-ReadSyncServiceDep = Annotated[SyncService[ReadSession], Depends(_read_service)]
 
 
 def _iso_day(value: Any) -> Any:

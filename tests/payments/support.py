@@ -17,7 +17,7 @@ from app.core.config import Settings
 from app.gateway.ipn import Sleep
 from app.gateway.main import create_gateway_app
 from app.main import create_app
-from app.payments.factory import ServiceFactory
+from app.services import Services
 from tests.support.clock import ManualClock
 
 
@@ -30,8 +30,8 @@ class Apps:
     settings: Settings  # the portal's
 
     @property
-    def services(self) -> ServiceFactory:
-        services: ServiceFactory = self.portal_app.state.services
+    def services(self) -> Services:
+        services: Services = self.portal_app.state.services
         return services
 
 

@@ -21,9 +21,9 @@ from app.cli import _reconcile
 from app.core.config import Settings
 from app.gateway.main import create_gateway_app
 from app.main import calendar_from_settings, document_store_from_settings
-from app.payments.factory import ServiceFactory
 from app.payments.gateway_client import GatewayClient, gateway_http_client
 from app.payments.reconciler import reconcile_once, start_reconciler
+from app.services import Services
 from tests.payments.support import Apps, paired
 from tests.payments.test_payments_api import IPN_PATH, PAY_PATH, SUCCESS_CARD, signed_ipn
 from tests.support.clock import ManualClock
@@ -262,13 +262,14 @@ async def test_a_pass_gives_up_on_a_hanging_gateway_and_the_next_one_runs(
         gateway_http_client(timeout=0.2) as http,
     ):
         await fees_due(apps, pay=False)  # one pending payment to ask about
-        services = ServiceFactory(
+        services = Services(
             settings=hanging,
             database=apps.services.database,
             calendar=calendar_from_settings(hanging),
             clock=apps.services.clock,
             document_store=document_store_from_settings(hanging),
             gateway=GatewayClient(hanging, http),
+            catalogue_cache=apps.services.catalogue_cache,
         )
         task = start_reconciler(services)
         assert task is not None
