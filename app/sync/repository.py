@@ -8,12 +8,30 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, text
+from sqlalchemy import (
+    Values,
+    bindparam,
+    case,
+    cast,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from app.core.db import SessionT, WriteSession
+from app.core.models import table_of
 from app.core.upsert import dialect_insert
 from app.dossiers.models import Dossier, DossierEvent
+from app.dossiers.repository import DossierRow
 from app.sync.models import SyncDailyStat, SyncItem
+
+DOSSIERS = table_of(Dossier)
+EVENTS = table_of(DossierEvent)
+ITEMS = table_of(SyncItem)
 
 STAT_COLUMNS = (
     "items",
@@ -24,6 +42,11 @@ STAT_COLUMNS = (
     "refused",
     "due_disagreements",
 )
+
+
+# A call's rows of one kind fit one statement: insertmanyvalues also splits a statement before
+# the server's limit of bound parameters (32,767 on PostgreSQL).
+_ONE_STATEMENT = {"insertmanyvalues_page_size": 5000}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +74,13 @@ class SyncRepository(Generic[SessionT]):
             ).bindparams(bindparam("codes", ordered))
         )
 
-    async def dossiers(self, codes: Iterable[str], *, for_update: bool) -> dict[str, Dossier]:
-        statement = select(Dossier).where(Dossier.code.in_(set(codes))).order_by(Dossier.code)
+    async def dossiers(self, codes: Iterable[str], *, for_update: bool) -> dict[str, DossierRow]:
+        statement = (
+            select(DOSSIERS).where(DOSSIERS.c.code.in_(set(codes))).order_by(DOSSIERS.c.code)
+        )
         if for_update:
             statement = statement.with_for_update()
-        return {d.code: d for d in await self.session.scalars(statement)}
+        return {row.code: row for row in await self.session.execute(statement)}
 
     async def items(self, dossier_ids: Sequence[int]) -> Sequence[SyncItem]:
         statement = (
@@ -111,25 +136,63 @@ class SyncRepository(Generic[SessionT]):
             )
         )
 
-    async def add(self: SyncRepository[WriteSession], rows: Sequence[Dossier]) -> None:
-        self.session.add_all(rows)
-        await self.session.flush()
+    # Dossiers, items and events go in as plain rows, each kind in one multi-row statement
+    # (SQLAlchemy's "insertmanyvalues", which an INSERT ... RETURNING given many rows takes), not
+    # as ORM objects nor as one statement a row: a 500-item call writes thousands of rows.
 
-    # Items and events go in as plain rows (one multi-row INSERT each), not ORM objects: a
-    # 500-item call writes thousands of them and never reads them back as objects.
+    async def insert_dossiers(
+        self: SyncRepository[WriteSession], rows: list[dict[str, Any]]
+    ) -> dict[str, int]:
+        """New dossiers; returns their ids by code."""
+        if not rows:
+            return {}
+        statement = insert(DOSSIERS).returning(DOSSIERS.c.id, DOSSIERS.c.code)
+        result = await self.session.execute(statement.execution_options(**_ONE_STATEMENT), rows)
+        return {code: dossier_id for dossier_id, code in result}
+
+    async def update_dossiers(
+        self: SyncRepository[WriteSession], rows: list[dict[str, Any]]
+    ) -> None:
+        """Set columns of stored dossiers, each row its `id` and the same other columns. On
+        PostgreSQL one UPDATE ... FROM (VALUES ...); SQLite, in process, takes them one by one
+        (it cannot name the columns of a VALUES list)."""
+        if not rows:
+            return
+        names = [name for name in rows[0] if name != "id"]
+        if self.session.get_bind().dialect.name != "postgresql":
+            statement = (
+                update(DOSSIERS)
+                .where(DOSSIERS.c.id == bindparam("b_id"))
+                .values({name: bindparam(f"b_{name}") for name in names})
+            )
+            await self.session.execute(
+                statement, [{f"b_{name}": value for name, value in row.items()} for row in rows]
+            )
+            return
+        given = Values(
+            *(column(name, DOSSIERS.c[name].type) for name in ["id", *names]), name="given"
+        ).data([tuple(row[name] for name in ["id", *names]) for row in rows])
+        await self.session.execute(
+            update(DOSSIERS)
+            .where(DOSSIERS.c.id == given.c.id)
+            # A column that is NULL in every row would be text to PostgreSQL: cast each back.
+            .values({name: cast(given.c[name], DOSSIERS.c[name].type) for name in names})
+        )
+
     async def insert_items(
         self: SyncRepository[WriteSession], rows: list[dict[str, Any]]
     ) -> dict[tuple[int, str], int]:
         """Store new items; returns their ids by (dossier id, item key)."""
         if not rows:
             return {}
-        statement = insert(SyncItem).returning(SyncItem.id, SyncItem.dossier_id, SyncItem.item_key)
-        result = await self.session.execute(statement, rows)
+        statement = insert(ITEMS).returning(ITEMS.c.id, ITEMS.c.dossier_id, ITEMS.c.item_key)
+        result = await self.session.execute(statement.execution_options(**_ONE_STATEMENT), rows)
         return {(dossier_id, key): item_id for item_id, dossier_id, key in result}
 
     async def insert_events(self: SyncRepository[WriteSession], rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(DossierEvent), rows)
+            statement = insert(EVENTS).returning(EVENTS.c.id)
+            await self.session.execute(statement.execution_options(**_ONE_STATEMENT), rows)
 
     async def count_day(
         self: SyncRepository[WriteSession], agency_code: str, day: date, counts: dict[str, int]

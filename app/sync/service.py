@@ -37,9 +37,9 @@ from app.core.security import (
 )
 from app.dossiers.deadlines import ProcessingTime, due_disagrees
 from app.dossiers.kinds import ActorKind, EventOrigin
-from app.dossiers.lifecycle import apply_progress, processing_of, progress_of
-from app.dossiers.models import Dossier, DossierEvent
-from app.dossiers.repository import DossierRepository
+from app.dossiers.lifecycle import Progress, processing_of, progress_columns, progress_of
+from app.dossiers.models import DossierEvent
+from app.dossiers.repository import DossierRepository, DossierRow
 from app.dossiers.service import code_agency, code_numbering
 from app.dossiers.states import Status
 from app.sync.contract import (
@@ -69,6 +69,95 @@ RECORDS, STEPS, LOOK_UP = "DongBoHoSoMC", "CapNhatTienDoHoSoMC", "TraCuuHoSo"
 # A whole replay of one dossier: the result, its latest applied update before this call, its
 # portal entries and its reported ones.
 _Whole = tuple[Replay, datetime | None, list[Entry], list[Entry]]
+
+
+@dataclass(slots=True)
+class _Dossier:
+    """What a call reads and writes of one dossier, stored or about to be: plain values, read
+    from its row and written back in one statement for the whole call."""
+
+    code: str
+    procedure_code: str
+    agency_code: str
+    processing_agency_code: str | None
+    processing_time: int
+    processing_unit: str
+    progress: Progress
+    record_at: datetime | None
+    claimed_due_at: datetime | None
+    digitised: bool
+    vneid_verified: bool
+    paid_online: int
+    electronic_result: bool
+    id: int = 0  # a new dossier's once inserted
+    # A new dossier's columns that only its INSERT sets; None for a stored one.
+    opening: dict[str, Any] | None = None
+
+    @classmethod
+    def stored(cls, row: DossierRow) -> _Dossier:
+        return cls(
+            code=row.code,
+            procedure_code=row.procedure_code,
+            agency_code=row.agency_code,
+            processing_agency_code=row.processing_agency_code,
+            processing_time=row.processing_time,
+            processing_unit=row.processing_unit,
+            progress=progress_of(row),
+            record_at=row.record_at,
+            claimed_due_at=row.claimed_due_at,
+            digitised=row.digitised,
+            vneid_verified=row.vneid_verified,
+            paid_online=row.paid_online,
+            electronic_result=row.electronic_result,
+            id=row.id,
+        )
+
+    # The clock's view of it (lifecycle.StoredProgress), from its progress.
+    @property
+    def status(self) -> int:
+        return int(self.progress.status)
+
+    @property
+    def accepted_at(self) -> datetime | None:
+        return self.progress.accepted_at
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self.progress.due_at
+
+    @property
+    def paused_at(self) -> datetime | None:
+        return self.progress.paused_at
+
+    @property
+    def supplement_requests(self) -> int:
+        return self.progress.supplement_requests
+
+    @property
+    def finished_at(self) -> datetime | None:
+        return self.progress.finished_at
+
+    @property
+    def returned_at(self) -> datetime | None:
+        return self.progress.returned_at
+
+    @property
+    def processing(self) -> ProcessingTime:
+        return processing_of(self)
+
+    def columns(self, now: datetime) -> dict[str, Any]:
+        """The columns a sync call sets, as they are now."""
+        return progress_columns(self.progress) | {
+            "processing_agency_code": self.processing_agency_code,
+            "record_at": self.record_at,
+            "claimed_due_at": self.claimed_due_at,
+            "digitised": self.digitised,
+            "vneid_verified": self.vneid_verified,
+            "paid_online": self.paid_online,
+            "electronic_result": self.electronic_result,
+            "synced_at": now,
+            "updated_at": now,
+        }
 
 
 @dataclass
@@ -252,7 +341,10 @@ class SyncService(Generic[SessionT]):
         disagreements = 0
         codes = sorted({item.code for item in items if item.code})
         await self.repository.lock_dossier_codes(codes)
-        dossiers = await self.repository.dossiers(codes, for_update=True)
+        dossiers = {
+            code: _Dossier.stored(row)
+            for code, row in (await self.repository.dossiers(codes, for_update=True)).items()
+        }
         records = [i.model for i in items if isinstance(i.model, DossierRecord)]
         procedures = await self.catalogue.procedures_by_code(
             {r.MaTTHC for r in records} | {d.procedure_code for d in dossiers.values()}
@@ -280,11 +372,11 @@ class SyncService(Generic[SessionT]):
             end = ends.get(dossier.id)
             if fresh and end is not None and not end.held_back:
                 extended = extend(
-                    progress_of(dossier),
+                    dossier.progress,
                     [entry for item in fresh for entry in item.entries],
                     after=end.last_at,
                     calendar=self.calendar,
-                    processing=processing_of(dossier),
+                    processing=dossier.processing,
                 )
                 if extended is not None:
                     results[code] = (extended, end.last_at)
@@ -294,7 +386,7 @@ class SyncService(Generic[SessionT]):
         )
         results |= {code: (result, last) for code, (result, last, _, _) in replays.items()}
 
-        received_now: list[tuple[Dossier, list[_Item]]] = []
+        received_now: list[tuple[_Dossier, list[_Item]]] = []
         extended_from: dict[int, tuple[Replay, int]] = {}
         for code, (fresh, duplicates) in sorted(split.items()):
             dossier = dossiers[code]
@@ -305,13 +397,12 @@ class SyncService(Generic[SessionT]):
             if code not in whole:
                 extended_from[dossier.id] = (result, dossier.status)
             assert result.progress is not None  # every dossier's history starts with its submission
-            apply_progress(dossier, result.progress)
-            dossier.synced_at = dossier.updated_at = now
+            dossier.progress = result.progress
             disagreements += self._take_record_facts(dossier, fresh, agencies)
             self._judge(fresh, result, previous_last, code in created)
             self._answer_duplicates(duplicates, dossier.status)
             received_now.append((dossier, fresh))
-        await self.repository.add(list(created.values()))
+        await self._write_dossiers(received_now, now)
         new_items = [
             {
                 "dossier_id": dossier.id,
@@ -344,18 +435,33 @@ class SyncService(Generic[SessionT]):
         await self._reserve_codes(created.values())
         return disagreements
 
+    async def _write_dossiers(
+        self: SyncService[WriteSession], received: list[tuple[_Dossier, list[_Item]]], now: datetime
+    ) -> None:
+        """The dossiers that took news: new ones inserted (their ids set), stored ones updated,
+        one statement each."""
+        opened = [d for d, _ in received if d.opening is not None]
+        ids = await self.repository.insert_dossiers(
+            [(d.opening or {}) | d.columns(now) for d in opened]
+        )
+        for dossier in opened:
+            dossier.id = ids[dossier.code]
+        await self.repository.update_dossiers(
+            [{"id": d.id} | d.columns(now) for d, _ in received if d.opening is None]
+        )
+
     async def _replay_whole(
         self,
-        dossiers: dict[str, Dossier],
+        dossiers: dict[str, _Dossier],
         split: dict[str, tuple[list[_Item], list[_Item]]],
-        created: dict[str, Dossier],
+        created: dict[str, _Dossier],
     ) -> tuple[dict[str, _Whole], Sequence[SyncItem]]:
         """Each dossier's state from every update it was ever told, the fresh ones with them
         (history.reconcile): its replay, the time of its latest applied update before, its
         portal entries and its reported ones; and the stored items that were read."""
         ids = [d.id for code, d in dossiers.items() if code not in created]
-        stored = await self.repository.items(ids)
-        events = await self.repository.events(ids)
+        stored = await self.repository.items(ids) if ids else ()
+        events = await self.repository.events(ids) if ids else ()
         stored_by_dossier: dict[int, list[SyncItem]] = defaultdict(list)
         for stored_item in stored:
             stored_by_dossier[stored_item.dossier_id].append(stored_item)
@@ -379,7 +485,7 @@ class SyncService(Generic[SessionT]):
             )
             new = [entry for item in split[code][0] for entry in item.entries]
             result = reconcile(
-                known, applied, new, calendar=self.calendar, processing=processing_of(dossier)
+                known, applied, new, calendar=self.calendar, processing=dossier.processing
             )
             reported = [e for e in [*known, *new] if e.origin == EventOrigin.SYNC]
             previous_last = max((at for at, _ in applied), default=None)
@@ -390,7 +496,7 @@ class SyncService(Generic[SessionT]):
         self,
         agency: str,
         item: _Item,
-        dossiers: dict[str, Dossier],
+        dossiers: dict[str, _Dossier],
         procedures: dict[str, Procedure],
         agencies: set[str],
     ) -> bool:
@@ -466,11 +572,11 @@ class SyncService(Generic[SessionT]):
         self: SyncService[WriteSession],
         agency: str,
         groups: dict[str, list[_Item]],
-        dossiers: dict[str, Dossier],
+        dossiers: dict[str, _Dossier],
         procedures: dict[str, Procedure],
         agencies: set[str],
         now: datetime,
-    ) -> dict[str, Dossier]:
+    ) -> dict[str, _Dossier]:
         """Dossiers that began at a back office, from their newest record. Records in the same
         call that give the new code another procedure conflict with it, as they would in a
         later call."""
@@ -506,27 +612,41 @@ class SyncService(Generic[SessionT]):
         created = {}
         for code, record in newest.items():
             procedure = procedures[record.MaTTHC]
-            created[code] = Dossier(
-                code=code,
-                procedure_code=procedure.code,
-                agency_code=_receiving_agency(code, agency, agencies),
-                owner_id=owners[record.SoDinhDanh],
-                status=int(Status.SUBMITTED),
-                channel=record.KenhThucHien,
-                processing_time=procedure.processing_time,
-                processing_unit=procedure.processing_unit,
-                applicant={
+            receiving = _receiving_agency(code, agency, agencies)
+            opening: dict[str, Any] = {
+                "code": code,
+                "procedure_code": procedure.code,
+                "agency_code": receiving,
+                "owner_id": owners[record.SoDinhDanh],
+                "channel": record.KenhThucHien,
+                "processing_time": procedure.processing_time,
+                "processing_unit": procedure.processing_unit,
+                "applicant": {
                     "full_name": record.ChuHoSo,
                     "identifier": record.SoDinhDanh,
                     "kind": record.applicant_kind,
                 },
-                form={},
-                submitted_at=record.NgayNopHoSo,
-                updated_at=now,
-                supplement_requests=0,
+                "form": {},
+                "submitted_at": record.NgayNopHoSo,
+            }
+            created[code] = _Dossier(
+                code=code,
+                procedure_code=procedure.code,
+                agency_code=receiving,
+                processing_agency_code=None,
+                processing_time=procedure.processing_time,
+                processing_unit=procedure.processing_unit,
+                progress=Progress(Status.SUBMITTED),
+                record_at=None,
+                claimed_due_at=None,
+                digitised=False,
+                vneid_verified=False,
+                paid_online=0,
+                electronic_result=False,
+                opening=opening,
             )
-        # Not added to the session yet: the caller inserts them once their replay has set their
-        # state, one INSERT each instead of an INSERT and then an UPDATE.
+        # Not inserted yet: the caller inserts them once their replay has set their state, one
+        # INSERT for all instead of an INSERT and then an UPDATE.
         dossiers.update(created)
         return created
 
@@ -554,7 +674,7 @@ class SyncService(Generic[SessionT]):
                 status,
             )
 
-    def _take_record_facts(self, dossier: Dossier, items: list[_Item], agencies: set[str]) -> int:
+    def _take_record_facts(self, dossier: _Dossier, items: list[_Item], agencies: set[str]) -> int:
         """The newest record, if newer than what the dossier shows, sets the facts only records
         carry; returns 1 if its claimed due date disagrees with the portal's, by day."""
         records = [i for i in items if isinstance(i.model, DossierRecord)]
@@ -573,7 +693,7 @@ class SyncService(Generic[SessionT]):
         dossier.vneid_verified = bool(record.TaiKhoanDuocXacThucVoiVNeID)
         dossier.paid_online = record.DuocThanhToanTrucTuyen
         dossier.electronic_result = bool(record.DanhSachGiayToKetQua)
-        return int(due_disagrees(dossier.claimed_due_at, dossier.due_at))
+        return int(due_disagrees(dossier.claimed_due_at, dossier.progress.due_at))
 
     def _judge(
         self,
@@ -653,7 +773,7 @@ class SyncService(Generic[SessionT]):
                     shown.add(entry.identity)
         await self.repository.insert_events(rows)
 
-    async def _reserve_codes(self: SyncService[WriteSession], created: Any) -> None:
+    async def _reserve_codes(self: SyncService[WriteSession], created: Iterable[_Dossier]) -> None:
         """Codes a back office gave in the portal's own shape keep the portal's numbering of
         that agency's day past them, so that an online submission never collides."""
         highest: dict[tuple[str, date], int] = {}
@@ -668,7 +788,7 @@ class SyncService(Generic[SessionT]):
             await self.dossiers.reserve_sequence(agency_code, day, number)
 
 
-def contract_view(dossier: Dossier) -> LookUpRecord:
+def contract_view(dossier: DossierRow) -> LookUpRecord:
     """A dossier as TraCuuHoSo returns it: the portal's own state and due date, with the back
     office's claimed due date beside it."""
 
