@@ -27,6 +27,7 @@ from app.core.fault_injection import (
     route_keys,
 )
 from app.core.faults import Rules, parse_rules
+from app.core.kept import KeptAnswers
 from app.core.metrics import Metrics
 from app.core.openapi import docs_router, install_contract
 from app.core.ops import router as ops_router
@@ -103,12 +104,13 @@ def create_app(
         raise ValueError(refusal)
     metrics = Metrics()
     install_status_gauge(metrics)
+    kept_answers = KeptAnswers(settings.catalogue_cache_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database.from_settings(settings)
         app.state.catalogue_cache = CatalogueCache(
-            app.state.database, settings.catalogue_cache_seconds
+            app.state.database, settings.catalogue_cache_seconds, kept_answers
         )
         gateway_http = gateway_http_client(transport=gateway_transport)
         # Built here, not at create_app: tests set app.state.clock between the two.
@@ -164,11 +166,13 @@ def create_app(
         )
     else:
         faults = FaultRefusal(routes)
-    # The one layer in front (metrics, guards, faults): see app/core/edge.py.
+    # The one layer in front (metrics, guards, faults, the catalogue's kept answers): see
+    # app/core/edge.py.
     app.add_middleware(
         Edge,
         metrics=metrics,
         faults=faults,
+        kept=kept_answers,
         max_bytes=settings.request_max_bytes,
         json_max_bytes=settings.json_max_bytes,
     )

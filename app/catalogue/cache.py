@@ -14,27 +14,35 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
-from fastapi import Response
+from fastapi import Request, Response
 from pydantic import TypeAdapter
 
 from app.catalogue.repository import CatalogueRepository
 from app.catalogue.service import CatalogueService, Reception
 from app.core.db import Database, ReadSession
-from app.core.kept import Kept
+from app.core.kept import Kept, KeptAnswers
 
 JSON = "application/json"
 Compute = Callable[[CatalogueService[ReadSession]], Awaitable[Any]]
 
 
 class CatalogueCache:
-    def __init__(self, database: Database, seconds: float) -> None:
+    """`front`: the same answers by request as it came, which the layer in front of the router
+    sends without routing (core/edge.py)."""
+
+    def __init__(
+        self, database: Database, seconds: float, front: KeptAnswers | None = None
+    ) -> None:
         self.database = database
+        self.front = front
         self._answers: Kept[bytes] = Kept(seconds)
         # A submission's procedure and receiving agency (CatalogueService.receiving_agency).
         self.pairs: Kept[Reception] = Kept(seconds)
         self._adapters: dict[Any, TypeAdapter[Any]] = {}
 
-    async def answer(self, key: Hashable, shape: Any, compute: Compute) -> Response:
+    async def answer(
+        self, request: Request, key: Hashable, shape: Any, compute: Compute
+    ) -> Response:
         """The JSON answer to `key`, computed on a read session the first time: `compute`
         returns a value of type `shape` (a response model, or a list of them)."""
         body = self._answers.get(key)
@@ -46,4 +54,6 @@ class CatalogueCache:
                 adapter = self._adapters[shape] = TypeAdapter(shape)
             body = adapter.dump_json(value)
             self._answers.put(key, body)
+        if self.front is not None:
+            self.front.keep(request.scope, body)
         return Response(content=body, media_type=JSON)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.catalogue.dependencies import CatalogueCacheDep
 from app.catalogue.schemas import AgencyOut, FieldOut, ProcedureOut, ProvinceOut
@@ -15,6 +15,7 @@ router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
 @router.get("/procedures", response_model=Page[ProcedureOut], summary="Search the procedures")
 async def list_procedures(
+    request: Request,
     cache: CatalogueCacheDep,
     page: PageDep,
     q: Annotated[
@@ -29,6 +30,7 @@ async def list_procedures(
     online_level: Literal["full", "partial"] | None = None,
 ) -> Response:
     return await cache.answer(
+        request,
         ("search", q, field, agency_level, online_level, page.page, page.size),
         Page[ProcedureOut],
         lambda catalogue: catalogue.search(
@@ -42,21 +44,23 @@ async def list_procedures(
 
 
 @router.get("/procedures/{code}", response_model=ProcedureOut, summary="One procedure")
-async def get_procedure(code: str, cache: CatalogueCacheDep) -> Response:
+async def get_procedure(code: str, request: Request, cache: CatalogueCacheDep) -> Response:
     return await cache.answer(
-        ("procedure", code), ProcedureOut, lambda catalogue: catalogue.procedure(code)
+        request, ("procedure", code), ProcedureOut, lambda catalogue: catalogue.procedure(code)
     )
 
 
 @router.get("/fields", response_model=list[FieldOut], summary="The fields (lĩnh vực)")
-async def list_fields(cache: CatalogueCacheDep) -> Response:
-    return await cache.answer(("fields",), list[FieldOut], lambda catalogue: catalogue.fields())
+async def list_fields(request: Request, cache: CatalogueCacheDep) -> Response:
+    return await cache.answer(
+        request, ("fields",), list[FieldOut], lambda catalogue: catalogue.fields()
+    )
 
 
 @router.get("/provinces", response_model=list[ProvinceOut], summary="The 34 provinces")
-async def list_provinces(cache: CatalogueCacheDep) -> Response:
+async def list_provinces(request: Request, cache: CatalogueCacheDep) -> Response:
     return await cache.answer(
-        ("provinces",), list[ProvinceOut], lambda catalogue: catalogue.provinces()
+        request, ("provinces",), list[ProvinceOut], lambda catalogue: catalogue.provinces()
     )
 
 

@@ -8,7 +8,9 @@
 3. applies the faults, when the app has them (the portal: `FaultInjection`, or `FaultRefusal`
    of the X-Portal-Faults header while injection is off), which may sleep or answer in place of
    the route;
-4. refuses a declared body past `max_bytes` (413) before routing, and hands the app a `receive`
+4. sends a kept answer (`kept`, core/kept.py) to a GET that asked the same before, without
+   routing it;
+5. refuses a declared body past `max_bytes` (413) before routing, and hands the app a `receive`
    that holds the body to what its route needs (guards.BodyReading), answering its refusal in
    place of whatever the app answers after it.
 
@@ -33,6 +35,7 @@ from app.core.guards import (
     header_refusal,
     url_has_nul,
 )
+from app.core.kept import KeptAnswers
 from app.core.metrics import Metrics
 
 
@@ -79,8 +82,10 @@ class Edge:
         max_bytes: int,
         json_max_bytes: int | None = None,
         faults: FaultInjection | FaultRefusal | None = None,
+        kept: KeptAnswers | None = None,
     ) -> None:
         self.app = app
+        self.kept = kept
         self.metrics = metrics
         self.max_bytes = max_bytes
         self.json_max_bytes = (
@@ -129,6 +134,10 @@ class Edge:
                         response = JSONResponse(fault.body, status_code=fault.status_code)
                         await response(scope, receive, guarded_send)
                         return
+            if self.kept is not None and (found := self.kept.find(scope)) is not None:
+                scope["route"] = found.route
+                await _send_json(found.body, guarded_send)
+                return
             declared = int(headers.length) if headers.length.isdigit() else 0
             if declared > self.max_bytes:  # no route takes as much: not worth routing
                 too_large = body_too_large(self.max_bytes, self.max_bytes)
@@ -156,6 +165,12 @@ class Edge:
                 await _answer(body.refusal, scope, receive, send)
         finally:
             self.metrics.observe_request(scope, status, time.perf_counter() - started)
+
+
+async def _send_json(body: bytes, send: Send) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _answer(error: DomainError, scope: Scope, receive: Receive, send: Send) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from starlette.types import Scope
 
 # Entries kept at most: the questions a load run asks are few (the harness draws from lists),
 # but a client that pages through everything must not grow the process unbounded.
@@ -40,3 +43,29 @@ class Kept(Generic[Value]):
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptAnswer:
+    route: Any  # the route that answered (the metrics' label)
+    body: bytes  # its JSON
+
+
+class KeptAnswers:
+    """Answers to GET requests kept by the request as it came (path and query string), for
+    routes whose answer depends on nothing else: the layer in front of the router
+    (core/edge.py) sends a kept answer without routing, validating or reading anything. A
+    route keeps only its successful answers, so a request found here is one the route took."""
+
+    def __init__(self, seconds: float) -> None:
+        self._kept: Kept[KeptAnswer] = Kept(seconds)
+
+    def find(self, scope: Scope) -> KeptAnswer | None:
+        if scope["method"] != "GET":
+            return None
+        return self._kept.get((scope["path"], scope["query_string"]))
+
+    def keep(self, scope: Scope, body: bytes) -> None:
+        if scope["method"] == "GET":
+            answer = KeptAnswer(scope.get("route"), body)
+            self._kept.put((scope["path"], scope["query_string"]), answer)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select, update
 
+from app.catalogue.cache import CatalogueCache
 from app.catalogue.models import Procedure
 from app.core.config import Settings
 from app.core.db import Database
@@ -141,3 +143,54 @@ async def test_a_submission_reads_its_procedure_and_agency_once(
                 .where(Procedure.code == procedure["code"])
                 .values(processing_time=procedure["processing_time"])
             )
+
+
+async def test_a_question_asked_again_is_answered_in_front_of_the_router(
+    cached: tuple[FastAPI, AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same request (path and query string) is answered by the layer in front, without
+    routing it: the route runs once, the bytes are the same, and the metrics count both by the
+    route's template."""
+    _app, client = cached
+    routed: list[object] = []
+    answer = CatalogueCache.answer
+
+    async def counting(cache: CatalogueCache, request: Request, *args: Any) -> Response:
+        routed.append(request.url.path)
+        return await answer(cache, request, *args)
+
+    monkeypatch.setattr(CatalogueCache, "answer", counting)
+    asked = {"q": "khai sinh", "size": 3}
+
+    first = await client.get("/api/v1/procedures", params=asked)
+    again = await client.get("/api/v1/procedures", params=asked)
+    other = await client.get("/api/v1/procedures", params={"q": "khai sinh", "size": 4})
+
+    assert first.status_code == again.status_code == other.status_code == 200
+    assert again.content == first.content
+    assert again.headers["content-type"] == "application/json"
+    assert again.headers["content-length"] == str(len(first.content))
+    assert routed == ["/api/v1/procedures", "/api/v1/procedures"]
+    scraped = (await client.get("/metrics")).text
+    assert (
+        'portalsim_http_requests_total{method="GET",route="/api/v1/procedures",status="200"} 3.0'
+        in scraped
+    )
+
+
+async def test_faults_still_apply_to_a_kept_answer(settings: Settings) -> None:
+    faulted = settings.model_copy(
+        update={"catalogue_cache_seconds": 3600, "portal_faults_enabled": True}
+    )
+    app = create_app(faulted)
+    async with app.router.lifespan_context(app):
+        transport = ASGITransport(app=app, raise_app_exceptions=False)
+        async with AsyncClient(transport=transport, base_url="http://portal.test") as client:
+            code = (await client.get("/api/v1/procedures", params={"size": 1})).json()["items"][0][
+                "code"
+            ]
+            assert (await client.get(f"/api/v1/procedures/{code}")).status_code == 200
+            failing = {"X-Portal-Faults": "GET /api/v1/procedures/{code}: error=1"}
+            response = await client.get(f"/api/v1/procedures/{code}", headers=failing)
+    assert response.status_code == 503
+    assert response.json()["error"] == "injected_fault"
