@@ -28,6 +28,7 @@ from app.main import calendar_from_settings
 from loadtest.audit import AuditReport, Procedure, audit_portal
 from loadtest.business import business_section, payments_section, queueing_section, sync_section
 from loadtest.engine import Simulation
+from loadtest.headroom import UNKNOWN, database_of, headroom, record_knee
 from loadtest.memory import MemorySampler
 from loadtest.metrics import Book, interval_for, new_histogram, percentiles_ms, spectrum_ms
 from loadtest.report import write_reports
@@ -81,6 +82,7 @@ class Run:
         self.memory: list[list[float]] = []  # [seconds into the run, portal RSS MiB]
         self.ended_at: float | None = None
         self.target = TargetWatch()
+        self.database = UNKNOWN  # the kind behind the target, as its /readyz says
 
     def absorb(self, message: dict[str, Any]) -> None:
         """A worker's deltas; messages may overtake one another, so a record's newest
@@ -215,6 +217,7 @@ def _init(environment: Environment, **_: Any) -> None:
         runner.register_message("portalsim_final", _on_final)
     try:
         world = make_world(environment, start_in=START_LEAD_SECONDS, salt=run_salt())
+        RUN.database = database_of(environment.host or "")
         RUN.workload = load_workload(options.workload)
         RUN.thresholds = thresholds_of(environment, RUN.workload)
         RUN.world = world
@@ -560,6 +563,7 @@ def finish(environment: Environment) -> None:
             "workers": world.partitions,
             "shape": world.shape["name"],
             "stopped": RUN.stopped,
+            "database": RUN.database,
         },
         "plan": world.plan,
         **http_sections(book, real_seconds),
@@ -626,8 +630,10 @@ def finish(environment: Environment) -> None:
         ],
         "aborted": RUN.stopped if RUN.stopped and RUN.stopped["kind"] == "aborted" else None,
     }
+    results["headroom"] = headroom(Path(options.out), results)
     verdict = verdict_of_results(results)
     folder = write_results(Path(options.out), results, RUN.ledger)
+    record_knee(Path(options.out), results)
     write_reports(folder, results)
     for line in summary_lines(results, folder):
         print(line)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadtest.headroom import headroom_line
+
 EXIT_INVALID, EXIT_AUDIT, EXIT_CRASH, EXIT_THRESHOLDS, EXIT_TARGET = 3, 4, 5, 6, 7
 
 
@@ -161,6 +163,9 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
         f"{ms(arrivals['max_lag_ms'])} ms",
         "  latency from the intended start, ms:   p50      p99     count",
     ]
+    room = headroom_line(results.get("headroom"))
+    if room is not None:
+        lines.insert(3, room)
     if failing:
         worst = ", ".join(f"{name} {count}" for count, name in failing[:4])
         lines.insert(3, f"            failed: {worst} (the causes are in locust.log)")

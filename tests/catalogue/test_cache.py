@@ -160,7 +160,7 @@ async def test_a_question_asked_again_is_answered_in_front_of_the_router(
         return await answer(cache, request, *args)
 
     monkeypatch.setattr(CatalogueCache, "answer", counting)
-    asked = {"q": "khai sinh", "size": 3}
+    asked: dict[str, str | int] = {"q": "khai sinh", "size": 3}
 
     first = await client.get("/api/v1/procedures", params=asked)
     again = await client.get("/api/v1/procedures", params=asked)

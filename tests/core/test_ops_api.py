@@ -49,11 +49,17 @@ async def test_healthz_answers_ok(client: AsyncClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
-async def test_readyz_checks_the_database_and_its_schema(client: AsyncClient) -> None:
+async def test_readyz_checks_the_database_and_its_schema(
+    client: AsyncClient, settings: Settings
+) -> None:
     response = await client.get("/readyz")
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ready", "checks": {"database": "ok", "schema": "ok"}}
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "schema": "ok"},
+        "database": "sqlite" if settings.is_sqlite else "postgresql",
+    }
 
 
 async def test_readyz_is_503_on_an_unmigrated_database(settings: Settings, tmp_path: Path) -> None:
