@@ -1,5 +1,9 @@
 """A back office as a queue: `c` officers who take dossiers first come, first served and work only
-in working time of the portal's calendar. Pure: the instants are simulated time."""
+in working time of the portal's calendar. Pure: the instants are simulated time.
+
+The queue itself (`OfficerQueue`) counts in working hours, so that the offline staffing
+simulation (loadtest/staffing.py) and the harness's back offices (`OfficerPool`, over instants)
+run the same code."""
 
 from __future__ import annotations
 
@@ -10,31 +14,54 @@ from datetime import datetime, timedelta
 
 from app.core.calendar import WorkingCalendar
 
+HOUR = timedelta(hours=1)
 
-class OfficerPool:
-    """When each of `officers` officers is next free; a dossier ready at `ready_at` that needs
-    `hours` of work is taken by the officer free first, no earlier than it is ready, and done
-    `hours` working hours later. With Poisson arrivals and exponential work this is the M/M/c
-    queue of harness.md, in working-time coordinates."""
 
-    def __init__(self, officers: int, calendar: WorkingCalendar, opening: datetime) -> None:
+class OfficerQueue:
+    """When each of `officers` officers is next free, in working hours since an opening; a
+    dossier ready at `ready` that needs `hours` of work is taken by the officer free first, no
+    earlier than it is ready, and done `hours` later. With Poisson arrivals and exponential work
+    this is the M/M/c queue of harness.md."""
+
+    def __init__(self, officers: int) -> None:
         if officers < 1:
             raise ValueError("a back office needs at least one officer")
-        self.calendar = calendar
-        self._free_at = [opening] * officers
-        heapq.heapify(self._free_at)
+        self._free_at = [0.0] * officers
 
     @property
     def officers(self) -> int:
         return len(self._free_at)
 
+    def assign(self, ready: float, hours: float) -> tuple[float, float]:
+        """(start, done) of the dossier's work, in working hours since the opening."""
+        start = max(self._free_at[0], ready)
+        done = start + hours
+        heapq.heapreplace(self._free_at, done)
+        return start, done
+
+
+class OfficerPool:
+    """An `OfficerQueue` over instants: working hours are counted by the calendar from the
+    opening, so nights, weekends and holidays never count as work."""
+
+    def __init__(self, officers: int, calendar: WorkingCalendar, opening: datetime) -> None:
+        self.calendar = calendar
+        self.opening = opening
+        self.queue = OfficerQueue(officers)
+
+    @property
+    def officers(self) -> int:
+        return self.queue.officers
+
     def assign(self, ready_at: datetime, hours: float) -> tuple[datetime, datetime]:
         """(start, done) of the dossier's work."""
-        free = heapq.heappop(self._free_at)
-        start = self.calendar.add(max(free, ready_at), timedelta(0))
-        done = self.calendar.add(start, timedelta(hours=hours))
-        heapq.heappush(self._free_at, done)
-        return start, done
+        calendar = self.calendar
+        ready = max(calendar.between(self.opening, ready_at), timedelta(0)) / HOUR
+        start, done = self.queue.assign(ready, hours)
+        freed = calendar.add(self.opening, timedelta(hours=start))
+        return calendar.add(max(freed, ready_at), timedelta(0)), calendar.add(
+            self.opening, timedelta(hours=done)
+        )
 
 
 def lognormal_hours(rng: random.Random, median: float, sigma: float, minimum: float) -> float:
