@@ -18,16 +18,14 @@ import orjson
 from app.core.calendar import VIETNAM_TZ
 from app.core.pagination import PageParams
 from app.dossiers.deadlines import classify, due_disagrees
+from app.dossiers.lifecycle import StoredProgress
 from app.dossiers.states import Status
 
 
-class DossierColumns(Protocol):
-    """What the presentation reads of a dossier: columns of the `dossiers` table."""
+class DossierColumns(StoredProgress, Protocol):
+    """What the presentation reads of a dossier: columns of the `dossiers` table (its clock's
+    among them)."""
 
-    @property
-    def code(self) -> str: ...
-    @property
-    def status(self) -> int: ...
     @property
     def procedure_code(self) -> str: ...
     @property
@@ -42,18 +40,6 @@ class DossierColumns(Protocol):
     def submitted_at(self) -> datetime: ...
     @property
     def acked_at(self) -> datetime | None: ...
-    @property
-    def accepted_at(self) -> datetime | None: ...
-    @property
-    def due_at(self) -> datetime | None: ...
-    @property
-    def paused_at(self) -> datetime | None: ...
-    @property
-    def supplement_requests(self) -> int: ...
-    @property
-    def finished_at(self) -> datetime | None: ...
-    @property
-    def returned_at(self) -> datetime | None: ...
     @property
     def processing_agency_code(self) -> str | None: ...
     @property
