@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Generic
 
 from sqlalchemy import (
@@ -132,7 +133,10 @@ class DossierRepository(Generic[SessionT]):
         (data-modifying CTEs); SQLite, whose writers are serial and in-process, runs the same
         steps one statement at a time."""
         if self.session.get_bind().dialect.name == "postgresql":
-            row = (await self.session.execute(_ONLINE_SUBMISSION, _submission_values(new))).one()
+            statement = _online_submission(
+                tuple(_dossier_values(new)), tuple(_first_event_values(new))
+            )
+            row = (await self.session.execute(statement, _submission_values(new))).one()
             return Inserted(row if row.id is not None else None, row.taken)
         return await self._insert_online_stepwise(new)
 
@@ -428,7 +432,8 @@ def _submission_values(new: OnlineSubmission) -> dict[str, Any]:
     }
 
 
-def _online_submission() -> Any:
+@cache
+def _online_submission(dossier_given: tuple[str, ...], event_given: tuple[str, ...]) -> Any:
     """PostgreSQL's submission: one statement, so one round trip (domain.md's numbering rules
     hold in it: the day's counter row is locked until commit, so numbers have no gaps).
 
@@ -439,6 +444,8 @@ def _online_submission() -> Any:
       the number back and replays that one);
     - `event` inserts its first event (PostgreSQL runs every data-modifying CTE).
     The statement answers one row: the number taken (or NULL) and the new dossier (or NULLs).
+    `dossier_given` and `event_given` name the columns it takes as parameters (the rest it
+    computes): it is built once for them.
     """
     holder = select(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("owner_id")).cte("holder")
     key_used = exists().where(
@@ -471,7 +478,7 @@ def _online_submission() -> Any:
             "full_name", holder.c.full_name, "phone", holder.c.phone, "email", holder.c.email
         ),
     ).op("||")(identity)
-    given = {name: bindparam(f"d_{name}", type_=DOSSIERS.c[name].type) for name in _DOSSIER_GIVEN}
+    given = {name: bindparam(f"d_{name}", type_=DOSSIERS.c[name].type) for name in dossier_given}
     dossier = (
         postgresql.insert(DOSSIERS)
         .from_select(
@@ -482,12 +489,12 @@ def _online_submission() -> Any:
         .returning(*DOSSIERS.c)
         .cte("dossier")
     )
-    event_given = {name: bindparam(f"e_{name}", type_=EVENTS.c[name].type) for name in _EVENT_GIVEN}
+    event_params = {name: bindparam(f"e_{name}", type_=EVENTS.c[name].type) for name in event_given}
     event = (
         insert(EVENTS)
         .from_select(
-            ["dossier_id", "actor", *event_given],
-            select(dossier.c.id, holder.c.identifier, *event_given.values()).select_from(
+            ["dossier_id", "actor", *event_params],
+            select(dossier.c.id, holder.c.identifier, *event_params.values()).select_from(
                 dossier.join(holder, true())
             ),
         )
@@ -497,28 +504,3 @@ def _online_submission() -> Any:
         select(taken.c.last_seq).scalar_subquery().label("taken"), *dossier.c
     ).select_from(select(literal(1)).subquery().outerjoin(dossier, true()))
     return answer.add_cte(event)
-
-
-# The columns the PostgreSQL statement takes as parameters (the keys of _dossier_values and
-# _first_event_values); the rest it computes.
-_DOSSIER_GIVEN = (
-    "procedure_code",
-    "agency_code",
-    "owner_id",
-    "status",
-    "channel",
-    "processing_time",
-    "processing_unit",
-    "form",
-    "idempotency_key",
-    "request_hash",
-    "submitted_at",
-    "updated_at",
-    "supplement_requests",
-    "digitised",
-    "vneid_verified",
-    "paid_online",
-    "electronic_result",
-)
-_EVENT_GIVEN = ("from_status", "to_status", "actor_kind", "at", "note", "origin", "applied")
-_ONLINE_SUBMISSION = _online_submission()
