@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic
 
-from pydantic import BaseModel, ValidationError
-
 from app.accounts.identifiers import identifier_problem
 from app.accounts.repository import AccountRepository
 from app.catalogue.models import Procedure
@@ -45,6 +43,7 @@ from app.dossiers.states import Status
 from app.sync.contract import (
     ITEM_MODELS,
     MAX_BATCH,
+    ContractModel,
     DossierRecord,
     ItemOutcome,
     ItemResult,
@@ -59,7 +58,14 @@ from app.sync.contract import (
 )
 from app.sync.errors import SyncRefused
 from app.sync.history import Entry, Replay, distinct, extend, reconcile, replay
-from app.sync.items import item_key, record_entries, record_time, step_entry
+from app.sync.items import (
+    dump_items,
+    item_key,
+    record_entries,
+    record_time,
+    step_entry,
+    validate_items,
+)
 from app.sync.models import SyncDailyStat, SyncItem
 from app.sync.repository import SyncRepository
 
@@ -166,7 +172,7 @@ class _Item:
 
     index: int
     code: str | None
-    model: BaseModel | None = None
+    model: ContractModel | None = None
     key: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
     entries: list[Entry] = field(default_factory=list)  # the history it tells
@@ -239,10 +245,7 @@ class SyncService(Generic[SessionT]):
                 f"data holds 1 to {MAX_BATCH} items, not {len(request.data)}",
                 413,
             )
-        items = [
-            self._parse(request.service, index, raw, agency)
-            for index, raw in enumerate(request.data)
-        ]
+        items = self._parse(request.service, request.data, agency)
         valid = [item for item in items if item.result is None]
         data: list[LookUpRecord] = []
         disagreements = 0
@@ -289,26 +292,30 @@ class SyncService(Generic[SessionT]):
             )
         return agency
 
-    def _parse(self, service: str, index: int, raw: Any, agency: str) -> _Item:
-        code = raw.get("MaHoSo") if isinstance(raw, dict) else None
-        item = _Item(index=index, code=code if isinstance(code, str) else None)
-        try:
-            item.model = ITEM_MODELS[service].model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "item"
-            item.answer(SyncCode.INVALID_ITEM, "refused", f"{where}: {first['msg']}")
-            return item
-        item.payload = item.model.model_dump(mode="json")
-        item.code = item.payload["MaHoSo"]
-        item.key = item_key(service, item.payload)
-        if isinstance(item.model, DossierRecord):
-            item.at = record_time(item.model)
-            item.entries = record_entries(item.model, item.key, agency)
-        elif isinstance(item.model, ProgressStep):
-            item.at = item.model.ThoiDiemXuLy
-            item.entries = [step_entry(item.model, item.key, agency)]
-        return item
+    def _parse(self, service: str, data: list[Any], agency: str) -> list[_Item]:
+        """The call's items, validated together; a refused one is answered here."""
+        items = []
+        for index, (raw, model) in enumerate(zip(data, validate_items(service, data), strict=True)):
+            code = raw.get("MaHoSo") if isinstance(raw, dict) else None
+            item = _Item(index=index, code=code if isinstance(code, str) else None)
+            if isinstance(model, str):
+                item.answer(SyncCode.INVALID_ITEM, "refused", model)
+            else:
+                item.model = model
+            items.append(item)
+        valid = [item for item in items if item.model is not None]
+        payloads = dump_items(service, [item.model for item in valid if item.model is not None])
+        for item, payload in zip(valid, payloads, strict=True):
+            item.payload = payload
+            item.code = payload["MaHoSo"]
+            item.key = item_key(service, payload)
+            if isinstance(item.model, DossierRecord):
+                item.at = record_time(item.model)
+                item.entries = record_entries(item.model, item.key, agency)
+            elif isinstance(item.model, ProgressStep):
+                item.at = item.model.ThoiDiemXuLy
+                item.entries = [step_entry(item.model, item.key, agency)]
+        return items
 
     # -- look-ups --------------------------------------------------------------------------
 
