@@ -84,19 +84,16 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
-# How long uvicorn's supervisor waits for a worker's health ping before it kills the worker as
-# hung. Its default, 5 s, is less than a cold worker took to import the app on a busy 2-core
-# machine (4.8-5.9 s), so workers were killed at start and replacements killed under load.
-WORKER_HEALTHCHECK_SECONDS = 60
-# uvicorn as `serve` runs it (benchmarks/raw_ceiling.py runs its ceilings the same way). The loop
-# and the parser are named, not "auto": auto falls back to the pure-Python ones without a word
-# when they are missing, and a load run would then measure those.
-UVICORN_OPTIONS: dict[str, Any] = {
-    "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
-    "log_level": "info",
-    "loop": "uvloop",
-    "http": "httptools",
-}
+# app.core.http_server's ServerName (that module imports uvicorn: not at start).
+HttpServer = Literal["uvicorn", "granian"]
+DEFAULT_SERVER: HttpServer = "uvicorn"
+ServerOption = Annotated[
+    HttpServer,
+    typer.Option(
+        help="the HTTP server: uvicorn (uvloop, httptools) or granian (Rust, uvloop); "
+        "benchmarks/README.md compares them on the hot paths"
+    ),
+]
 AccessLog = Annotated[
     bool,
     typer.Option(
@@ -388,6 +385,27 @@ def _warn_of_demo_secrets(settings: Settings) -> None:
         )
 
 
+def _connection_timeouts(
+    settings: Settings,
+    server: HttpServer,
+    header_timeout: float | None,
+    keep_alive_timeout: float | None,
+) -> tuple[float, float]:
+    """The connections' header and keep-alive timeouts: the flags', else the settings'; one
+    line and exit 2 for timeouts granian cannot take (its one timer serves both)."""
+    from app.core.http_server import GRANIAN_MAX_TIMEOUT
+
+    header = header_timeout or settings.http_header_timeout_seconds
+    keep_alive = keep_alive_timeout or settings.http_keep_alive_timeout_seconds
+    if server == "granian" and min(header, keep_alive) > GRANIAN_MAX_TIMEOUT:
+        raise _refuse(
+            f"--header-timeout {header:g} and --keep-alive-timeout {keep_alive:g} (or their "
+            f"settings): granian closes both kinds of wait with one timer of at most "
+            f"{GRANIAN_MAX_TIMEOUT:g} s; lower one, or serve with --server uvicorn"
+        )
+    return header, keep_alive
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="default: settings' HOST")] = None,
@@ -395,8 +413,9 @@ def serve(
         int | None, typer.Option(min=0, max=65_535, help="default: settings' PORT")
     ] = None,
     workers: Annotated[
-        int, typer.Option(min=1, help=f"uvicorn worker processes (this machine has {CPUS} CPUs)")
+        int, typer.Option(min=1, help=f"worker processes (this machine has {CPUS} CPUs)")
     ] = 1,
+    server: ServerOption = DEFAULT_SERVER,
     access_log: AccessLog = False,
     header_timeout: HeaderTimeout = None,
     keep_alive_timeout: KeepAliveTimeout = None,
@@ -409,13 +428,11 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the portal; on a fresh database, also create the schema and load the catalogue."""
-    import uvicorn
-
     from app.core import migrations
     from app.core.faults import FaultSyntaxError
-    from app.core.http_server import server_options
 
     settings = _settings()
+    header, keep_alive = _connection_timeouts(settings, server, header_timeout, keep_alive_timeout)
     if settings.portal_faults_enabled:
         from app.main import portal_fault_rules
 
@@ -443,19 +460,17 @@ def serve(
 
         config.get_settings.cache_clear()  # a single worker builds its app in this process
     _warn_of_demo_secrets(settings)
-    uvicorn.run(
+    from app.core.http_server import run_server
+
+    run_server(
+        server,
         "app.main:create_app",
-        factory=True,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
         access_log=access_log,
-        **(
-            UVICORN_OPTIONS
-            | server_options(
-                settings, header_timeout=header_timeout, keep_alive_timeout=keep_alive_timeout
-            )
-        ),
+        header_timeout=header,
+        keep_alive_timeout=keep_alive,
     )
 
 
@@ -465,35 +480,32 @@ def gateway(
     port: Annotated[
         int | None, typer.Option(min=0, max=65_535, help="default: settings' GATEWAY_PORT")
     ] = None,
+    server: ServerOption = DEFAULT_SERVER,
     access_log: AccessLog = False,
     header_timeout: HeaderTimeout = None,
     keep_alive_timeout: KeepAliveTimeout = None,
 ) -> None:
     """Serve the mock VNPay payment gateway, creating its ledger (GATEWAY_DATABASE_URL) first."""
-    import uvicorn
-
     from app.core.faults import FaultSyntaxError
-    from app.core.http_server import server_options
     from app.gateway.faults import parse_faults
 
     settings = _settings()
+    header, keep_alive = _connection_timeouts(settings, server, header_timeout, keep_alive_timeout)
     try:
         parse_faults(settings.gateway_faults)
     except FaultSyntaxError as exc:
         raise _refuse(f"GATEWAY_FAULTS: {exc}") from None
     _warn_of_demo_secrets(settings)
-    uvicorn.run(
+    from app.core.http_server import run_server
+
+    run_server(
+        server,
         "app.gateway.main:create_gateway_app",
-        factory=True,
         host=host or settings.gateway_host,
         port=port or settings.gateway_port,
         access_log=access_log,
-        **(
-            UVICORN_OPTIONS
-            | server_options(
-                settings, header_timeout=header_timeout, keep_alive_timeout=keep_alive_timeout
-            )
-        ),
+        header_timeout=header,
+        keep_alive_timeout=keep_alive,
     )
 
 

@@ -1,13 +1,15 @@
 """The portal's hot paths against their raw ceilings, over real HTTP, on PostgreSQL and SQLite.
 
     uv run python benchmarks/hot_paths.py [--database postgresql|sqlite|both] [--seconds 5]
-        [--rounds 3] [--connections 32] [--workers 1] [--paths create read ...]
+        [--rounds 3] [--connections 32] [--workers 1] [--server uvicorn|granian]
+        [--paths create read ...]
 
 The portal runs as `portalsim serve`, the ceilings as benchmarks/raw_ceiling.py (a minimal
-FastAPI app, one statement per request) under the same uvicorn options and worker count, on
-the same database. wrk drives every HTTP path; rounds alternate portal, raw, portal, raw... so
-that drift on a shared machine hits both sides, and each path reports the median of its rounds
-per side and the ratio of the medians. The sync paths are fixed work (whole 500-item calls) from
+FastAPI app, one statement per request) under the same HTTP server (--server: uvicorn or
+granian, as `serve --server` runs them), options and worker count, on the same database. wrk
+drives every HTTP path; rounds alternate portal, raw, portal, raw... so that drift on a shared
+machine hits both sides, and each path reports the median of its rounds per side and the
+ratio of the medians. The sync paths are fixed work (whole 500-item calls) from
 this process. Any non-2xx answer, socket error or failed check marks its round: never counted
 silently. Loopback only; each wrk run and each sync round is bounded in time. See
 benchmarks/README.md for how to read the figures.
@@ -64,6 +66,7 @@ from sync_throughput import (
     step,
 )
 
+from app.cli import DEFAULT_SERVER
 from app.core.config import Settings
 from app.core.security import agency_key
 from app.main import calendar_from_settings
@@ -158,6 +161,7 @@ class Options:
     connections: int
     threads: int
     workers: int
+    server: str  # uvicorn or granian, both sides
     paths: tuple[str, ...]
     pg_url: str
     senders: int
@@ -317,7 +321,7 @@ class Server:
 
     def stop(self) -> None:
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown
+            self.popen.send_signal(signal.SIGINT)  # the server's graceful shutdown
             try:
                 self.popen.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -1078,6 +1082,8 @@ async def run_database(
                 "--no-migrate",
                 "--workers",
                 workers,
+                "--server",
+                options.server,
                 "--port",
                 str(portal_port),
             ],
@@ -1100,6 +1106,8 @@ async def run_database(
                         str(HERE / "raw_ceiling.py"),
                         "--workers",
                         workers,
+                        "--server",
+                        options.server,
                         "--port",
                         str(raw_port),
                     ],
@@ -1239,7 +1247,7 @@ def report(
     table = Table(
         title=f"Hot paths on {database}: medians of {options.rounds} rounds per side, "
         f"{options.seconds} s each, {options.connections} connections, "
-        f"{options.workers} worker(s)"
+        f"{options.workers} worker(s) of {options.server}"
     )
     for column in (
         "path",
@@ -1325,7 +1333,7 @@ def report(
     console.print(
         "CPU in % of one core, of "
         f"{os.cpu_count()}: gen = the load generator (wrk's own, from wait4; this process's "
-        "for the sync paths); server = the side's uvicorn process and workers; PG = the "
+        "for the sync paths); server = the side's server process and workers; PG = the "
         "PostgreSQL backends of this run's database alive at the round's end (PG conns: "
         "sessions opened in the round, whose CPU is missed if they closed in it); other = the "
         "rest of the machine (the idle server, other users). gen far below 100% per wrk "
@@ -1350,7 +1358,13 @@ def arguments(argv: Sequence[str] | None = None) -> tuple[Options, list[str]]:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per side and path")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, both servers")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes, both sides")
+    parser.add_argument(
+        "--server",
+        choices=("uvicorn", "granian"),
+        default=DEFAULT_SERVER,
+        help="the HTTP server of both sides (default: `portalsim serve`'s)",
+    )
     parser.add_argument("--sync-senders", type=int, default=2, help="back offices syncing at once")
     parser.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
     args = parser.parse_args(argv)
@@ -1370,6 +1384,7 @@ def arguments(argv: Sequence[str] | None = None) -> tuple[Options, list[str]]:
         connections=args.connections,
         threads=args.threads,
         workers=args.workers,
+        server=args.server,
         paths=paths,
         pg_url=args.database_url,
         senders=args.sync_senders,

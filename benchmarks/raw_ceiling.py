@@ -1,10 +1,12 @@
 """The raw ceilings of benchmarks/hot_paths.py: a minimal FastAPI app, one statement per request.
 
     uv run python benchmarks/raw_ceiling.py [--host 127.0.0.1] [--port 8100] [--workers 1]
+        [--server uvicorn|granian]
 
 It reads the portal's own variables (DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW)
-and is served by uvicorn with the options `portalsim serve` passes, so that a portal route and
-its ceiling differ only by the portal's code. Its tables are scratch tables in the portal's
+and is served as `portalsim serve --server X` serves the portal (app/core/http_server.py's
+run_server, the settings' default timeouts), so that a portal route and its ceiling differ
+only by the portal's code. Its tables are scratch tables in the portal's
 database, made and filled by `prepare_scratch` and `fill_inbox` (hot_paths.py calls them);
 RAW_PAYLOADS names a JSON file of prebuilt answers, {"search": {q: body}, "procedures":
 {code: body}}, the portal's own replies captured at set-up.
@@ -357,25 +359,25 @@ async def drop_scratch(url: str) -> None:
 
 
 def main() -> None:
-    # Imported here: the CLI module is heavier than this app, and only the launcher needs it.
-    import uvicorn
-
-    from app.cli import UVICORN_OPTIONS
+    from app.core.config import Settings
+    from app.core.http_server import run_server
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
     args = parser.parse_args()
-    # The options `portalsim serve` gives uvicorn (app/cli.py), so both servers are alike.
-    uvicorn.run(
+    defaults = Settings.model_fields
+    # As `portalsim serve --server X` runs the portal (app/cli.py), so both servers are alike.
+    run_server(
+        args.server,
         "raw_ceiling:create_app",
-        factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        access_log=False,  # as `portalsim serve` by default
-        **UVICORN_OPTIONS,
+        header_timeout=defaults["http_header_timeout_seconds"].default,
+        keep_alive_timeout=defaults["http_keep_alive_timeout_seconds"].default,
     )
 
 

@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from app.cli import WORKER_HEALTHCHECK_SECONDS, _agencies, app
+from app.cli import _agencies, app
 from app.core.config import DEMO_SECRET_KEY, DEMO_VNPAY_HASH_SECRET, Settings, get_settings
+from app.core.http_server import WORKER_HEALTHCHECK_SECONDS
+from tests.support.servers import record_serving
 
 runner = CliRunner()
 UNREACHABLE = "postgresql://portalsim:hunter2-secret@127.0.0.1:1/nowhere"
@@ -38,6 +40,12 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
 
 @pytest.fixture
 def served(env: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What the command would serve, whichever server (run_server's arguments)."""
+    return record_serving(env)
+
+
+@pytest.fixture
+def uvicorn_served(env: pytest.MonkeyPatch) -> dict[str, Any]:
     """uvicorn.run replaced by a recorder of its arguments."""
     calls: dict[str, Any] = {}
 
@@ -45,6 +53,22 @@ def served(env: pytest.MonkeyPatch) -> dict[str, Any]:
         calls.update(kwargs, target=target)
 
     env.setattr("uvicorn.run", fake_run)
+    return calls
+
+
+@pytest.fixture
+def granian_served(env: pytest.MonkeyPatch) -> dict[str, Any]:
+    """granian's server replaced by a recorder of its arguments (and of `serve()` called)."""
+    calls: dict[str, Any] = {}
+
+    class RecordingServer:
+        def __init__(self, target: str, **kwargs: Any) -> None:
+            calls.update(kwargs, target=target)
+
+        def serve(self) -> None:
+            calls["serving"] = True
+
+    env.setattr("granian.server.Server", RecordingServer)
     return calls
 
 
@@ -295,34 +319,113 @@ def test_deployment_is_local_or_shared(served: dict[str, Any], env: pytest.Monke
 # --- start-up ---------------------------------------------------------------------------------
 
 
-def test_serve_gives_workers_time_to_start(
-    served: dict[str, Any], settings: Settings, env: pytest.MonkeyPatch
+def test_uvicorn_gives_workers_time_to_start(
+    uvicorn_served: dict[str, Any], settings: Settings, env: pytest.MonkeyPatch
 ) -> None:
     env.setenv("DATABASE_URL", settings.database_url)
-    result = runner.invoke(app, ["serve", "--workers", "2"])
+    result = runner.invoke(app, ["serve", "--server", "uvicorn", "--workers", "2"])
     assert result.exit_code == 0, result.output
-    assert served["workers"] == 2
+    assert uvicorn_served["workers"] == 2
     # uvicorn's default, 5 s, killed cold workers on this machine: several times that.
-    assert served["timeout_worker_healthcheck"] == WORKER_HEALTHCHECK_SECONDS >= 30
+    assert uvicorn_served["timeout_worker_healthcheck"] == WORKER_HEALTHCHECK_SECONDS >= 30
 
 
 @pytest.mark.parametrize("command", ["serve", "gateway"])
 @pytest.mark.parametrize(("flag", "logged"), [([], False), (["--access-log"], True)])
 def test_servers_run_for_load_unless_asked_otherwise(
-    served: dict[str, Any],
+    uvicorn_served: dict[str, Any],
+    granian_served: dict[str, Any],
     settings: Settings,
     env: pytest.MonkeyPatch,
     command: str,
     flag: list[str],
     logged: bool,
 ) -> None:
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
     env.setenv("DATABASE_URL", settings.database_url)
     env.setenv("GATEWAY_DATABASE_URL", f"sqlite:///{settings.document_dir.parent / 'gw.db'}")
-    result = runner.invoke(app, [command, *flag])
+    result = runner.invoke(app, [command, "--server", "uvicorn", *flag])
     assert result.exit_code == 0, result.output
-    assert served["access_log"] is logged
+    assert uvicorn_served["access_log"] is logged
     # Named, so that a missing one fails at start instead of falling back to pure Python.
-    assert (served["loop"], served["http"]) == ("uvloop", "httptools")
+    assert uvicorn_served["loop"] == "uvloop"
+    assert issubclass(uvicorn_served["http"].func, HttpToolsProtocol)
+    assert granian_served == {}
+
+    uvicorn_served.clear()
+    result = runner.invoke(app, [command, "--server", "granian", *flag])
+    assert result.exit_code == 0, result.output
+    assert granian_served["serving"]
+    assert granian_served["log_access"] is logged
+    assert granian_served["loop"] == Loops.uvloop
+    assert (granian_served["interface"], granian_served["http"]) == (
+        Interfaces.ASGI,
+        HTTPModes.http1,
+    )
+    assert granian_served["factory"]
+    # A worker that dies is replaced, as uvicorn's supervisor does, not the end of the server.
+    assert granian_served["respawn_failed_workers"]
+    assert uvicorn_served == {}
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_serve_runs_the_portal_with_its_workers_under_either_server(
+    uvicorn_served: dict[str, Any],
+    granian_served: dict[str, Any],
+    settings: Settings,
+    env: pytest.MonkeyPatch,
+    server: str,
+) -> None:
+    env.setenv("DATABASE_URL", settings.database_url)
+    result = runner.invoke(app, ["serve", "--server", server, "--workers", "2", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    ran = uvicorn_served if server == "uvicorn" else granian_served
+    assert ran["target"] == "app.main:create_app"
+    assert ran["workers"] == 2
+    assert ran["port"] == 8123
+
+
+@pytest.mark.parametrize(
+    ("flags", "timer_ms"),
+    [
+        ([], 5_000),  # the settings': header 10 s, keep-alive 5 s
+        (["--header-timeout", "2", "--keep-alive-timeout", "3"], 2_000),
+        (["--header-timeout", "0.25"], 250),
+    ],
+)
+def test_granian_closes_both_waits_by_the_shorter_timeout(
+    granian_served: dict[str, Any],
+    settings: Settings,
+    env: pytest.MonkeyPatch,
+    flags: list[str],
+    timer_ms: int,
+) -> None:
+    env.setenv("GATEWAY_DATABASE_URL", f"sqlite:///{settings.document_dir.parent / 'gw.db'}")
+    result = runner.invoke(app, ["gateway", "--server", "granian", *flags])
+    assert result.exit_code == 0, result.output
+    assert granian_served["http1_settings"].header_read_timeout == timer_ms
+
+
+def test_granian_refuses_timeouts_past_its_limit_in_one_line(
+    granian_served: dict[str, Any], settings: Settings, env: pytest.MonkeyPatch
+) -> None:
+    env.setenv("DATABASE_URL", settings.database_url)
+    line = _one_line(
+        "serve", "--server", "granian", "--header-timeout", "90", "--keep-alive-timeout", "75"
+    )
+    assert "granian" in line
+    assert "60 s" in line
+    assert "--server uvicorn" in line
+    assert granian_served == {}
+
+
+def test_an_unknown_server_is_one_line(served: dict[str, Any]) -> None:
+    line = _one_line("gateway", "--server", "nginx")
+    assert "--server" in line
+    assert "nginx" in line
+    assert served == {}
 
 
 def test_serve_help_says_how_many_cpus_there_are() -> None:
@@ -340,6 +443,7 @@ HEAVY = (
     "alembic",
     "fastapi",
     "uvicorn",
+    "granian",
     "httpx",
     "locust",
     "gevent",

@@ -11,19 +11,15 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.core.config import Settings, get_settings
+from tests.support.servers import record_serving
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def served(scratch_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """uvicorn.run replaced by a recorder; the settings from a scratch database."""
-    calls: dict[str, Any] = {}
-
-    def fake_run(target: str, **kwargs: Any) -> None:
-        calls.update(kwargs, target=target)
-
-    monkeypatch.setattr("uvicorn.run", fake_run)
+    """The server replaced by a recorder; the settings from a scratch database."""
+    calls = record_serving(monkeypatch)
     monkeypatch.setenv("DATABASE_URL", scratch_settings.database_url)
     monkeypatch.setenv("GATEWAY_FAULTS", "")
     for name in ("PORTAL_FAULTS", "PORTAL_FAULTS_ENABLED", "PORTAL_FAULTS_SEED"):

@@ -9,17 +9,37 @@ descriptor. Its own option for that, `--timeout-request-start`, was planned and 
 from the first byte of a request that does not arrive whole, the request line and headers must
 be complete within HTTP_HEADER_TIMEOUT_SECONDS, or the connection is closed. A request whose head
 arrives in one read, the usual case, arms no timer at all.
+
+granian (hyper underneath) has that deadline built in (`http1_settings.header_read_timeout`),
+counted the same way, but one timer for both waits: a connection idle after a response is
+closed when the next request's head is late, and granian has no keep-alive timeout of its own.
+So under granian both waits get the shorter of the two timeouts, and neither bound is exceeded.
+`run_server` starts either server with the same options.
 """
 
 from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.core.config import Settings
+ServerName = Literal["uvicorn", "granian"]
+# How long uvicorn's supervisor waits for a worker's health ping before it kills the worker as
+# hung. Its default, 5 s, is less than a cold worker took to import the app on a busy 2-core
+# machine (4.8-5.9 s), so workers were killed at start and replacements killed under load.
+WORKER_HEALTHCHECK_SECONDS = 60
+# The loop and the parser are named, not "auto": auto falls back to the pure-Python ones without
+# a word when they are missing, and a load run would then measure those.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
+    "log_level": "info",
+    "loop": "uvloop",
+    "http": "httptools",
+}
+# granian takes its header timeout in whole milliseconds, at most a minute.
+GRANIAN_MAX_TIMEOUT = 60.0
 
 
 class HeadDeadlineProtocol(HttpToolsProtocol):
@@ -76,20 +96,62 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
-def server_options(
-    settings: Settings,
-    *,
-    header_timeout: float | None = None,
-    keep_alive_timeout: float | None = None,
-) -> dict[str, Any]:
-    """uvicorn's options for the connections' timeouts: the settings', unless given."""
+def uvicorn_options(*, header_timeout: float, keep_alive_timeout: float) -> dict[str, Any]:
+    """uvicorn's options as `serve` and `gateway` run it, with the connections' timeouts."""
     # uvicorn takes a protocol class; a partial of one builds the same instances with the
     # deadline bound, and pickles, so that each worker process gets it.
-    protocol = partial(
-        HeadDeadlineProtocol,
-        header_timeout=header_timeout or settings.http_header_timeout_seconds,
-    )
-    return {
+    protocol = partial(HeadDeadlineProtocol, header_timeout=header_timeout)
+    return UVICORN_OPTIONS | {
         "http": cast("type[asyncio.Protocol]", protocol),
-        "timeout_keep_alive": keep_alive_timeout or settings.http_keep_alive_timeout_seconds,
+        "timeout_keep_alive": keep_alive_timeout,
     }
+
+
+def run_server(
+    server: ServerName,
+    factory: str,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    access_log: bool = False,
+    header_timeout: float,
+    keep_alive_timeout: float,
+) -> None:
+    """Serve the ASGI app that `factory` ("module:function") builds, until SIGINT or SIGTERM,
+    each worker building its own. Under granian, the shorter timeout is at most
+    GRANIAN_MAX_TIMEOUT (the commands refuse more in one line)."""
+    if server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            factory,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            **uvicorn_options(header_timeout=header_timeout, keep_alive_timeout=keep_alive_timeout),
+        )
+        return
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
+    from granian.server import Server
+
+    granian_timeout_ms = max(1, round(min(header_timeout, keep_alive_timeout) * 1000))
+    Server(
+        factory,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        loop=Loops.uvloop,  # named, as uvicorn's: never a silent fallback
+        http=HTTPModes.http1,
+        websockets=False,  # the apps have no websocket route
+        http1_settings=HTTP1Settings(header_read_timeout=granian_timeout_ms),
+        log_access=access_log,
+        factory=True,
+        # A worker that dies is replaced, as uvicorn's supervisor does; by default granian
+        # shuts the whole server down.
+        respawn_failed_workers=True,
+    ).serve()

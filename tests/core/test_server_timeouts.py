@@ -1,7 +1,7 @@
-"""Both servers, run as `portalsim serve` and `portalsim gateway` run them, close connections
-that send no complete request head in time (idle, half a header, a byte a second) and
-connections left idle after a response. Real processes on loopback ports; the only time bound
-asserted is a generous "closed before WAIT_SECONDS"."""
+"""Both servers, run as `portalsim serve` and `portalsim gateway` run them, under either HTTP
+server (uvicorn, granian), close connections that send no complete request head in time (idle,
+half a header, a byte a second) and connections left idle after a response. Real processes on
+loopback ports; the only time bound asserted is a generous "closed before WAIT_SECONDS"."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import get_args
 
 import httpx
 import pytest
 
 from app import cli
 from app.core.config import MIN_CONNECTION_TIMEOUT, Settings
+from app.core.http_server import ServerName
 from tests.support.servers import free_port
 
 TIMEOUT = "1"  # both timeouts, in seconds, as the flags give them
@@ -156,7 +158,7 @@ CONNECTIONS: dict[str, Callable[[int], Awaitable[bytes]]] = {
 
 @pytest.fixture(params=["portal", "gateway"])
 async def server(
-    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
+    request: pytest.FixtureRequest, http_server: str, settings: Settings, tmp_path: Path
 ) -> AsyncIterator[int]:
     env = {
         "DATABASE_URL": settings.database_url,  # the suite's, migrated and loaded already
@@ -166,8 +168,14 @@ async def server(
         "PAYMENT_RECONCILE_INTERVAL_SECONDS": "0",
     }
     command = ["serve", "--no-migrate"] if request.param == "portal" else ["gateway"]
+    command += ["--server", http_server]
     async with running(command, env, free_port()) as port:
         yield port
+
+
+@pytest.fixture(params=get_args(cli.HttpServer))
+def http_server(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 async def test_connections_without_a_request_in_time_are_closed(server: int) -> None:
@@ -187,3 +195,7 @@ async def test_connections_without_a_request_in_time_are_closed(server: int) -> 
 
 def test_the_flags_least_value_is_the_settings() -> None:
     assert cli.MIN_CONNECTION_TIMEOUT == MIN_CONNECTION_TIMEOUT
+
+
+def test_the_flags_servers_are_the_servers_run() -> None:
+    assert get_args(cli.HttpServer) == get_args(ServerName)

@@ -1,4 +1,4 @@
-"""`portalsim gateway`: serves the factory with uvicorn; a bad GATEWAY_FAULTS stops it."""
+"""`portalsim gateway`: serves the factory; a bad GATEWAY_FAULTS stops it."""
 
 from __future__ import annotations
 
@@ -10,18 +10,14 @@ from typer.testing import CliRunner
 
 from app import cli
 from app.core.config import get_settings
+from tests.support.servers import record_serving
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    calls: dict[str, Any] = {}
-
-    def fake_run(target: str, **kwargs: Any) -> None:
-        calls.update(kwargs, target=target)
-
-    monkeypatch.setattr("uvicorn.run", fake_run)
+    calls = record_serving(monkeypatch)
     monkeypatch.setenv("GATEWAY_FAULTS", "")
     get_settings.cache_clear()
     yield calls
@@ -32,7 +28,6 @@ def test_gateway_serves_the_factory(served: dict[str, Any]) -> None:
     result = runner.invoke(cli.app, ["gateway", "--port", "18001"])
     assert result.exit_code == 0, result.output
     assert served["target"] == "app.gateway.main:create_gateway_app"
-    assert served["factory"] is True
     assert served["port"] == 18001
     assert served["host"] == get_settings().gateway_host
 

@@ -6,7 +6,9 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
@@ -34,3 +36,16 @@ async def served(app: FastAPI, port: int) -> AsyncIterator[None]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=10)
+
+
+def record_serving(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """`portalsim serve` and `gateway` in-process without serving: `run_server` replaced by a
+    recorder of its arguments (`server`, `target`, host, port, workers, access_log and the
+    timeouts), empty until a command gets as far as serving."""
+    calls: dict[str, Any] = {}
+
+    def record(server: str, factory: str, **kwargs: Any) -> None:
+        calls.update(kwargs, server=server, target=factory)
+
+    monkeypatch.setattr("app.core.http_server.run_server", record)
+    return calls
