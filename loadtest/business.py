@@ -1,6 +1,7 @@
 """Business figures of a run, from the harness's ledger and the portal's own view of each
-dossier: throughput of dossiers, on-time share (domain.md's rules, as the portal classifies),
-business latency in working hours and in real seconds, payments, sync, and the M/M/c check."""
+dossier: throughput of dossiers, on-time share (domain.md's rules, as the portal classifies, with
+the acceptance and end the workload intended: loadtest/distortion.py), business latency in
+working hours and in real seconds, payments, sync, and the M/M/c check."""
 
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ from typing import Any
 
 from app.core.calendar import WorkingCalendar
 from loadtest.audit import instant
+from loadtest.distortion import DECIDED, ON_TIME, judged_views
 from loadtest.metrics import Book, new_histogram, percentiles_ms, record_ms
 from loadtest.queueing import MMc
 from loadtest.workload import Workload
 from loadtest.world import World
-
-ON_TIME = ("early", "on_time")
-DECIDED = ("early", "on_time", "overdue")
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -63,6 +62,15 @@ def on_time_over_time(
     ]
 
 
+def warm_up_instant(world: World, workload: Workload) -> datetime:
+    """The simulated instant the warm-up ends: dossiers accepted before are not measured."""
+    timeline = world.timeline
+    return datetime.fromtimestamp(
+        timeline.sim_start + workload.run.warmup_share * (timeline.sim_end - timeline.sim_start),
+        UTC,
+    )
+
+
 def business_section(
     ledger: dict[str, dict[str, Any]],
     views: dict[str, dict[str, Any]],
@@ -71,12 +79,10 @@ def business_section(
     calendar: WorkingCalendar,
 ) -> dict[str, Any]:
     timeline = world.timeline
-    warm_up = datetime.fromtimestamp(
-        timeline.sim_start + workload.run.warmup_share * (timeline.sim_end - timeline.sim_start),
-        UTC,
-    )
+    warm_up = warm_up_instant(world, workload)
     agencies = {a.code: a for a in world.agencies}
-    finished = [v for v in views.values() if v["finished_at"]]
+    judged = judged_views(views, ledger, world.procedures, calendar)
+    finished = [v for v in judged.values() if v["finished_at"]]
     measured = [v for v in finished if v["accepted_at"] and instant(v["accepted_at"]) >= warm_up]
     returned = [v for v in views.values() if v["returned_at"]]
     working_hours = [
@@ -98,9 +104,11 @@ def business_section(
         "finished": len(finished),
         "returned": len(returned),
         **{k: v for k, v in _share(measured).items() if k == "on_time_share"},
+        # The portal's own classification, from the instants its requests landed.
+        "on_time_share_as_recorded": _share([views[v["code"]] for v in measured])["on_time_share"],
         "measured": len(measured),
         "decided": _share(measured)["finished"],
-        "overdue": sum(1 for v in views.values() if v["timeliness"] == "overdue"),
+        "overdue": sum(1 for v in judged.values() if v["timeliness"] == "overdue"),
         "latency_working_hours": _percentiles(working_hours),
         "latency_real_s": _percentiles(real_seconds),
         "by": {
@@ -108,7 +116,7 @@ def business_section(
             for dimension, groups in sorted(by.items())
         },
         "over_time": on_time_over_time(
-            list(views.values()),
+            list(judged.values()),
             datetime.fromtimestamp(timeline.sim_start, UTC),
             datetime.fromtimestamp(timeline.sim_end, UTC),
         ),
@@ -139,11 +147,16 @@ def sync_section(book: Book) -> dict[str, Any]:
 
 
 def queueing_section(
-    views: dict[str, dict[str, Any]], world: World, workload: Workload, calendar: WorkingCalendar
+    ledger: dict[str, dict[str, Any]],
+    views: dict[str, dict[str, Any]],
+    world: World,
+    workload: Workload,
+    calendar: WorkingCalendar,
 ) -> dict[str, Any] | None:
     """The Erlang-C prediction beside the measured share: dossiers accepted after the warm-up
     and early enough that their due date passed before the run ended, so that each is decided
-    (finished by its due date, or not)."""
+    (finished by its due date, or not), judged by the instants the workload intended; the share
+    as the portal recorded it beside."""
     queueing = workload.queueing
     if queueing is None:
         return None
@@ -156,18 +169,20 @@ def queueing_section(
     start = datetime.fromtimestamp(timeline.sim_start, UTC)
     end = datetime.fromtimestamp(timeline.sim_end, UTC)
     warm_up = calendar.add(start, calendar.between(start, end) * workload.run.warmup_share)
-    on_time = decided = 0
-    for view in views.values():
-        if not view["accepted_at"] or not view["due_at"]:
+    on_time = on_time_as_recorded = decided = 0
+    for code, judged in judged_views(views, ledger, world.procedures, calendar).items():
+        if not judged["accepted_at"] or not judged["due_at"]:
             continue
-        if instant(view["accepted_at"]) < warm_up or instant(view["due_at"]) >= end:
+        if instant(judged["accepted_at"]) < warm_up or instant(judged["due_at"]) >= end:
             continue
         decided += 1
-        on_time += view["timeliness"] in ON_TIME
+        on_time += judged["timeliness"] in ON_TIME
+        on_time_as_recorded += views[code]["timeliness"] in ON_TIME
     predicted = model.on_time_share(queueing.deadline_hours)
     return {
         "predicted": round(predicted, 4),
         "measured": round(on_time / decided, 4) if decided else None,
+        "measured_as_recorded": round(on_time_as_recorded / decided, 4) if decided else None,
         "n": decided,
         "utilisation": round(model.utilisation, 4),
         "wait_probability": round(model.wait_probability, 4),

@@ -104,6 +104,11 @@ class DossierRecord:
     submitted_at: str | None = None  # the portal's instant (ISO), or the back office's
     accepted_at: str | None = None
     finished_real: float | None = None
+    # The simulated instants the workload meant for the steps that decide lateness (ISO): the
+    # inbox poll that took the dossier in, and the officer's finish (or stop). The portal stamps
+    # each step when its request lands; the gaps are what the chain added (loadtest/distortion.py).
+    accept_intended: str | None = None
+    finish_intended: str | None = None
     returned_real: float | None = None
     supplements: int = 0
     payments_confirmed: list[str] = field(default_factory=list)

@@ -26,7 +26,14 @@ from locust.runners import CPU_WARNING_THRESHOLD, MasterRunner, WorkerRunner
 from app.core.config import Settings
 from app.main import calendar_from_settings
 from loadtest.audit import AuditReport, Procedure, audit_portal
-from loadtest.business import business_section, payments_section, queueing_section, sync_section
+from loadtest.business import (
+    business_section,
+    payments_section,
+    queueing_section,
+    sync_section,
+    warm_up_instant,
+)
+from loadtest.distortion import chain_section
 from loadtest.engine import Simulation
 from loadtest.headroom import UNKNOWN, database_of, headroom, record_knee
 from loadtest.memory import MemorySampler
@@ -579,6 +586,14 @@ def finish(environment: Environment) -> None:
             "pools_exhausted": exhausted,
         },
         "business": business_section(RUN.ledger, audit.views, world, workload, calendar),
+        "chain": chain_section(
+            RUN.ledger,
+            audit.views,
+            world.procedures,
+            calendar,
+            accepted_from=warm_up_instant(world, workload),
+            budget_share=workload.run.chain_budget_share,
+        ),
         "payments": payments_section(book),
         "sync": sync_section(book),
         "audit": audit.as_dict(),
@@ -597,7 +612,7 @@ def finish(environment: Environment) -> None:
             "series_mib": RUN.memory,
         },
     }
-    queueing = queueing_section(audit.views, world, workload, calendar)
+    queueing = queueing_section(RUN.ledger, audit.views, world, workload, calendar)
     if queueing is not None:
         results["queueing"] = queueing
     shape = world.shape_model

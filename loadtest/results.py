@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadtest.distortion import chain_line
 from loadtest.headroom import headroom_line
 
 EXIT_INVALID, EXIT_AUDIT, EXIT_CRASH, EXIT_THRESHOLDS, EXIT_TARGET = 3, 4, 5, 6, 7
@@ -27,11 +28,13 @@ class Verdict:
     target_failed: str | None = None  # "the portal stopped answering at 15 s: ..."
     audit_not_performed: str | None = None
     ended_at_s: float = 0.0
+    chain_past_budget: str | None = None  # "the chain added p50 ... (past the budget ...)"
 
     @property
     def valid(self) -> bool:
-        """A run is valid when the generator kept to the schedule and did not crash."""
-        return self.lag_ok and self.crashes == 0
+        """A run is valid when the generator kept to the schedule, did not crash, and its
+        back office's chain kept the simulated time it added within budget."""
+        return self.lag_ok and self.crashes == 0 and self.chain_past_budget is None
 
     @property
     def exit_code(self) -> int:
@@ -39,7 +42,7 @@ class Verdict:
             return EXIT_CRASH
         if self.target_failed:
             return EXIT_TARGET
-        if not self.lag_ok:
+        if not self.lag_ok or self.chain_past_budget:
             return EXIT_INVALID
         if not self.audit_ok:
             return EXIT_AUDIT
@@ -70,6 +73,11 @@ class Verdict:
             if self.cpu_warnings:
                 return f"{late}: the generator's CPU was the limit (use --processes)"
             return f"{late}: the generator, not the target, was the limit"
+        if self.chain_past_budget:
+            return (
+                f"INVALID: the back office's chain {self.chain_past_budget}: at this clock speed "
+                "the real time of its requests weighs on the business figures (lower --speed)"
+            )
         if self.audit_not_performed:
             return f"FAILED: the audit was not performed: {self.audit_not_performed}"
         if not self.audit_ok:
@@ -89,6 +97,7 @@ def verdict_of_results(results: dict[str, Any]) -> Verdict:
     steps = results.get("steps")
     lag_ok = intended > 0 and late <= arrivals["budget_share"] * intended
     target = results.get("target") or {"answering": True}  # absent before the probes existed
+    chain = results.get("chain") or {"within_budget": None}  # absent before issue 20
     if steps is not None:  # a step run is valid when it kept to its schedule up to the knee
         lag_ok = steps["kept_to_schedule"]
     return Verdict(
@@ -109,6 +118,7 @@ def verdict_of_results(results: dict[str, Any]) -> Verdict:
         ),
         audit_not_performed=results["audit"].get("not_performed"),
         ended_at_s=results["run"]["real_seconds"],
+        chain_past_budget=chain_line(chain) if chain["within_budget"] is False else None,
     )
 
 
@@ -193,12 +203,16 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
         f"{results['payments']['created']} created; sync {results['sync']['accepted']} items "
         f"accepted, {results['sync']['refused']} refused",
     ]
+    if "chain" in results:
+        lines.append(f"  chain     {chain_line(results['chain'])}")
     if "queueing" in results:
         q = results["queueing"]
         measured = "n/a" if q["measured"] is None else f"{q['measured']:.3f}"
+        as_recorded = q.get("measured_as_recorded")
         lines.append(
             f"  queueing  M/M/c predicts {q['predicted']:.3f} on time, measured {measured} "
             f"(n = {q['n']}, rho = {q['utilisation']:.2f})"
+            + ("" if as_recorded is None else f"; {as_recorded:.3f} by the recorded instants")
         )
     target = results.get("target") or {}
     if target.get("stalls"):

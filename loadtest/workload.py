@@ -42,6 +42,9 @@ class RunSection(_Section):
     lag_budget_share: Share = 0.01
     ceiling_rps: Positive = 250
     warmup_share: Annotated[float, Field(ge=0, lt=1)] = 0.1
+    # The p99 of the simulated time the back office's chain adds to a dossier's processing
+    # time, as a share of its deadline, past which the run is invalid (loadtest/distortion.py).
+    chain_budget_share: Share = 0.1
 
 
 class ScopeSection(_Section):

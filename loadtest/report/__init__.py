@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from loadtest.distortion import chain_line
 from loadtest.report.figures import all_figures, local_time
 from loadtest.report.markdown import render_markdown
 from loadtest.results import Verdict, measured, ms, verdict_of_results
@@ -141,6 +142,7 @@ def context(results: dict[str, Any], comparison: dict[str, Any] | None) -> dict[
         "soak": results.get("soak"),
         "queueing": queueing,
         "queueing_error": _sampling_error(queueing),
+        "chain_text": chain_line(results["chain"]) if "chain" in results else "",
         "comparison": comparison,
         "ms": ms,
         "local_time": local_time,

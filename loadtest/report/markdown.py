@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from loadtest.distortion import chain_line
 from loadtest.results import measured, ms, verdict_of_results
 
 
@@ -51,6 +52,10 @@ def render_markdown(results: dict[str, Any], comparison: dict[str, Any] | None =
         f"latency p50 {business['latency_working_hours']['p50']:.1f} / p95 "
         f"{business['latency_working_hours']['p95']:.1f} working hours",
     ]
+    if "chain" in results:
+        lines.append(
+            f"- **Clock distortion**: the back office's chain {chain_line(results['chain'])}"
+        )
     steps = results.get("steps")
     if steps:
         knee = steps["knee"]
