@@ -98,7 +98,10 @@ def periodic_working_instants(
     return instants
 
 
-class _Profile:
+class DemandProfile:
+    """The workload's demand hour by hour: arrivals per hour of a stream whose average working
+    day brings `per_day` dossiers (online round the clock, counters per open hour)."""
+
     def __init__(
         self, workload: Workload, calendar: WorkingCalendar, day: datetime, shape: DiurnalShape
     ) -> None:
@@ -186,7 +189,7 @@ def generate_arrivals(
     start = datetime.fromtimestamp(timeline.sim_start, UTC)
     end = datetime.fromtimestamp(timeline.sim_end, UTC)
     real = timeline.real
-    profile = _Profile(workload, calendar, start, world.shape_model)
+    profile = DemandProfile(workload, calendar, start, world.shape_model)
     shaper = _Shaper(world)
     arrivals: list[Arrival] = []
 
@@ -267,7 +270,7 @@ def _browsing(
     workload: Workload,
     partition: int,
     span: tuple[datetime, datetime],
-    profile: _Profile,
+    profile: DemandProfile,
     shaper: _Shaper,
     rng: random.Random,
 ) -> list[Arrival]:

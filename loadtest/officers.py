@@ -11,8 +11,13 @@ import heapq
 import math
 import random
 from datetime import datetime, timedelta
+from statistics import NormalDist
+
+import numpy as np
+import numpy.typing as npt
 
 from app.core.calendar import WorkingCalendar
+from loadtest.workload import Workload
 
 HOUR = timedelta(hours=1)
 
@@ -62,6 +67,50 @@ class OfficerPool:
         return calendar.add(max(freed, ready_at), timedelta(0)), calendar.add(
             self.opening, timedelta(hours=done)
         )
+
+
+def service_hours(workload: Workload, rng: random.Random, legal_hours: float) -> float:
+    """An officer's working hours for a dossier of a procedure of `legal_hours`: exponential in
+    the M/M/c case, else a log-normal share of the legal processing time."""
+    if workload.queueing is not None:
+        return rng.expovariate(1 / workload.queueing.service_mean_hours)
+    backoffice = workload.backoffice
+    return lognormal_hours(
+        rng,
+        legal_hours * backoffice.service_median_share,
+        backoffice.service_sigma,
+        backoffice.service_min_hours,
+    )
+
+
+def mean_service_hours(workload: Workload, legal_hours: float) -> float:
+    """The expectation of `service_hours`: for the log-normal floored at m0, with median m and
+    z0 = ln(m0/m)/sigma, E = m0·Phi(z0) + m·e^(sigma²/2)·(1 − Phi(z0 − sigma))."""
+    if workload.queueing is not None:
+        return workload.queueing.service_mean_hours
+    backoffice = workload.backoffice
+    median, sigma = legal_hours * backoffice.service_median_share, backoffice.service_sigma
+    floor = backoffice.service_min_hours
+    if not sigma or median <= 0:
+        return max(floor, median)
+    if floor <= 0:
+        return median * math.exp(sigma**2 / 2)
+    z0 = math.log(floor / median) / sigma
+    normal = NormalDist()
+    return floor * normal.cdf(z0) + median * math.exp(sigma**2 / 2) * (1 - normal.cdf(z0 - sigma))
+
+
+def service_hours_array(
+    workload: Workload, rng: np.random.Generator, legal_hours: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """`service_hours` for many dossiers at once (the staffing simulation draws millions)."""
+    if workload.queueing is not None:
+        return rng.exponential(workload.queueing.service_mean_hours, len(legal_hours))
+    backoffice = workload.backoffice
+    median = legal_hours * backoffice.service_median_share
+    if backoffice.service_sigma:
+        median = median * np.exp(rng.normal(0.0, backoffice.service_sigma, len(legal_hours)))
+    return np.maximum(backoffice.service_min_hours, median)
 
 
 def lognormal_hours(rng: random.Random, median: float, sigma: float, minimum: float) -> float:
