@@ -687,6 +687,14 @@ def run(
     thresholds: Annotated[
         Path | None, typer.Option(help="a TOML file with a [thresholds] table", dir_okay=False)
     ] = None,
+    staffing: Annotated[
+        Path | None,
+        typer.Option(
+            help="officers per agency: the staffing.json `portalsim staffing` wrote, or a TOML "
+            "[officers] table; the report shows each agency's predicted share beside the measured",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a load experiment end to end: portal and gateway on loopback, every actor driven by
     Locust, the audit, results.json, report.html, report.md and a summary. Exit 0 only for a
@@ -712,6 +720,7 @@ def run(
         run_id=run_id,
         shape=shape,
         thresholds=thresholds,
+        staffing=staffing,
     )
     try:
         if plan:
@@ -722,6 +731,59 @@ def run(
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
+
+
+@app.command()
+def staffing(
+    workload: Annotated[Path, typer.Option(help="the workload file", dir_okay=False)] = Path(
+        "loadtest/workload.toml"
+    ),
+    scale: Annotated[
+        float | None, typer.Option(min=1e-6, help="x the national volumes (default: workload's)")
+    ] = None,
+    target: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="the on-time share to reach, as the portal classifies"),
+    ] = 0.95,
+    agencies: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="agencies in scope, sampled as a run samples them; 0 = every agency"
+        ),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="the scope's and the draws' seed")] = None,
+    out: Annotated[
+        Path, typer.Option(help="writes staffing.json, staffing.md, staffing.svg here")
+    ] = Path("reports/staffing"),
+) -> None:
+    """For every agency in scope, the fewest officers whose predicted on-time share reaches the
+    target, and the share at today's staffing: an offline simulation of each back office (no
+    portal needed), checked against Erlang C where M/M/c holds."""
+    from loadtest.report.staffing import level_lines, write_staffing
+    from loadtest.staffing import plan_staffing
+    from loadtest.workload import WorkloadError
+
+    try:
+        found = plan_staffing(
+            workload,
+            scale=scale,
+            seed=seed,
+            agencies=agencies,
+            target=target,
+            settings=get_settings(),
+        )
+        written = write_staffing(out, found)
+    except (WorkloadError, OSError) as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"{len(found['agencies'])} agencies at scale {found['scale']:g}, target "
+        f"{found['target']:.0%}, in {found['seconds']:g} s"
+    )
+    for line in level_lines(found):
+        typer.echo(line)
+    for path in written:
+        typer.echo(str(path))
 
 
 @app.command()

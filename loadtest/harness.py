@@ -43,6 +43,7 @@ from loadtest.results import EXIT_CRASH, summary_lines, verdict_of_results, writ
 from loadtest.runtime import RUNTIME
 from loadtest.shapes.soak import drift_section
 from loadtest.shapes.steps import judge_step, kept_to_schedule, knee
+from loadtest.staffing import read_officers, staffing_section
 from loadtest.target import DOWN_AFTER_SECONDS, TargetWatch, http_failure, probe
 from loadtest.thresholds import (
     Rule,
@@ -138,6 +139,11 @@ def _options(parser: Any) -> None:
         action="store_true",
         help="the portal holds this run's dossiers alone: the audit cross-checks its indicators",
     )
+    group.add_argument(
+        "--staffing",
+        default=None,
+        help="officers per agency: the JSON `portalsim staffing` wrote, or a TOML [officers] table",
+    )
 
 
 def run_salt() -> str:
@@ -194,6 +200,7 @@ def make_world(environment: Environment, *, start_in: float, salt: str) -> World
         real_seconds=seconds,
         workload_start=workload.run.start,
     )
+    staffing = options_of(environment).staffing
     return build_world(
         workload,
         procedures=procedures,
@@ -204,6 +211,7 @@ def make_world(environment: Environment, *, start_in: float, salt: str) -> World
         salt=salt,
         workload_name=str(options_of(environment).workload),
         shape=shape,
+        staffing=read_officers(Path(staffing)) if staffing else None,
     )
 
 
@@ -615,6 +623,10 @@ def finish(environment: Environment) -> None:
     queueing = queueing_section(RUN.ledger, audit.views, world, workload, calendar)
     if queueing is not None:
         results["queueing"] = queueing
+    if options.staffing:  # the prediction for this staffing beside what the run measured
+        results["staffing"] = staffing_section(
+            audit.views, RUN.ledger, world, workload, calendar, options.staffing
+        )
     shape = world.shape_model
     if isinstance(shape, StepShape):
         # The steps that ended by the stop (a step cut short is not judged).

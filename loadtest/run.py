@@ -65,6 +65,7 @@ class RunOptions:
     run_id: str = ""
     shape: str | None = None
     thresholds: Path | None = None
+    staffing: Path | None = None  # officers by agency: `portalsim staffing`'s JSON, or TOML
 
 
 def free_port() -> int:
@@ -207,6 +208,7 @@ def locust_command(
         ("--seed", options.seed),
         ("--shape", options.shape),
         ("--thresholds", options.thresholds),
+        ("--staffing", options.staffing),
         ("--portal-pid", portal_pid),
     ):
         if value is not None:
@@ -336,6 +338,11 @@ def plan(options: RunOptions) -> dict[str, object]:
             settings.catalogue_seed, settings.communes_per_province
         )
     now = time.time()
+    officers = None
+    if options.staffing is not None:  # a bad file is refused before anything starts
+        from loadtest.staffing import read_officers
+
+        officers = read_officers(options.staffing)
     world = build_world(
         workload,
         procedures=procedures,
@@ -346,6 +353,7 @@ def plan(options: RunOptions) -> dict[str, object]:
         salt="PLAN0",
         workload_name=str(options.workload),
         shape=shape,
+        staffing=officers,
     )
     return world.plan
 

@@ -25,11 +25,15 @@ supplement ends at the request (domain.md: "the request time counts as the end")
 from __future__ import annotations
 
 import heapq
+import json
 import math
+import statistics
 import time
+import tomllib
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,10 +43,12 @@ from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from app.core.config import Settings
 from app.main import calendar_from_settings
 from loadtest.arrivals import DemandProfile
+from loadtest.audit import instant
+from loadtest.distortion import ON_TIME, judged_views
 from loadtest.officers import OfficerQueue, mean_service_hours, service_hours_array
 from loadtest.queueing import MMc
-from loadtest.workload import DiurnalShape, ScopeSection, Workload, WorkloadError
-from loadtest.world import Agency, Procedure, Timeline, World, build_world
+from loadtest.workload import DiurnalShape, ScopeSection, Workload, WorkloadError, load_workload
+from loadtest.world import Agency, Procedure, Timeline, World, build_world, generated_catalogue
 
 HOUR = timedelta(hours=1)
 QUARTER = timedelta(minutes=15)
@@ -59,7 +65,7 @@ MAX_EXTRA_OFFICERS = 200  # beyond the offered load: a target no staffing reache
 SCHEMA = "portalsim.staffing/1"
 
 
-class StaffingError(ValueError):
+class StaffingError(WorkloadError):
     """A staffing request that cannot be answered: one line for the user."""
 
 
@@ -80,12 +86,7 @@ class Axis:
         self.origin = calendar.add(midnight, 0 * HOUR)
         self.day = calendar.working_day_length / HOUR
         self.cutoff = _worked_before_cutoff(calendar, self.origin)
-        self.quarters = np.array(
-            [
-                calendar.between(self.origin, start + q * QUARTER) / HOUR
-                for q in range(4 * hours + 1)
-            ]
-        )
+        self.quarters = _quarters(calendar, self.origin, start, hours)
         profile = DemandProfile(workload, calendar, start, DiurnalShape())
         online, counter = profile.online(1.0), profile.counter(1.0)
         local_hours = [(start + h * HOUR).astimezone(VIETNAM_TZ) for h in range(hours)]
@@ -126,6 +127,27 @@ class Axis:
         low, high = self.quarters[4 * hour], self.quarters[4 * hour + 4]
         found: npt.NDArray[np.float64] = low + (high - low) * rng.random(len(hour))
         return found
+
+
+def _quarters(
+    calendar: WorkingCalendar, origin: datetime, start: datetime, hours: int
+) -> npt.NDArray[np.float64]:
+    """Working hours since `origin` at each quarter hour from `start`: every working day has the
+    windows' shape (taken from the calendar on the origin's day), other days add nothing."""
+    midnight = origin.astimezone(VIETNAM_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+    shape = np.array([calendar.between(midnight, midnight + q * QUARTER) / HOUR for q in range(96)])
+    local = start.astimezone(VIETNAM_TZ)
+    first = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    offset = round((local - first) / QUARTER)
+    days = math.ceil((offset + 4 * hours + 1) / 96)
+    working = np.array(
+        [calendar.is_working_day(first.date() + timedelta(days=d)) for d in range(days + 1)]
+    )
+    day_hours = calendar.working_day_length / HOUR
+    before = np.concatenate([[0.0], np.cumsum(working * day_hours)[:-1]])
+    grid = (before[:, None] + np.where(working[:, None], shape[None, :], 0.0)).ravel()
+    found: npt.NDArray[np.float64] = grid[offset : offset + 4 * hours + 1]
+    return found
 
 
 def _worked_before_cutoff(calendar: WorkingCalendar, opening: datetime) -> float:
@@ -320,6 +342,21 @@ class AgencyStaffing:
     def utilisation(self) -> float:
         return self.offered_load / self.agency.officers
 
+    def figure(self, officers: int) -> dict[str, Any]:
+        """The share with `officers`: Erlang C's where M/M/c holds (the simulation beside it),
+        else the simulation's with its error."""
+        simulated = self.curve[officers]
+        exact = self.erlang.get(officers)
+        if exact is None:
+            return simulated.as_dict()
+        return {
+            "share": round(exact, 4),
+            "error": 0.0,
+            "n": simulated.n,
+            "simulated": round(simulated.value, 4),
+            "simulated_error": round(simulated.error, 4),
+        }
+
     def as_dict(self, target: float) -> dict[str, Any]:
         a = self.agency
         return {
@@ -330,13 +367,13 @@ class AgencyStaffing:
             "offered_load": round(self.offered_load, 3),
             "officers": a.officers,
             "utilisation": round(self.utilisation, 4),
-            "current": self.current.as_dict(),
-            "meets_target": self.current.value >= target,
+            "current": self.figure(a.officers),
+            "meets_target": self.figure(a.officers)["share"] >= target,
             "recommended": self.recommended,
             "recommended_utilisation": (
                 round(self.offered_load / self.recommended, 4) if self.recommended else None
             ),
-            "at_recommended": self.at_recommended.as_dict() if self.at_recommended else None,
+            "at_recommended": self.figure(self.recommended) if self.recommended else None,
             "firm": self.firm,
             "curve": [[c, *_rounded(s)] for c, s in sorted(self.curve.items())],
             **(
@@ -638,3 +675,159 @@ def calendar_for(workload: Workload, settings: Settings) -> WorkingCalendar:
             }
         )
     return calendar_from_settings(settings)
+
+
+def plan_staffing(
+    workload_path: Path,
+    *,
+    scale: float | None,
+    seed: int | None,
+    agencies: int | None,
+    target: float,
+    settings: Settings,
+) -> dict[str, Any]:
+    """`portalsim staffing`: the world a run of the workload would play in, built from the
+    catalogue generator (the catalogue a portal started on an empty database serves, so no
+    portal is needed), and every agency's recommendation."""
+    workload = load_workload(workload_path)
+    if scale is not None and scale <= 0:
+        raise StaffingError(f"--scale {scale:g}: must be positive")
+    world = staffing_world(
+        workload,
+        scale=scale if scale is not None else workload.run.scale,
+        seed=seed if seed is not None else workload.run.seed,
+        agencies=agencies,
+        catalogue=generated_catalogue(settings.catalogue_seed, settings.communes_per_province),
+        workload_name=str(workload_path),
+    )
+    return staffing_report(
+        workload,
+        world,
+        calendar_for(workload, settings),
+        target=target,
+        workload_name=str(workload_path),
+    )
+
+
+def read_officers(path: Path) -> dict[str, int]:
+    """Officers by agency code from `--staffing FILE`: the JSON `portalsim staffing` wrote (its
+    `officers`), or a TOML file with an `[officers]` table ("CODE" = N)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise StaffingError(f"--staffing {path}: {error.strerror or error}") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+        kind = path.suffix[1:] or "TOML"
+        raise StaffingError(f"--staffing {path}: not valid {kind}: {error}") from None
+    officers = data.get("officers") if isinstance(data, dict) else None
+    if not isinstance(officers, dict) or not officers:
+        raise StaffingError(f'--staffing {path}: no officers table ("CODE" = officers)')
+    for code, count in officers.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise StaffingError(
+                f"--staffing {path}: officers.{code} = {count!r}: a whole number >= 1"
+            )
+    return {str(code): int(count) for code, count in officers.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# A run staffed with --staffing: the prediction of its own window beside what it measured
+
+REPLICATIONS = 40
+
+
+def window_shares(
+    workload: Workload,
+    calendar: WorkingCalendar,
+    world: World,
+    agency: Agency,
+    replications: int = REPLICATIONS,
+) -> list[tuple[int, int]]:
+    """(on time, decided) of the agency in each of `replications` simulated runs of the run's
+    own window, counted as results.json counts a run (loadtest/business.py, queueing_section):
+    dossiers accepted after the warm-up whose due date passed before the end."""
+    timeline = world.timeline
+    start = datetime.fromtimestamp(timeline.sim_start, UTC)
+    span = (timeline.sim_end - timeline.sim_start) / 3600
+    axis = Axis(workload, calendar, start, math.ceil(span) + 1)
+    first, end = float(axis.quarters[0]), float(axis.working(np.array([span]))[0])
+    warm_up = first + (end - first) * workload.run.warmup_share
+    found = []
+    for replication in range(replications):
+        rng = np.random.default_rng([world.seed, zlib.crc32(agency.code.encode()), replication])
+        dossiers = draw_dossiers(workload, axis, agency, world.procedures, world.scale, rng)
+        inside = [i for i, a in enumerate(dossiers.ready) if warm_up <= a < end]
+        decided, due = decided_at(dossiers, agency.officers)
+        counted = [i for i in inside if due[i] < end]
+        found.append((sum(decided[i] <= due[i] + 1e-9 for i in counted), len(counted)))
+    return found
+
+
+def _prediction(outcomes: list[tuple[int, int]]) -> tuple[float | None, float]:
+    """The expected share of one run and the 95% half-width of one run's share about it (the
+    spread over replications, plus the error of their mean)."""
+    shares = [on / n for on, n in outcomes if n]
+    if not shares:
+        return None, 0.0
+    total_on, total = sum(on for on, _ in outcomes), sum(n for _, n in outcomes)
+    spread = statistics.stdev(shares) if len(shares) > 1 else 0.0
+    return total_on / total, 1.96 * spread * math.sqrt(1 + 1 / len(shares))
+
+
+def staffing_section(
+    views: dict[str, dict[str, Any]],
+    ledger: dict[str, dict[str, Any]],
+    world: World,
+    workload: Workload,
+    calendar: WorkingCalendar,
+    file: str,
+) -> dict[str, Any]:
+    """results.json's `staffing`: per agency and overall, the predicted share of this run's
+    window at its staffing beside the share the run measured, and whether they agree within
+    one run's sampling error."""
+    timeline = world.timeline
+    start = datetime.fromtimestamp(timeline.sim_start, UTC)
+    end = datetime.fromtimestamp(timeline.sim_end, UTC)
+    warm_up = calendar.add(start, calendar.between(start, end) * workload.run.warmup_share)
+    measured: dict[str, list[bool]] = {a.code: [] for a in world.agencies}
+    # Judged as results.json judges a run: by the instants the workload intended.
+    for code, view in judged_views(views, ledger, world.procedures, calendar).items():
+        agency = ledger.get(code, {}).get("agency")
+        if agency not in measured or not view["accepted_at"] or not view["due_at"]:
+            continue
+        if instant(view["accepted_at"]) < warm_up or instant(view["due_at"]) >= end:
+            continue
+        measured[agency].append(view["timeliness"] in ON_TIME)
+
+    def row(code: str, outcomes: list[tuple[int, int]], seen: list[bool]) -> dict[str, Any]:
+        predicted, tolerance = _prediction(outcomes)
+        share = sum(seen) / len(seen) if seen else None
+        return {
+            "code": code,
+            "predicted": None if predicted is None else round(predicted, 4),
+            "tolerance": round(tolerance, 4),
+            "measured": None if share is None else round(share, 4),
+            "n": len(seen),
+            "within": (
+                None
+                if share is None or predicted is None
+                else abs(share - predicted) <= tolerance + 1e-9
+            ),
+        }
+
+    rows, pooled = [], [(0, 0)] * REPLICATIONS
+    for agency in world.agencies:
+        outcomes = window_shares(workload, calendar, world, agency)
+        pooled = [(a + c, b + d) for (a, b), (c, d) in zip(pooled, outcomes, strict=True)]
+        rows.append(
+            {**row(agency.code, outcomes, measured[agency.code]), "officers": agency.officers}
+        )
+    everything = [hit for seen in measured.values() for hit in seen]
+    return {
+        "file": file,
+        "replications": REPLICATIONS,
+        "agencies": rows,
+        "overall": row("all", pooled, everything),
+    }

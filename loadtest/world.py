@@ -5,6 +5,7 @@ master (or the only process), from the portal's public API, then sent to every w
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -202,11 +203,22 @@ def build_world(
     salt: str,
     workload_name: str,
     shape: DiurnalShape | None = None,
+    staffing: Mapping[str, int] | None = None,
 ) -> World:
-    """The world from the portal's catalogue (`GET /api/v1/procedures` and `/agencies` items)."""
+    """The world from the portal's catalogue (`GET /api/v1/procedures` and `/agencies` items).
+    `staffing` (officers by agency code, from `--staffing`) replaces the workload's staffing of
+    the agencies it names; an agency it names that the catalogue lacks is refused."""
     catalogue = {p.code: p for p in map(procedure_from_api, procedures)}
     choose = _queueing_scope if workload.queueing is not None else _mixed_scope
     scoped = choose(workload, catalogue, agencies, scale, seed)
+    if staffing:
+        unknown = sorted(set(staffing) - {a["code"] for a in agencies})
+        if unknown:
+            raise WorkloadError(
+                f"--staffing names {len(unknown)} agencies the catalogue lacks, e.g. {unknown[0]}"
+            )
+        for agency in scoped:
+            agency.officers = staffing.get(agency.code, agency.officers)
     used = {code for a in scoped for code in a.procedures}
     world = World(
         seed=seed,

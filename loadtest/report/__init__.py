@@ -142,6 +142,7 @@ def context(results: dict[str, Any], comparison: dict[str, Any] | None) -> dict[
         "soak": results.get("soak"),
         "queueing": queueing,
         "queueing_error": _sampling_error(queueing),
+        "staffing": results.get("staffing"),
         "chain_text": chain_line(results["chain"]) if "chain" in results else "",
         "comparison": comparison,
         "ms": ms,

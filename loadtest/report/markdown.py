@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from loadtest.distortion import chain_line
+from loadtest.report.staffing import predicted_beside_measured
 from loadtest.results import measured, ms, verdict_of_results
 
 
@@ -107,5 +108,7 @@ def render_markdown(results: dict[str, Any], comparison: dict[str, Any] | None =
                     f"| {r['metric']} | {r['group']} | {measured(r['baseline'])} | "
                     f"{measured(r['candidate'])} | {r['verdict']} |"
                 )
+    if "staffing" in results:
+        lines += ["", *predicted_beside_measured(results["staffing"])]
     lines += ["", "The full report with charts is `report.html` beside this file."]
     return "\n".join(lines) + "\n"
