@@ -158,12 +158,15 @@ def queueing_section(
     (finished by its due date, or not), judged by the instants the workload intended; the share
     as the portal recorded it beside."""
     queueing = workload.queueing
-    if queueing is None:
+    # The agencies' officers: the workload's, or those `--staffing` gave them. Staffed unevenly,
+    # there is no one c: the staffing section predicts each agency instead.
+    officers = {agency.officers for agency in world.agencies}
+    if queueing is None or len(officers) != 1:
         return None
     model = MMc(
         arrival_rate=queueing.arrivals_per_hour * world.scale,
         service_mean=queueing.service_mean_hours,
-        servers=queueing.officers,
+        servers=officers.pop(),
     )
     timeline = world.timeline
     start = datetime.fromtimestamp(timeline.sim_start, UTC)
