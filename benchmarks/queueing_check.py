@@ -9,8 +9,8 @@ the workload through Locust and the portal's real status machine, calendar and c
 intended (the run's figure), the portal's own from the instants it recorded, and the simulated
 time the back office's chain added per dossier beside the deadline, with the run's verdict (a
 run past its clock-distortion budget says INVALID there, its intended-instant share still
-counts). Exit 1 when a measured share is more than --tolerance from the prediction, or a run
-wrote no results."""
+counts). Exit 1 when a measured share is further from the prediction than its sampling error (or
+--tolerance), or a run wrote no results."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+from loadtest.queueing import sampling_error
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOADS = [
@@ -41,7 +43,11 @@ def main() -> int:
     parser.add_argument("workloads", nargs="*", type=Path, default=WORKLOADS)
     parser.add_argument("--duration", help="real time per run (default: the workload's)")
     parser.add_argument(
-        "--tolerance", type=float, default=0.03, help="allowed |measured - predicted|"
+        "--tolerance",
+        type=float,
+        default=0.0,
+        help="allowed |measured - predicted| (default: the run's 95%% sampling error, by batch "
+        "means or for independent dossiers, whichever is larger)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "queueing")
     parser.add_argument("--database-url", help="the portal's database (default: SQLite files)")
@@ -78,7 +84,8 @@ def main() -> int:
         q, chain = results["queueing"], results["chain"]
         model = q["model"]
         difference = q["measured"] - q["predicted"]
-        ok = abs(difference) <= args.tolerance
+        error = max(q["batch_error"] or 0.0, sampling_error(q["measured"], q["n"]))
+        ok = abs(difference) <= (args.tolerance or error)
         failed |= not ok
         added = chain["added_working_minutes"] or {"p50": 0.0, "p99": 0.0}
         verdict = completed.stdout.strip().splitlines()[-1].split(":")[0]
@@ -86,15 +93,14 @@ def main() -> int:
             f"| {workload.name} | {model['agencies']} | {model['arrivals_per_hour']:g} | "
             f"{model['service_mean_hours']:g} | {model['officers']} | {model['deadline_hours']} | "
             f"{q['utilisation']:.2f} | {q['predicted']:.3f} | {q['measured']:.3f} | "
-            f"{difference:+.3f} | {q['measured_as_recorded']:.3f} | {q['n']} | "
+            f"{difference:+.3f} | ±{error:.3f} | {q['measured_as_recorded']:.3f} | {q['n']} | "
             f"{added['p50']:+.0f} / {added['p99']:+.0f} | {verdict} | {'ok' if ok else 'OUT'} |"
         )
     print(
         "| workload | agencies | λ/h | mean service h | c | D h | ρ | predicted | measured | "
-        "difference | as recorded | n | chain added min p50 / p99 | run | "
-        f"within ±{args.tolerance:.0%} |"
+        "difference | 95% error | as recorded | n | chain added min p50 / p99 | run | within |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     return 1 if failed else 0
 

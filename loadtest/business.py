@@ -14,7 +14,7 @@ from app.core.calendar import WorkingCalendar
 from loadtest.audit import instant
 from loadtest.distortion import DECIDED, ON_TIME, judged_views
 from loadtest.metrics import Book, new_histogram, percentiles_ms, record_ms
-from loadtest.queueing import MMc
+from loadtest.queueing import MMc, batch_means_error
 from loadtest.workload import Workload
 from loadtest.world import World
 
@@ -172,20 +172,24 @@ def queueing_section(
     start = datetime.fromtimestamp(timeline.sim_start, UTC)
     end = datetime.fromtimestamp(timeline.sim_end, UTC)
     warm_up = calendar.add(start, calendar.between(start, end) * workload.run.warmup_share)
-    on_time = on_time_as_recorded = decided = 0
+    outcomes: list[tuple[datetime, bool]] = []  # (accepted, on time) of each decided dossier
+    on_time_as_recorded = 0
     for code, judged in judged_views(views, ledger, world.procedures, calendar).items():
         if not judged["accepted_at"] or not judged["due_at"]:
             continue
-        if instant(judged["accepted_at"]) < warm_up or instant(judged["due_at"]) >= end:
+        accepted = instant(judged["accepted_at"])
+        if accepted < warm_up or instant(judged["due_at"]) >= end:
             continue
-        decided += 1
-        on_time += judged["timeliness"] in ON_TIME
+        outcomes.append((accepted, judged["timeliness"] in ON_TIME))
         on_time_as_recorded += views[code]["timeliness"] in ON_TIME
+    decided, on_time = len(outcomes), sum(ok for _, ok in outcomes)
+    batch_error = batch_means_error([ok for _, ok in sorted(outcomes)])
     predicted = model.on_time_share(queueing.deadline_hours)
     return {
         "predicted": round(predicted, 4),
         "measured": round(on_time / decided, 4) if decided else None,
         "measured_as_recorded": round(on_time_as_recorded / decided, 4) if decided else None,
+        "batch_error": None if batch_error is None else round(batch_error, 4),
         "n": decided,
         "utilisation": round(model.utilisation, 4),
         "wait_probability": round(model.wait_probability, 4),

@@ -208,10 +208,11 @@ def summary_lines(results: dict[str, Any], folder: Path) -> list[str]:
     if "queueing" in results:
         q = results["queueing"]
         measured = "n/a" if q["measured"] is None else f"{q['measured']:.3f}"
-        as_recorded = q.get("measured_as_recorded")
+        as_recorded, error = q.get("measured_as_recorded"), q.get("batch_error")
         lines.append(
-            f"  queueing  M/M/c predicts {q['predicted']:.3f} on time, measured {measured} "
-            f"(n = {q['n']}, rho = {q['utilisation']:.2f})"
+            f"  queueing  M/M/c predicts {q['predicted']:.3f} on time, measured {measured}"
+            + ("" if error is None else f" ± {error:.3f} (95%, batch means)")
+            + f" (n = {q['n']}, rho = {q['utilisation']:.2f})"
             + ("" if as_recorded is None else f"; {as_recorded:.3f} by the recorded instants")
         )
     target = results.get("target") or {}

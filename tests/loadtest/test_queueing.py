@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loadtest.queueing import MMc, erlang_b, erlang_c, sampling_error
+from loadtest.queueing import MMc, batch_means_error, erlang_b, erlang_c, sampling_error
 
 # --- independent references ------------------------------------------------------------------
 
@@ -244,6 +244,26 @@ def test_sampling_error() -> None:
     assert sampling_error(0.5, 10_000) == pytest.approx(0.0098)
     assert sampling_error(1.0, 50) == 0.0
     assert sampling_error(0.0, 1) == 0.0
+
+
+def test_batch_means_error_measures_the_spread_between_stretches_of_a_run() -> None:
+    # A steady share has no error; too few outcomes for ten batches of two have none to give.
+    assert batch_means_error([True, False] * 50) == 0.0
+    assert batch_means_error([True] * 19) is None
+    # Five stretches all on time, five all late: the share 0.5 is known to within +-0.38.
+    stretches = ([True] * 10 + [False] * 10) * 5
+    assert batch_means_error(stretches) == pytest.approx(2.262 * math.sqrt(0.25 * 10 / 9) / 10**0.5)
+
+
+@given(st.lists(st.booleans(), min_size=20, max_size=400))
+def test_batch_means_error_is_a_share_and_ignores_which_side_is_on_time(
+    outcomes: list[bool],
+) -> None:
+    error = batch_means_error(outcomes)
+    assert error is not None
+    # Ten shares in [0, 1] spread at most as five 0s and five 1s do (sd 0.527).
+    assert 0 <= error <= 2.262 * 0.528 / math.sqrt(10)
+    assert batch_means_error([not ok for ok in outcomes]) == pytest.approx(error)
 
 
 # --- bad inputs ------------------------------------------------------------------------------

@@ -138,6 +138,12 @@ def test_summary_shows_the_queueing_check(tmp_path: Path) -> None:
     results["queueing"] = {"predicted": 0.9303, "measured": 0.9251, "n": 2100, "utilisation": 0.6}
     text = "\n".join(summary_lines(results, tmp_path))
     assert "M/M/c predicts 0.930 on time, measured 0.925 (n = 2100, rho = 0.60)" in text
+    results["queueing"] |= {"batch_error": 0.0212, "measured_as_recorded": 0.9102}
+    text = "\n".join(summary_lines(results, tmp_path))
+    assert (
+        "M/M/c predicts 0.930 on time, measured 0.925 ± 0.021 (95%, batch means) "
+        "(n = 2100, rho = 0.60); 0.910 by the recorded instants"
+    ) in text
 
 
 def test_write_results_puts_both_files_in_the_runs_folder(tmp_path: Path) -> None:
