@@ -40,6 +40,14 @@ class Expected:
 
 
 RUN_HERE: dict[tuple[str, int], Expected] = {
+    ("Staffing", 0): Expected(
+        shows=(
+            r"^6 agencies at scale 1, target 85%, in [\d.]+ s$",
+            r"^commune: 6 of 6 agencies below 85% on time today \(24 officers, 81\.9%\); "
+            r"30 officers reach it \(85\.5%\)$",
+            r"staffing-mmc/staffing\.svg$",
+        ),
+    ),
     ("A quick tour with curl", 0): Expected(
         needs_portal=True,
         shows=(

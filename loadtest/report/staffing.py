@@ -12,6 +12,12 @@ from typing import Any
 from loadtest.report.charts import Series, line_chart
 
 CHARTED = 6  # agencies on the chart: those furthest below the target today
+# The report's chart styles (templates/report.html.j2), for the chart as a file of its own.
+SVG_STYLE = (
+    "<style>.grid{stroke:#eaeef2}.axis{stroke:#8c959f}.tick,.legend,.label{font-size:11px;"
+    "fill:#57606a;font-family:sans-serif}.chart-title{font-size:13px;font-weight:600;"
+    "font-family:sans-serif}</style>"
+)
 
 
 def _pct(value: float | None, error: float | None = None) -> str:
@@ -107,7 +113,8 @@ def write_staffing(folder: Path, report: dict[str, Any]) -> list[Path]:
     paths = [folder / name for name in ("staffing.json", "staffing.md", "staffing.svg")]
     paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     paths[1].write_text(staffing_markdown(report), encoding="utf-8")
-    paths[2].write_text(staffing_chart(report), encoding="utf-8")
+    chart = staffing_chart(report)
+    paths[2].write_text(chart.replace(">", ">" + SVG_STYLE, 1), encoding="utf-8")
     return paths
 
 
