@@ -12,24 +12,14 @@ from app.core.pagination import Page
 from app.dossiers.schemas import DossierOut
 from loadtest.audit import instant
 from loadtest.engine import DossierRecord, Simulation, Task
-from loadtest.officers import lognormal_hours
+from loadtest.officers import service_hours as draw_service_hours
 from loadtest.runtime import RUNTIME
 from loadtest.users.base import ActorUser, expect_status
 
 
 def service_hours(sim: Simulation, record: DossierRecord) -> float:
-    """The officer's working hours for this dossier: exponential in the M/M/c case, else a
-    log-normal share of the procedure's legal processing time."""
-    queueing = sim.workload.queueing
-    if queueing is not None:
-        return sim.rng(record.agency).expovariate(1 / queueing.service_mean_hours)
-    backoffice = sim.workload.backoffice
-    return lognormal_hours(
-        sim.rng(record.agency),
-        record.procedure_hours * backoffice.service_median_share,
-        backoffice.service_sigma,
-        backoffice.service_min_hours,
-    )
+    """The officer's working hours for this dossier (the staffing simulation draws the same)."""
+    return draw_service_hours(sim.workload, sim.rng(record.agency), record.procedure_hours)
 
 
 class BackOffice(ActorUser):
