@@ -190,6 +190,6 @@ def chain_line(chain: dict[str, Any]) -> str:
         f"added p50 {added['p50']:+.1f} / p99 {added['p99']:+.1f} working minutes of simulated "
         f"time to a dossier's processing, beside a deadline of {chain['deadline_hours']:g} "
         f"working hours (p99 |added| {chain['p99_share_of_deadline']:.1%} of it, {verdict} the "
-        f"budget of {chain['budget_share']:.0%}); {chain['reclassified']} of "
+        f"budget of {chain['budget_share'] * 100:g}%); {chain['reclassified']} of "
         f"{chain['dossiers']} dossiers judged otherwise by their intended instants"
     )
