@@ -84,13 +84,14 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
-# app.core.http_server's ServerName (that module imports uvicorn: not at start).
+# app.core.http_server's ServerName (that module imports uvicorn: not at start). granian by
+# default: 1.38x uvicorn's rate on the hot paths, 1 and 2 workers (benchmarks/README.md).
 HttpServer = Literal["uvicorn", "granian"]
-DEFAULT_SERVER: HttpServer = "uvicorn"
+DEFAULT_SERVER: HttpServer = "granian"
 ServerOption = Annotated[
     HttpServer,
     typer.Option(
-        help="the HTTP server: uvicorn (uvloop, httptools) or granian (Rust, uvloop); "
+        help="the HTTP server: granian (Rust, on uvloop) or uvicorn (uvloop, httptools); "
         "benchmarks/README.md compares them on the hot paths"
     ),
 ]

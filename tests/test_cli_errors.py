@@ -370,6 +370,17 @@ def test_servers_run_for_load_unless_asked_otherwise(
     assert uvicorn_served == {}
 
 
+@pytest.mark.parametrize("command", ["serve", "gateway"])
+def test_granian_serves_unless_asked_otherwise(
+    served: dict[str, Any], settings: Settings, env: pytest.MonkeyPatch, command: str
+) -> None:
+    env.setenv("DATABASE_URL", settings.database_url)
+    env.setenv("GATEWAY_DATABASE_URL", f"sqlite:///{settings.document_dir.parent / 'gw.db'}")
+    result = runner.invoke(app, [command])
+    assert result.exit_code == 0, result.output
+    assert served["server"] == "granian"
+
+
 @pytest.mark.parametrize("server", ["uvicorn", "granian"])
 def test_serve_runs_the_portal_with_its_workers_under_either_server(
     uvicorn_served: dict[str, Any],

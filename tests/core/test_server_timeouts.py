@@ -1,11 +1,14 @@
 """Both servers, run as `portalsim serve` and `portalsim gateway` run them, under either HTTP
 server (uvicorn, granian), close connections that send no complete request head in time (idle,
-half a header, a byte a second) and connections left idle after a response. Real processes on
-loopback ports; the only time bound asserted is a generous "closed before WAIT_SECONDS"."""
+half a header, a byte a second) and connections left idle after a response; and the app's own
+refusals in front of the routes (app/core/edge.py) reach the client whole under either. Real
+processes on loopback ports; the only time bound asserted is a generous "closed before
+WAIT_SECONDS"."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -191,6 +194,42 @@ async def test_connections_without_a_request_in_time_are_closed(server: int) -> 
     assert received["a byte at a time"] == b""
     assert received["kept alive"].startswith(b"HTTP/1.1 200 OK\r\n")
     assert received["kept alive, then half a header"].startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+async def answer_to(port: int, head: bytes) -> tuple[bytes, dict[str, object]]:
+    """The status line and JSON body of the answer to a request head (no body sent)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(head)
+        await writer.drain()
+        status, _, rest = (await reader.readuntil(b"\r\n\r\n")).partition(b"\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in rest.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        return status, json.loads(await reader.readexactly(length))
+    finally:
+        writer.close()
+
+
+async def test_the_apps_refusals_in_front_of_the_routes_answer_whole(server: int) -> None:
+    """Headers past 16 KiB (below any server's own limit) and a declared body past the largest
+    accepted: the app's 431 and 413 with their error bodies, whichever server runs it."""
+    big_headers = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: %s\r\n\r\n" % (
+        b"a" * 17_000
+    )
+    status, body = await asyncio.wait_for(answer_to(server, big_headers), WAIT_SECONDS)
+    assert status.startswith(b"HTTP/1.1 431 ")
+    assert body["error"] == "headers_too_large"
+
+    huge_body = (
+        b"POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 999999999999\r\n\r\n"
+    )
+    status, body = await asyncio.wait_for(answer_to(server, huge_body), WAIT_SECONDS)
+    assert status.startswith(b"HTTP/1.1 413 ")
+    assert body["error"] == "payload_too_large"
 
 
 def test_the_flags_least_value_is_the_settings() -> None:
