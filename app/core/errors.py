@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -234,6 +235,19 @@ async def _pool_exhausted(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unreachable(request: Request, exc: Exception) -> JSONResponse:
+    """A new database connection could not be opened: the server refused it (PostgreSQL's
+    max_connections, a file SQLite cannot open) or is not there. Nothing was written."""
+    if isinstance(exc, DBAPIError) and exc.statement is not None:
+        return await _unexpected_error(request, exc)  # a statement failed: a fault of ours
+    logger.warning("could not connect to the database: %s", exc)
+    return JSONResponse(
+        error_body("database_unavailable", "the database cannot be reached now: retry later"),
+        status_code=503,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     return JSONResponse(error_body("internal_error", "unexpected server error"), status_code=500)
@@ -244,4 +258,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
+    # SQLAlchemy wraps a refused connection as a DBAPIError without a statement; asyncpg's
+    # refused TCP connection arrives as it is.
+    app.add_exception_handler(DBAPIError, _database_unreachable)
+    app.add_exception_handler(ConnectionError, _database_unreachable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,6 +16,7 @@ from app.core.config import Settings
 from tests.conftest import DEFAULT_NOW
 from tests.support.clock import ManualClock
 from tests.support.factories import (
+    assert_error,
     instant,
     login,
     move,
@@ -212,3 +214,22 @@ async def test_accelerated_clock_start_without_offset_is_vietnam_time(
 
     assert instant(before["now"]) > vn_time(2026, 3, 2, 7, 30)
     assert instant(before["now"]) < datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///{tmp}/no-such-dir/portal.db",  # a file SQLite cannot open
+        "postgresql://postgres@127.0.0.1:9/portal_test",  # no server: the connection is refused
+    ],
+    ids=["sqlite-unopenable", "postgresql-refused"],
+)
+async def test_a_database_that_takes_no_connection_is_a_503_to_retry(
+    settings: Settings, tmp_path: Path, url: str
+) -> None:
+    unreachable = settings.model_copy(update={"database_url": url.format(tmp=tmp_path)})
+    async with serve(unreachable) as (_, client):
+        response = await client.get("/api/v1/agencies", params={"level": "commune"})
+
+    assert_error(response, 503, "database_unavailable")
+    assert response.headers["retry-after"] == "1"
