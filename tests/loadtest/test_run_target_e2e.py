@@ -24,11 +24,13 @@ from loadtest.run import RunOptions, drive, started_servers
 from loadtest.workload import DEFAULT_WORKLOAD, load_workload
 
 SPEED = 2400.0
+# Enough dossiers that some are returned (and rated) within the run, whatever the default scale.
+EVERY_STEP_SCALE = 0.02
 # The rarer steps of a dossier's life made common, so that a short run sends every kind of
 # request: withdrawals, supplements, ratings and complaints.
 COMMON = {
     "withdraw_probability": 0.3,
-    "rating_probability": 0.6,
+    "rating_probability": 0.9,
     "complaint_probability": 0.6,
     "supplement_at_intake": 0.25,
 }
@@ -98,6 +100,7 @@ async def test_every_kind_of_request_of_every_actor_is_answered_as_documented(
         workload=workload,
         duration="35s",
         speed=SPEED,
+        scale=EVERY_STEP_SCALE,
         seed=11,
         out=tmp_path,
         database_url=scratch_settings.database_url,
