@@ -33,7 +33,7 @@ class _Section(BaseModel):
 
 
 class RunSection(_Section):
-    scale: Positive = 0.012
+    scale: Positive = 0.0024
     speed: Positive = 2400
     duration: Duration = "120s"
     seed: int = 1

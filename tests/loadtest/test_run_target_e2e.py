@@ -82,7 +82,9 @@ def _kill_when_running(log: Path, pid: int, after: float = 8.0) -> None:
     while time.monotonic() < deadline:
         if log.exists() and "All users spawned" in log.read_text(errors="replace"):
             time.sleep(after)
-            os.kill(pid, signal.SIGKILL)
+            # The portal's whole process group: under granian the pid is its supervisor, and
+            # its workers would go on serving without it.
+            os.killpg(pid, signal.SIGKILL)
             return
         time.sleep(0.5)
 
