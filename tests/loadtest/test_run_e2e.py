@@ -23,6 +23,9 @@ from loadtest.world import generated_catalogue
 
 SECONDS = 30
 SPEED = 2400.0
+# The scale these runs were built for (enough returned dossiers to tamper with two), whatever
+# the default scale.
+SCALE = 0.012
 
 
 def _sync_url(url: str) -> str:
@@ -48,7 +51,12 @@ def _tamper(database_url: str, lost: str, changed: str) -> None:
 def _scenario(database_url: str, out: Path) -> None:
     workload = load_workload(DEFAULT_WORKLOAD)
     options = RunOptions(
-        duration=f"{SECONDS}s", speed=SPEED, seed=5, out=out, database_url=database_url
+        duration=f"{SECONDS}s",
+        speed=SPEED,
+        scale=SCALE,
+        seed=5,
+        out=out,
+        database_url=database_url,
     )
     folder = out / "e2e"
     folder.mkdir(parents=True)
@@ -125,7 +133,9 @@ def _counts(out: Path, processes: int) -> dict[str, int]:
     run_id = f"p{processes}"
     folder = out / run_id
     folder.mkdir(parents=True)
-    options = RunOptions(duration="20s", speed=SPEED, seed=9, out=out, processes=processes)
+    options = RunOptions(
+        duration="20s", speed=SPEED, scale=SCALE, seed=9, out=out, processes=processes
+    )
     said: list[str] = []
     with started_servers(workload, SPEED, folder, None) as servers:
         env = {**os.environ, **servers.environment}
