@@ -49,9 +49,7 @@ async def test_the_inbox_total_follows_every_kind_of_write(
 
     # An acknowledgement, twice (idempotent), and a transition, which leaves the total alone.
     for _ in range(2):
-        acked = await client.post(
-            f"{INBOX}/{codes[0]}/ack", headers=agency_headers(settings, code)
-        )
+        acked = await client.post(f"{INBOX}/{codes[0]}/ack", headers=agency_headers(settings, code))
         assert acked.status_code == 200, acked.text
     await move(client, settings, dossiers[1], 2)
     inbox = await _inbox(client, settings, code)
@@ -64,9 +62,7 @@ async def test_the_inbox_total_follows_every_kind_of_write(
         await session.execute(
             update(Dossier).where(Dossier.code.in_(codes[2:5])).values(acked_at=func.now())
         )
-        await session.execute(
-            update(Dossier).where(Dossier.code == codes[2]).values(acked_at=None)
-        )
+        await session.execute(update(Dossier).where(Dossier.code == codes[2]).values(acked_at=None))
         await session.execute(
             update(Dossier).where(Dossier.code == codes[3]).values(channel=Channel.IN_PERSON)
         )

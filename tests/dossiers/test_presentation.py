@@ -72,16 +72,14 @@ def test_a_page_is_sent_as_the_schema_sends_it(
 ) -> None:
     page = PageParams(page=2, size=4)
     sent = orjson.loads(page_json(items, total, page, now))
-    assert sent["total"] == total and (sent["page"], sent["size"]) == (2, 4)
-    assert [item for item in sent["items"]] == [
-        as_schema_sends(dossier_json(dossier, now)) for dossier in items
-    ]
+    assert (sent["total"], sent["page"], sent["size"]) == (total, 2, 4)
+    assert sent["items"] == [as_schema_sends(dossier_json(dossier, now)) for dossier in items]
 
 
 def test_instants_are_shown_on_vietnams_wall_clock() -> None:
     submitted = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
     dossier = SimpleNamespace(
-        **{name: None for name in DossierOut.model_fields},
+        **dict.fromkeys(DossierOut.model_fields),
         paused_at=None,
     )
     dossier.__dict__.update(
@@ -100,4 +98,5 @@ def test_instants_are_shown_on_vietnams_wall_clock() -> None:
     )
     sent = orjson.loads(dossier_json(dossier, submitted))
     assert sent["submitted_at"] == "2026-03-03T09:00:00+07:00"
-    assert sent["status_label"] and sent["timeliness"] is None
+    assert sent["status_label"]
+    assert sent["timeliness"] is None

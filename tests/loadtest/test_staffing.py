@@ -115,6 +115,7 @@ def test_the_count_never_falls_as_arrivals_or_the_target_rise(
     base = recommend(mmc_office(rate, 1.0, 1, deadline), target).recommended
     busier = recommend(mmc_office(rate + more, 1.0, 1, deadline), target).recommended
     stricter = recommend(mmc_office(rate, 1.0, 1, deadline), raised).recommended
+
     # None: no staffing reaches the target (the deadline is too short for the work itself).
     def count(found: int | None) -> float:
         return math.inf if found is None else found
