@@ -654,14 +654,18 @@ async def _reconcile(settings: Settings) -> dict[str, int]:
         await database.dispose()
 
 
+# The options `run` and `staffing` share: the same workload, scaled the same way.
+WorkloadFile = Annotated[Path, typer.Option(help="the workload file", dir_okay=False)]
+DEFAULT_WORKLOAD_FILE = Path("loadtest/workload.toml")
+Scale = Annotated[
+    float | None, typer.Option(min=1e-6, help="x the national volumes (default: workload's)")
+]
+
+
 @app.command()
 def run(
-    workload: Annotated[Path, typer.Option(help="the workload file", dir_okay=False)] = Path(
-        "loadtest/workload.toml"
-    ),
-    scale: Annotated[
-        float | None, typer.Option(min=1e-6, help="x the national volumes (default: workload's)")
-    ] = None,
+    workload: WorkloadFile = DEFAULT_WORKLOAD_FILE,
+    scale: Scale = None,
     speed: Annotated[
         float | None, typer.Option(min=1e-6, help="simulated seconds per real second")
     ] = None,
@@ -736,12 +740,8 @@ def run(
 
 @app.command()
 def staffing(
-    workload: Annotated[Path, typer.Option(help="the workload file", dir_okay=False)] = Path(
-        "loadtest/workload.toml"
-    ),
-    scale: Annotated[
-        float | None, typer.Option(min=1e-6, help="x the national volumes (default: workload's)")
-    ] = None,
+    workload: WorkloadFile = DEFAULT_WORKLOAD_FILE,
+    scale: Scale = None,
     target: Annotated[
         float,
         typer.Option(min=0.0, max=1.0, help="the on-time share to reach, as the portal classifies"),
