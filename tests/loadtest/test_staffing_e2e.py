@@ -17,6 +17,7 @@ from loadtest.staffing import plan_staffing
 
 WORKLOAD = Path("loadtest/workloads/mmc-rho06.toml")  # 6 agencies, 4 officers, P(T <= 4 h)
 TARGET = 0.85  # 4 officers give 0.819, 5 give 0.855 (Erlang C)
+Z_95, Z_999 = 1.96, 3.29  # two-sided normal quantiles
 
 
 def test_a_run_at_the_recommended_staffing_measures_the_predicted_share(tmp_path: Path) -> None:
@@ -46,9 +47,12 @@ def test_a_run_at_the_recommended_staffing_measures_the_predicted_share(tmp_path
     overall = section["overall"]
     assert overall["n"] >= 100, section
     assert overall["predicted"] >= 0.8
-    # The measured share lands within the run's own sampling error of the prediction.
-    assert abs(overall["measured"] - overall["predicted"]) <= overall["tolerance"], section
-    assert overall["within"] is True
+    # The measured share lands within the run's own sampling error of the prediction. The
+    # report judges at 95%, so one honest run in twenty reads "no"; the test allows 99.9%
+    # (3.29 standard errors instead of 1.96) so that it fails on a wrong prediction, not on luck.
+    gap = abs(overall["measured"] - overall["predicted"])
+    assert gap <= overall["tolerance"] * Z_999 / Z_95, section
+    assert overall["within"] is (gap <= overall["tolerance"] + 1e-9)
     # The M/M/c check of the same run takes the staffed count too.
     assert results["queueing"]["model"]["officers"] == 5
     report_md = (tmp_path / "staffed" / "report.md").read_text()
