@@ -20,6 +20,9 @@ help:
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@# The README's examples call `uv`: under pyenv, pip's new command needs a shim first.
+	@command -v uv >/dev/null 2>&1 || ! command -v pyenv >/dev/null 2>&1 || pyenv rehash
+	@command -v uv >/dev/null 2>&1 || echo "note: uv is installed but not on PATH; the README's 'uv run ...' examples need it there (or use 'python3 -m uv run ...')"
 	@# Bytecode compiled once here: where PYTHONDONTWRITEBYTECODE is set (as on this machine),
 	@# every process would otherwise compile its imports again, about half of a start-up.
 	@$(UV) sync --frozen --quiet --compile-bytecode
