@@ -630,9 +630,10 @@ def reconcile(
 async def _reconcile(settings: Settings) -> dict[str, int]:
     # Imported here, not at module level: they pull in the whole app (see the docstring).
     from app.catalogue.cache import CatalogueCache
+    from app.core.calendar import calendar_from_settings
     from app.core.clock import clock_from_settings
     from app.core.db import Database
-    from app.main import calendar_from_settings, document_store_from_settings
+    from app.main import document_store_from_settings
     from app.payments.gateway_client import GatewayClient, gateway_http_client
     from app.payments.reconciler import reconcile_once
     from app.services import Services

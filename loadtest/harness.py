@@ -23,8 +23,8 @@ from locust import events
 from locust.env import Environment
 from locust.runners import CPU_WARNING_THRESHOLD, MasterRunner, WorkerRunner
 
+from app.core.calendar import calendar_from_settings
 from app.core.config import Settings
-from app.main import calendar_from_settings
 from loadtest.audit import AuditReport, Procedure, audit_portal
 from loadtest.business import (
     business_section,
