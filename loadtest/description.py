@@ -88,12 +88,12 @@ def describe_run(
     of the clock's read: one line naming the option or the target."""
     if (scale is not None and scale <= 0) or (speed is not None and speed <= 0):
         raise WorkloadError("--scale and --speed must be positive")
+    rules_file = load_thresholds_file(thresholds) if thresholds else None
+    officers = read_officers(Path(staffing)) if staffing else None
     loaded = load_workload(workload)
     chosen = loaded.shape(shape)
-    real_seconds = loaded.run_seconds(chosen, duration)
-    rules = load_thresholds_file(thresholds) if thresholds else loaded.thresholds
-    officers = read_officers(Path(staffing)) if staffing else None
     run_speed = loaded.run_speed(chosen, speed)
+    real_seconds = loaded.run_seconds(chosen, duration)
     if read_clock_speed is not None:
         clock_speed = read_clock_speed()
         if speed is not None and abs(clock_speed - speed) > 1e-9:
@@ -110,7 +110,7 @@ def describe_run(
         seed=seed if seed is not None else loaded.run.seed,
         speed=run_speed,
         real_seconds=real_seconds,
-        thresholds=rules,
+        thresholds=rules_file if rules_file is not None else loaded.thresholds,
         staffing_file=str(staffing) if staffing else None,
         officers=officers,
         out=Path(out),
