@@ -41,9 +41,10 @@ def _scenario(database_url: str, out: Path) -> None:
     folder = out / "chain"
     folder.mkdir(parents=True)
     said: list[str] = []
+    planned = prepare(options)  # as `portalsim run`: before the servers start
     with started_servers(workload, speed, folder, database_url) as servers:
         env = {**os.environ, **servers.environment}
-        code = drive(prepare(options), options, servers.portal, env, said.append, servers.gateway)
+        code = drive(planned, options, servers.portal, env, said.append, servers.gateway)
     results: dict[str, Any] = json.loads((folder / "results.json").read_text())
     chain = results["chain"]
     ledger: dict[str, dict[str, Any]] = json.loads((folder / "ledger.json").read_text())

@@ -62,10 +62,11 @@ def _scenario(database_url: str, out: Path) -> None:
     folder = out / "e2e"
     folder.mkdir(parents=True)
     said: list[str] = []
+    planned = prepare(options)  # as `portalsim run`: before the servers start
     with started_servers(workload, SPEED, folder, database_url) as servers:
         env = {**os.environ, **servers.environment}
         code = drive(
-            prepare(options),
+            planned,
             options,
             servers.portal,
             env,
@@ -142,11 +143,12 @@ def _counts(out: Path, processes: int) -> dict[str, int]:
         processes=processes,
     )
     said: list[str] = []
+    planned = prepare(options)  # as `portalsim run`: before the servers start
     with started_servers(workload, SPEED, folder, None) as servers:
         env = {**os.environ, **servers.environment}
-        assert (
-            drive(prepare(options), options, servers.portal, env, said.append, servers.gateway) == 0
-        ), "\n".join(said)
+        assert drive(planned, options, servers.portal, env, said.append, servers.gateway) == 0, (
+            "\n".join(said)
+        )
     results = json.loads((folder / "results.json").read_text())
     ledger = json.loads((folder / "ledger.json").read_text())
     requests = results["requests"]

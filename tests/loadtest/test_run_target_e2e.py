@@ -56,6 +56,7 @@ def _run(
     workload = load_workload(options.workload)
     folder.mkdir(parents=True)
     said: list[str] = []
+    planned = prepare(options)  # as `portalsim run`: before the servers start
     with started_servers(workload, SPEED, folder, options.database_url) as servers:
         if kill_after is not None:
             killer = threading.Thread(
@@ -63,7 +64,7 @@ def _run(
             )
             killer.start()
         code = drive(
-            prepare(options),
+            planned,
             options,
             servers.portal,
             {**os.environ, **servers.environment},
