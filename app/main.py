@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from app.accounts.endpoints import router as accounts_router
 from app.catalogue.cache import CatalogueCache
 from app.catalogue.endpoints import router as catalogue_router
-from app.core.calendar import WorkingCalendar
+from app.core.calendar import calendar_from_settings
 from app.core.clock import clock_from_settings
 from app.core.config import Settings, get_settings, settings_refusal
 from app.core.db import Database
@@ -70,16 +70,6 @@ def portal_fault_routes() -> list[FaultRoute]:
 def portal_fault_rules(settings: Settings) -> Rules:
     """PORTAL_FAULTS, checked against the portal's routes; FaultSyntaxError if malformed."""
     return parse_rules(settings.portal_faults, route_keys(portal_fault_routes()))
-
-
-def calendar_from_settings(settings: Settings) -> WorkingCalendar:
-    return WorkingCalendar(
-        windows=settings.calendar_windows,
-        cutoff=settings.calendar_cutoff,
-        extra_days_off=settings.calendar_extra_days_off,
-        extra_working_days=settings.calendar_extra_working_days,
-        ignored_holiday_names=settings.calendar_ignored_holidays,
-    )
 
 
 def document_store_from_settings(settings: Settings) -> DocumentStore:

@@ -67,9 +67,9 @@ from sync_throughput import (
 )
 
 from app.cli import DEFAULT_SERVER
+from app.core.calendar import calendar_from_settings
 from app.core.config import Settings
 from app.core.security import agency_key
-from app.main import calendar_from_settings
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/portalsim_hotpaths_bench"
 HERE = Path(__file__).resolve().parent

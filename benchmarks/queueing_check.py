@@ -103,7 +103,7 @@ def main() -> int:
         command = [
             sys.executable,
             "-m",
-            "app.cli",
+            "portalsim.cli",
             "run",
             "--workload",
             str(workload),

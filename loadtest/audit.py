@@ -14,9 +14,8 @@ from typing import Any
 
 import httpx
 
-from app.core.calendar import VIETNAM_TZ, WorkingCalendar
+from app.core.calendar import VIETNAM_TZ, WorkingCalendar, calendar_from_settings
 from app.core.config import Settings
-from app.main import calendar_from_settings
 from loadtest.access import agency_headers, sync_login_body
 
 FINISHED = (3, 8, 9, 10)

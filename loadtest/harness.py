@@ -1,10 +1,11 @@
-"""The harness's Locust hooks: its command-line options, the world built once (on the master, or
-the only process) and sent to every worker, measurements merged from the workers, and at the
-end the audit, results.json, the summary and the exit code.
+"""The harness's Locust hooks: its command-line options, the run described and planned once (by
+`portalsim run`, whose plan.json arrives as --run-plan, or here on the master from Locust's
+arguments), the world sent to every worker, measurements merged from the workers, and at the end
+the audit, results.json, the summary and the exit code. Importing this module registers them.
 
-Message flow in distributed mode: master --portalsim_world--> workers (at test start);
-workers --report_to_master--> master (every few seconds, deltas); workers --portalsim_final-->
-master (when they stop, before they report stopped)."""
+Message flow in distributed mode: master --portalsim_world--> workers (at test start: the world
+and the run's description); workers --report_to_master--> master (every few seconds, deltas);
+workers --portalsim_final--> master (when they stop, before they report stopped)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from locust import events
 from locust.env import Environment
 from locust.runners import CPU_WARNING_THRESHOLD, MasterRunner, WorkerRunner
 
+from app.core.calendar import calendar_from_settings
 from app.core.config import Settings
-from app.main import calendar_from_settings
 from loadtest.audit import AuditReport, Procedure, audit_portal
 from loadtest.business import (
     business_section,
@@ -33,80 +34,39 @@ from loadtest.business import (
     sync_section,
     warm_up_instant,
 )
+from loadtest.description import (
+    PlannedRun,
+    RunDescription,
+    clock_speed_of,
+    describe_run,
+    plan_world,
+)
 from loadtest.distortion import chain_section
 from loadtest.engine import Simulation
-from loadtest.headroom import UNKNOWN, database_of, headroom, record_knee
+from loadtest.headroom import database_of, headroom, record_knee
 from loadtest.memory import MemorySampler
 from loadtest.metrics import Book, interval_for, new_histogram, percentiles_ms, spectrum_ms
 from loadtest.report import write_reports
 from loadtest.results import EXIT_CRASH, summary_lines, verdict_of_results, write_results
-from loadtest.runtime import RUNTIME
+from loadtest.runtime import current_run, this_process
 from loadtest.shapes.soak import drift_section
 from loadtest.shapes.steps import judge_step, kept_to_schedule, knee
-from loadtest.staffing import read_officers, staffing_section
-from loadtest.target import DOWN_AFTER_SECONDS, TargetWatch, http_failure, probe
-from loadtest.thresholds import (
-    Rule,
-    ThresholdError,
-    ThresholdsSection,
-    evaluate,
-    evaluate_live,
-    load_thresholds_file,
-    parse_rules,
-)
+from loadtest.staffing import staffing_section
+from loadtest.target import DOWN_AFTER_SECONDS, http_failure, probe
+from loadtest.thresholds import Rule, ThresholdError, evaluate, evaluate_live, parse_rules
 from loadtest.users import USER_CLASSES
-from loadtest.workload import (
-    DEFAULT_WORKLOAD,
-    DiurnalShape,
-    SoakShape,
-    StepShape,
-    Workload,
-    WorkloadError,
-    check_ceiling,
-    load_workload,
-)
-from loadtest.world import World, build_world, fetch_catalogue, timeline_from_clock
+from loadtest.workload import DEFAULT_WORKLOAD, SoakShape, StepShape, WorkloadError, check_ceiling
+from loadtest.world import World, fetch_catalogue, timeline_from_clock
 
 logger = logging.getLogger("portalsim.loadtest")
 logging.getLogger("httpx").setLevel(logging.WARNING)
 START_LEAD_SECONDS = 3.0  # between the world's dispatch and the first arrival
 
 
-class Run:
-    """The master's (or the only process's) view of the run."""
-
-    def __init__(self) -> None:
-        self.workload: Workload | None = None
-        self.world: World | None = None
-        self.book = Book()
-        self.ledger: dict[str, dict[str, Any]] = {}
-        self.started_at: datetime | None = None
-        self.exit_code = 0
-        self.reason = ""
-        self.finished = False
-        self.thresholds = ThresholdsSection()
-        self.steps: list[dict[str, Any]] = []
-        self.stopped: dict[str, Any] | None = None  # why the run ended before its time
-        self.memory: list[list[float]] = []  # [seconds into the run, portal RSS MiB]
-        self.ended_at: float | None = None
-        self.target = TargetWatch()
-        self.database = UNKNOWN  # the kind behind the target, as its /readyz says
-
-    def absorb(self, message: dict[str, Any]) -> None:
-        """A worker's deltas; messages may overtake one another, so a record's newest
-        revision wins."""
-        self.book.absorb(message["book"])
-        for code, record in message["ledger"].items():
-            known = self.ledger.get(code)
-            if known is None or record["revision"] >= known["revision"]:
-                self.ledger[code] = record
-
-
-RUN = Run()
-
-
 @events.init_command_line_parser.add_listener
 def _options(parser: Any) -> None:
+    """The harness's arguments for plain `locust -f loadtest/locustfile.py`; `describe_run`
+    applies the workload's defaults to those left out. `portalsim run` passes --run-plan."""
     group = parser.add_argument_group("portalsim")
     group.add_argument("--workload", default=str(DEFAULT_WORKLOAD), help="the workload file")
     group.add_argument("--scale", type=float, default=None, help="x the national volumes")
@@ -144,86 +104,52 @@ def _options(parser: Any) -> None:
         default=None,
         help="officers per agency: the JSON `portalsim staffing` wrote, or a TOML [officers] table",
     )
+    group.add_argument(
+        "--run-plan",
+        default=None,
+        help="the plan.json of a run `portalsim run` described and planned: replaces the "
+        "options above",
+    )
 
 
-def run_salt() -> str:
-    """Five base-36 characters from the start instant: a rerun against the same database
-    neither replays an earlier run's Idempotency-Keys nor reuses its counter codes."""
-    value, digits = int(time.time() * 10), []
-    for _ in range(5):
-        value, digit = divmod(value, 36)
-        digits.append("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[digit])
-    return "".join(reversed(digits))
-
-
-def options_of(environment: Environment) -> Any:
+def _planned_run(environment: Environment) -> PlannedRun:
+    """The run as `portalsim run` planned it, or described from Locust's arguments and planned
+    here, on the target's catalogue and clock."""
     options = environment.parsed_options
-    if options is None:  # Locust used as a library without its parser
-        raise WorkloadError("the harness needs Locust's parsed options (--workload, ...)")
-    return options
-
-
-def _resolve(environment: Environment) -> tuple[Workload, DiurnalShape, float, float, int]:
-    options = options_of(environment)
-    workload = load_workload(options.workload)
-    shape = workload.shape(options.shape)
-    scale = options.scale if options.scale is not None else workload.run.scale
-    seconds = workload.run_seconds(shape, options.duration)
-    seed = options.seed if options.seed is not None else workload.run.seed
-    if scale <= 0 or (options.speed is not None and options.speed <= 0):
-        raise WorkloadError("--scale and --speed must be positive")
-    return workload, shape, scale, seconds, seed
-
-
-def thresholds_of(environment: Environment, workload: Workload) -> ThresholdsSection:
-    path = options_of(environment).thresholds
-    return load_thresholds_file(path) if path else workload.thresholds
-
-
-def make_world(environment: Environment, *, start_in: float, salt: str) -> World:
-    """Read the portal's catalogue and clock, and build the world and its plan."""
-    workload, shape, scale, seconds, seed = _resolve(environment)
+    assert options is not None
+    if options.run_plan:
+        return PlannedRun.read(Path(options.run_plan))
     with httpx.Client(base_url=environment.host or "", timeout=30) as client:
-        procedures, agencies = fetch_catalogue(client)
-        measured_at = time.time()
-        clock = client.get("/api/v1/clock").raise_for_status().json()
-    expected = options_of(environment).speed
-    if expected is not None and abs(float(clock["speed"]) - expected) > 1e-9:
-        raise WorkloadError(
-            f"--speed {expected:g}, but the portal's clock runs at {clock['speed']}: start the "
-            "portal with CLOCK_SPEED (and CLOCK_MODE=accelerated), or drop --speed"
+        description = describe_run(
+            workload=options.workload,
+            scale=options.scale,
+            speed=options.speed,
+            duration=options.duration,
+            seed=options.seed,
+            shape=options.shape,
+            thresholds=options.thresholds,
+            staffing=options.staffing,
+            out=options.out,
+            run_id=options.run_id,
+            force=options.force,
+            gateway=options.gateway,
+            portal_pid=options.portal_pid,
+            fresh_portal=options.fresh_portal,
+            read_clock_speed=lambda: clock_speed_of(client),
         )
-    timeline = timeline_from_clock(
-        clock,
-        measured_at=measured_at,
-        start_in=start_in,
-        real_seconds=seconds,
-        workload_start=workload.run.start,
-    )
-    staffing = options_of(environment).staffing
-    return build_world(
-        workload,
-        procedures=procedures,
-        agencies=agencies,
-        timeline=timeline,
-        scale=scale,
-        seed=seed,
-        salt=salt,
-        workload_name=str(options_of(environment).workload),
-        shape=shape,
-        staffing=read_officers(Path(staffing)) if staffing else None,
-    )
+        procedures, agencies = fetch_catalogue(client)
+    world = plan_world(description, procedures=procedures, agencies=agencies)
+    check_ceiling(world.plan, force=description.force)
+    return PlannedRun(description, world)
 
 
 @events.init.add_listener
 def _init(environment: Environment, **_: Any) -> None:
     runner = environment.runner
-    RUNTIME.reset()
-    RUNTIME.settings = Settings()
+    this_process.reset(Settings())
     options = environment.parsed_options
     if options is None:
         return
-    RUNTIME.gateway = options.gateway.rstrip("/")
     if isinstance(runner, WorkerRunner):
         runner.register_message("portalsim_world", _on_world)
         runner.register_message("portalsim_stop", _on_stop)
@@ -231,85 +157,91 @@ def _init(environment: Environment, **_: Any) -> None:
     if isinstance(runner, MasterRunner):
         runner.register_message("portalsim_final", _on_final)
     try:
-        world = make_world(environment, start_in=START_LEAD_SECONDS, salt=run_salt())
-        RUN.database = database_of(environment.host or "")
-        RUN.workload = load_workload(options.workload)
-        RUN.thresholds = thresholds_of(environment, RUN.workload)
-        RUN.world = world
-        plan = world.plan
-        for user_class in USER_CLASSES:
-            user_class.fixed_count = int(plan["pools"][user_class.actor])
-        if options.plan_only:
-            print(json.dumps(plan, indent=2))
-            raise SystemExit(0)
-        check_ceiling(plan, force=options.force)
+        planned = _planned_run(environment)
+        current_run.database = database_of(environment.host or "")
     except (WorkloadError, ThresholdError, httpx.HTTPError, OSError) as exc:
         # One clear line, before any user starts; Locust's own exit would bury it.
         print(f"cannot start the run: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-
-
-def total_users() -> int:
-    return sum(int(c.fixed_count) for c in USER_CLASSES)
+    current_run.description, current_run.world = planned.description, planned.world
+    for user_class in USER_CLASSES:
+        user_class.fixed_count = int(planned.world.plan["pools"][user_class.actor])
+    if options.plan_only:
+        print(json.dumps(planned.world.plan, indent=2))
+        raise SystemExit(0)
 
 
 @events.test_start.add_listener
 def _test_start(environment: Environment, **_: Any) -> None:
     runner = environment.runner
-    if isinstance(runner, WorkerRunner) or RUN.world is None:
+    world, description = current_run.world, current_run.description
+    if isinstance(runner, WorkerRunner) or world is None or description is None:
         return
-    # The time line starts now: re-read the clock so that every process agrees on it.
-    world = make_world(environment, start_in=START_LEAD_SECONDS, salt=run_salt())
-    RUN.world = world
-    RUN.started_at = datetime.now(UTC)
-    RUN.book = Book(
+    # The time line starts now: read the clock again, so that every process agrees on it.
+    with httpx.Client(base_url=environment.host or "", timeout=30) as client:
+        measured_at = time.time()
+        clock = client.get("/api/v1/clock").raise_for_status().json()
+    world.timeline = timeline_from_clock(
+        clock,
+        measured_at=measured_at,
+        start_in=START_LEAD_SECONDS,
+        real_seconds=description.real_seconds,
+        workload_start=description.workload.run.start,
+    )
+    current_run.started_at = datetime.now(UTC)
+    current_run.book = Book(
         started_at=world.timeline.start_real,
         interval_seconds=interval_for(world.timeline.real_seconds),
     )
     if isinstance(runner, MasterRunner):
         world.partition(max(1, runner.worker_count))
-        runner.send_message("portalsim_world", world.as_message())
+        runner.send_message(
+            "portalsim_world",
+            {"world": world.as_message(), "description": description.model_dump(mode="json")},
+        )
     else:
         world.partition(1)
-        _start_simulation(environment, world, 0)
-    gevent.spawn(_watch, environment, world)
+        _start_simulation(world, description, 0)
+    gevent.spawn(_watch, environment, world, description)
     gevent.spawn(_probe_target, environment, world)
 
 
 WATCH_SECONDS = 1.0
 
 
-def _watch(environment: Environment, world: World) -> None:
+def _watch(environment: Environment, world: World, description: RunDescription) -> None:
     """The master's eye on the run: the portal's memory, each finished step of a step run, and
     the abort_on_fail thresholds. Stops the run when a step run has saturated or an abort rule
     broke (the figures so far are still written)."""
     timeline = world.timeline
     ends_at = timeline.start_real + timeline.real_seconds
-    memory = MemorySampler(options_of(environment).portal_pid)
+    memory = MemorySampler(description.portal_pid)
     shape = world.shape_model
     step_rules = parse_rules(shape.slo) if isinstance(shape, StepShape) else []
-    abort_rules = RUN.thresholds.abort_rules()
+    abort_rules = description.thresholds.abort_rules()
     # Worker reports arrive every few seconds: judge a step once its last interval is in.
-    settle = RUN.book.interval_seconds + 4.0
+    settle = current_run.book.interval_seconds + 4.0
     next_sample = timeline.start_real
     local = not isinstance(environment.runner, MasterRunner)
-    while not RUN.finished and RUN.stopped is None and time.time() < ends_at + settle:
+    while (
+        not current_run.finished and current_run.stopped is None and time.time() < ends_at + settle
+    ):
         gevent.sleep(WATCH_SECONDS)
         now = time.time()
-        if local and RUNTIME.simulation is not None:  # no workers report: read our own book
-            RUN.absorb(RUNTIME.simulation.drain())
+        if local and this_process.simulation is not None:  # no workers report: read our own book
+            current_run.absorb(this_process.simulation.drain())
         if now >= next_sample and now >= timeline.start_real:
             sample = memory.sample()
             if sample is not None:
-                RUN.memory.append([round(now - timeline.start_real, 1), sample])
-            next_sample = now + RUN.book.interval_seconds
+                current_run.memory.append([round(now - timeline.start_real, 1), sample])
+            next_sample = now + current_run.book.interval_seconds
         reason = None
         if isinstance(shape, StepShape):
             reason = _judge_steps(shape, step_rules, timeline.start_real, now - settle)
         if (
             reason is None
             and abort_rules
-            and now - timeline.start_real >= RUN.thresholds.abort_after_seconds
+            and now - timeline.start_real >= description.thresholds.abort_after_seconds
         ):
             reason = _check_abort(abort_rules, now - timeline.start_real)
         if reason is not None:
@@ -322,23 +254,25 @@ def _probe_target(environment: Environment, world: World) -> None:
     stops the run: the figures so far are written, and the verdict says when it fell silent."""
     start = world.timeline.start_real
     with httpx.Client(base_url=environment.host or "") as client:
-        while not RUN.finished:
+        while not current_run.finished:
             asked = time.time()
             problem = probe(client)
             now = time.time()
-            RUN.target.observe(asked - start, now - start, problem)
-            if RUN.target.silent_for(now - start) >= DOWN_AFTER_SECONDS:
-                _stop_run(environment, {"why": RUN.target.line(), "kind": "target_down"}, now)
+            current_run.target.observe(asked - start, now - start, problem)
+            if current_run.target.silent_for(now - start) >= DOWN_AFTER_SECONDS:
+                _stop_run(
+                    environment, {"why": current_run.target.line(), "kind": "target_down"}, now
+                )
                 return
             gevent.sleep(max(0.0, WATCH_SECONDS - (now - asked)))
 
 
 def _stop_run(environment: Environment, reason: dict[str, Any], now: float) -> None:
     """Stop the run early, once, for the first reason that came."""
-    if RUN.stopped is not None or RUN.finished:
+    if current_run.stopped is not None or current_run.finished:
         return
-    RUN.stopped = reason
-    RUN.ended_at = now
+    current_run.stopped = reason
+    current_run.ended_at = now
     logger.warning("stopping the run: %s", reason["why"])
     _stop(environment, now)
 
@@ -353,8 +287,8 @@ def _stop(environment: Environment, at: float) -> None:
     if isinstance(runner, MasterRunner):
         runner.send_message("portalsim_stop", {"at": at})
         gevent.sleep(STOP_GRACE_SECONDS / 2)  # the workers' tasks under way finish meanwhile
-    elif RUNTIME.simulation is not None:
-        simulation = RUNTIME.simulation
+    elif this_process.simulation is not None:
+        simulation = this_process.simulation
         simulation.stop(at)
         deadline = time.time() + STOP_GRACE_SECONDS
         while simulation.in_flight and time.time() < deadline:
@@ -364,22 +298,22 @@ def _stop(environment: Environment, at: float) -> None:
 
 
 def _on_stop(environment: Environment, msg: Any, **_: Any) -> None:  # noqa: ARG001
-    if RUNTIME.simulation is not None:
-        RUNTIME.simulation.stop(float(msg.data["at"]))
+    if this_process.simulation is not None:
+        this_process.simulation.stop(float(msg.data["at"]))
 
 
 def _judge_steps(
     shape: StepShape, rules: list[Rule], start_real: float, settled_until: float
 ) -> dict[str, Any] | None:
-    while len(RUN.steps) < shape.steps:
-        index = len(RUN.steps)
+    while len(current_run.steps) < shape.steps:
+        index = len(current_run.steps)
         begins = start_real + index * shape.step_seconds
         ends = begins + shape.step_seconds
         if ends > settled_until:
             return None
-        window = RUN.book.window(begins, ends)
-        RUN.steps.append(judge_step(index, shape.level_of(index), window, rules))
-        tail = RUN.steps[-shape.stop_after_broken :]
+        window = current_run.book.window(begins, ends)
+        current_run.steps.append(judge_step(index, shape.level_of(index), window, rules))
+        tail = current_run.steps[-shape.stop_after_broken :]
         if len(tail) == shape.stop_after_broken and not any(s["met"] for s in tail):
             return {
                 "why": f"saturated: {shape.stop_after_broken} step(s) in a row broke the SLO",
@@ -390,7 +324,7 @@ def _judge_steps(
 
 
 def _check_abort(rules: list[Rule], elapsed: float) -> dict[str, Any] | None:
-    snapshot = {"run": {"real_seconds": elapsed}, **http_sections(RUN.book, elapsed)}
+    snapshot = {"run": {"real_seconds": elapsed}, **http_sections(current_run.book, elapsed)}
     broken = [o for o in evaluate_live(rules, snapshot) if not o.ok]
     if not broken:
         return None
@@ -424,40 +358,42 @@ def http_sections(book: Book, real_seconds: float) -> dict[str, Any]:
 
 
 def _on_world(environment: Environment, msg: Any, **_: Any) -> None:
-    world = World.from_message(msg.data)
+    world = World.from_message(msg.data["world"])
+    description = RunDescription.model_validate(msg.data["description"])
     index = int(getattr(environment.runner, "worker_index", 0))
-    _start_simulation(environment, world, index % world.partitions)
+    _start_simulation(world, description, index % world.partitions)
 
 
 def _on_final(environment: Environment, msg: Any, **_: Any) -> None:  # noqa: ARG001
-    RUN.absorb(msg.data)
+    current_run.absorb(msg.data)
 
 
-def _start_simulation(environment: Environment, world: World, partition: int) -> None:
-    workload = load_workload(options_of(environment).workload)
+def _start_simulation(world: World, description: RunDescription, partition: int) -> None:
+    workload = description.workload
     simulation = Simulation(
         world,
         workload,
         partition,
-        calendar_from_settings(RUNTIME.settings),
+        calendar_from_settings(this_process.settings),
         lag_budget_ms=workload.run.lag_budget_ms,
     )
     arrivals = simulation.seed_arrivals()
     logger.info("partition %s of %s: %s arrivals scheduled", partition, world.partitions, arrivals)
-    RUNTIME.simulation = simulation
-    RUNTIME.ready.set()
+    this_process.description = description
+    this_process.simulation = simulation
+    this_process.ready.set()
 
 
 @events.report_to_master.add_listener
 def _report(data: dict[str, Any], **_: Any) -> None:
-    if RUNTIME.simulation is not None:
-        data["portalsim"] = RUNTIME.simulation.drain()
+    if this_process.simulation is not None:
+        data["portalsim"] = this_process.simulation.drain()
 
 
 @events.usage_monitor.add_listener
 def _usage(environment: Environment, cpu_usage: float, **_: Any) -> None:  # noqa: ARG001
     """The generator's CPU, sampled by Locust in each process that runs users."""
-    simulation = RUNTIME.simulation
+    simulation = this_process.simulation
     if simulation is not None:
         simulation.book.observe("generator.cpu_percent", cpu_usage)
         if cpu_usage > CPU_WARNING_THRESHOLD:
@@ -467,11 +403,11 @@ def _usage(environment: Environment, cpu_usage: float, **_: Any) -> None:  # noq
 @events.worker_report.add_listener
 def _worker_report(data: dict[str, Any], **_: Any) -> None:
     if "portalsim" in data:
-        RUN.absorb(data["portalsim"])
+        current_run.absorb(data["portalsim"])
 
 
 def _final_drain() -> dict[str, Any] | None:
-    simulation = RUNTIME.simulation
+    simulation = this_process.simulation
     if simulation is None:
         return None
     simulation.book.unstarted(simulation.unstarted(time.time()))
@@ -487,15 +423,21 @@ def _test_stop(environment: Environment, **_: Any) -> None:
             runner.send_message("portalsim_final", final)
         return
     if final is not None:
-        RUN.absorb(final)
-    if RUN.world is None or RUN.workload is None or RUN.started_at is None or RUN.finished:
+        current_run.absorb(final)
+    if (
+        current_run.world is None
+        or current_run.description is None
+        or current_run.started_at is None
+        or current_run.finished
+    ):
         return
-    RUN.finished = True
+    current_run.finished = True
     try:
         finish(environment)
     except Exception as exc:  # the run's figures are still written; the reason is printed last
         logger.exception("finishing the run failed")
-        RUN.exit_code, RUN.reason = EXIT_CRASH, f"FAILED: the harness failed while finishing: {exc}"
+        current_run.exit_code = EXIT_CRASH
+        current_run.reason = f"FAILED: the harness failed while finishing: {exc}"
 
 
 def _probe_once(host: str, start_real: float) -> bool:
@@ -503,8 +445,8 @@ def _probe_once(host: str, start_real: float) -> bool:
     with httpx.Client(base_url=host) as client:
         asked = time.time()
         problem = probe(client)
-        RUN.target.observe(asked - start_real, time.time() - start_real, problem)
-    return not RUN.target.answering
+        current_run.target.observe(asked - start_real, time.time() - start_real, problem)
+    return not current_run.target.answering
 
 
 def _audit(host: str, world: World, settings: Settings, *, fresh_portal: bool) -> AuditReport:
@@ -512,12 +454,12 @@ def _audit(host: str, world: World, settings: Settings, *, fresh_portal: bool) -
     that failed the audit's requests): never an exception that would lose the run's figures."""
     start_real = world.timeline.start_real
     # A stall that ended leaves the audit to run; a target still silent is not audited.
-    if not RUN.target.answering and _probe_once(host, start_real):
-        return AuditReport(not_performed=RUN.target.line())
+    if not current_run.target.answering and _probe_once(host, start_real):
+        return AuditReport(not_performed=current_run.target.line())
     try:
         return audit_portal(
             host,
-            RUN.ledger,
+            current_run.ledger,
             agencies=[a.code for a in world.agencies],
             procedures={
                 code: Procedure(p.processing_time, p.processing_unit)
@@ -530,25 +472,25 @@ def _audit(host: str, world: World, settings: Settings, *, fresh_portal: bool) -
     except httpx.HTTPError as error:
         logger.warning("the audit could not be performed: %r", error)
         if _probe_once(host, start_real):  # it fell silent during the run's last second
-            return AuditReport(not_performed=RUN.target.line())
+            return AuditReport(not_performed=current_run.target.line())
         return AuditReport(not_performed=f"the portal failed the audit: {http_failure(error)}")
 
 
 def finish(environment: Environment) -> None:
-    world, workload = RUN.world, RUN.workload
+    world, description = current_run.world, current_run.description
     assert world is not None
-    assert workload is not None
-    assert RUN.started_at is not None
-    settings = RUNTIME.settings
+    assert description is not None
+    workload = description.workload
+    assert current_run.started_at is not None
+    settings = this_process.settings
     calendar = calendar_from_settings(settings)
-    options = options_of(environment)
-    audit = _audit(environment.host or "", world, settings, fresh_portal=options.fresh_portal)
+    audit = _audit(environment.host or "", world, settings, fresh_portal=description.fresh_portal)
     finished_at = datetime.now(UTC)
-    book = RUN.book
+    book = current_run.book
     timeline = world.timeline
     real_seconds = timeline.real_seconds
-    if RUN.ended_at is not None:  # stopped early: rates are over the time it ran
-        real_seconds = max(book.interval_seconds, RUN.ended_at - timeline.start_real)
+    if current_run.ended_at is not None:  # stopped early: rates are over the time it ran
+        real_seconds = max(book.interval_seconds, current_run.ended_at - timeline.start_real)
     counters = book.counters
     started = counters.get("arrivals.started", 0)
     late = counters.get("arrivals.late", 0) + counters.get("arrivals.unstarted", 0)
@@ -563,12 +505,12 @@ def finish(environment: Environment) -> None:
     results: dict[str, Any] = {
         "schema": "portalsim.results/1",
         "run": {
-            "id": options.run_id or RUN.started_at.strftime("%Y%m%d-%H%M%S"),
-            "started_at": RUN.started_at.isoformat(),
+            "id": description.run_id,
+            "started_at": current_run.started_at.isoformat(),
             "finished_at": finished_at.isoformat(),
             "real_seconds": real_seconds,
             "target": environment.host,
-            "gateway": RUNTIME.gateway,
+            "gateway": description.gateway,
             "seed": world.seed,
             "scale": world.scale,
             "speed": world.timeline.speed,
@@ -577,8 +519,8 @@ def finish(environment: Environment) -> None:
             "valid": None,  # below, once the verdict is known
             "workers": world.partitions,
             "shape": world.shape["name"],
-            "stopped": RUN.stopped,
-            "database": RUN.database,
+            "stopped": current_run.stopped,
+            "database": current_run.database,
         },
         "plan": world.plan,
         **http_sections(book, real_seconds),
@@ -593,9 +535,9 @@ def finish(environment: Environment) -> None:
             "budget_share": workload.run.lag_budget_share,
             "pools_exhausted": exhausted,
         },
-        "business": business_section(RUN.ledger, audit.views, world, workload, calendar),
+        "business": business_section(current_run.ledger, audit.views, world, workload, calendar),
         "chain": chain_section(
-            RUN.ledger,
+            current_run.ledger,
             audit.views,
             world.procedures,
             calendar,
@@ -605,7 +547,7 @@ def finish(environment: Environment) -> None:
         "payments": payments_section(book),
         "sync": sync_section(book),
         "audit": audit.as_dict(),
-        "target": RUN.target.as_dict(),
+        "target": current_run.target.as_dict(),
         "harness": {
             "crashes": crashes,
             "generator_cpu_warnings": counters.get("cpu.high", 0),
@@ -615,34 +557,34 @@ def finish(environment: Environment) -> None:
         },
         "timeseries": book.timeseries(),
         "memory": {
-            "sampled": bool(RUN.memory),
-            "pid": options.portal_pid,
-            "series_mib": RUN.memory,
+            "sampled": bool(current_run.memory),
+            "pid": description.portal_pid,
+            "series_mib": current_run.memory,
         },
     }
-    queueing = queueing_section(RUN.ledger, audit.views, world, workload, calendar)
+    queueing = queueing_section(current_run.ledger, audit.views, world, workload, calendar)
     if queueing is not None:
         results["queueing"] = queueing
-    if options.staffing:  # the prediction for this staffing beside what the run measured
+    if description.staffing_file:  # the prediction for this staffing beside what it measured
         results["staffing"] = staffing_section(
-            audit.views, RUN.ledger, world, workload, calendar, options.staffing
+            audit.views, current_run.ledger, world, workload, calendar, description.staffing_file
         )
     shape = world.shape_model
     if isinstance(shape, StepShape):
         # The steps that ended by the stop (a step cut short is not judged).
-        until = RUN.ended_at if RUN.ended_at is not None else time.time()
+        until = current_run.ended_at if current_run.ended_at is not None else time.time()
         _judge_steps(shape, parse_rules(shape.slo), timeline.start_real, until)
         results["steps"] = {
             "slo": shape.slo,
             "levels": [shape.level_of(i) for i in range(shape.steps)],
-            "judged": RUN.steps,
-            "kept_to_schedule": kept_to_schedule(RUN.steps, workload.run.lag_budget_share),
-            "knee": knee(RUN.steps, float(world.plan["national_peak_rps"])),
+            "judged": current_run.steps,
+            "kept_to_schedule": kept_to_schedule(current_run.steps, workload.run.lag_budget_share),
+            "knee": knee(current_run.steps, float(world.plan["national_peak_rps"])),
         }
     if isinstance(shape, SoakShape):
-        results["soak"] = drift_section(results["timeseries"], RUN.memory)
+        results["soak"] = drift_section(results["timeseries"], current_run.memory)
     results["run"]["valid"] = verdict_of_results(results).valid
-    outcomes = evaluate(RUN.thresholds.final_rules(), results)
+    outcomes = evaluate(description.thresholds.final_rules(), results)
     results["thresholds"] = {
         "ok": all(o.ok for o in outcomes),
         "rules": [
@@ -655,24 +597,26 @@ def finish(environment: Environment) -> None:
             }
             for o in outcomes
         ],
-        "aborted": RUN.stopped if RUN.stopped and RUN.stopped["kind"] == "aborted" else None,
+        "aborted": current_run.stopped
+        if current_run.stopped and current_run.stopped["kind"] == "aborted"
+        else None,
     }
-    results["headroom"] = headroom(Path(options.out), results)
+    results["headroom"] = headroom(description.out, results)
     verdict = verdict_of_results(results)
-    folder = write_results(Path(options.out), results, RUN.ledger)
-    record_knee(Path(options.out), results)
+    folder = write_results(description.out, results, current_run.ledger)
+    record_knee(description.out, results)
     write_reports(folder, results)
     for line in summary_lines(results, folder):
         print(line)
-    RUN.exit_code, RUN.reason = verdict.exit_code, verdict.reason
+    current_run.exit_code, current_run.reason = verdict.exit_code, verdict.reason
 
 
 @events.quitting.add_listener
 def _quitting(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         return
-    if RUN.reason:
-        print(RUN.reason)
+    if current_run.reason:
+        print(current_run.reason)
     # The verdict, not Locust's "any request failed": failures are a measurement of the target.
-    if RUN.finished or RUN.exit_code:
-        environment.process_exit_code = RUN.exit_code
+    if current_run.finished or current_run.exit_code:
+        environment.process_exit_code = current_run.exit_code

@@ -1,6 +1,7 @@
 """portalsim's load harness for Locust: `locust -f loadtest/locustfile.py --headless` (or with
-the web UI, or --master/--worker). The user classes and the shape; the hooks come with them."""
+the web UI, or --master/--worker). The user classes, the shape and the harness's hooks."""
 
+import loadtest.harness  # noqa: F401  (its Locust event hooks register on import)
 from loadtest.shapes.open_model import OpenModelShape
 from loadtest.users import (
     BackOffice,

@@ -3,6 +3,9 @@ ports (their own SQLite files under the run's folder, or --database-url; one acc
 shared by both and read by the harness), runs Locust headless on loadtest/locustfile.py, and
 prints the summary of results.json. With --target it drives a portal someone else runs.
 
+The options are described and the run planned once, before anything starts (`prepare`); Locust
+gets the result as the run folder's plan.json (`--run-plan`), not as options to resolve again.
+
 Plain CPython: Locust (which patches the standard library for gevent) runs in its own process."""
 
 from __future__ import annotations
@@ -23,15 +26,16 @@ from pathlib import Path
 
 import httpx
 
-from loadtest.results import EXIT_CRASH, summary_lines
-from loadtest.thresholds import ThresholdError, load_thresholds_file
-from loadtest.workload import (
-    DEFAULT_WORKLOAD,
-    Workload,
-    WorkloadError,
-    check_ceiling,
-    load_workload,
+from loadtest.description import (
+    PlannedRun,
+    clock_speed_of,
+    describe_run,
+    plan_world,
 )
+from loadtest.results import EXIT_CRASH, summary_lines
+from loadtest.thresholds import ThresholdError
+from loadtest.workload import DEFAULT_WORKLOAD, Workload, WorkloadError, check_ceiling
+from loadtest.world import fetch_catalogue, generated_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = PROJECT_ROOT / "loadtest" / "locustfile.py"
@@ -51,6 +55,8 @@ class RunError(Exception):
 
 @dataclass(frozen=True)
 class RunOptions:
+    """`portalsim run`'s options as typed: None where the workload decides."""
+
     workload: Path = DEFAULT_WORKLOAD
     scale: float | None = None
     speed: float | None = None
@@ -181,9 +187,7 @@ def started_servers(
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def locust_command(
-    options: RunOptions, host: str, gateway: str, run_id: str, portal_pid: int | None = None
-) -> list[str]:
+def locust_command(host: str, plan_file: Path, processes: int) -> list[str]:
     command = [
         _binary("locust"),
         "-f",
@@ -192,69 +196,75 @@ def locust_command(
         "--only-summary",
         "-H",
         host,
-        "--gateway",
-        gateway,
-        "--workload",
-        str(options.workload),
-        "--out",
-        str(options.out),
-        "--run-id",
-        run_id,
+        "--run-plan",
+        str(plan_file),
     ]
-    for flag, value in (
-        ("--scale", options.scale),
-        ("--speed", options.speed),
-        ("--duration", options.duration),
-        ("--seed", options.seed),
-        ("--shape", options.shape),
-        ("--thresholds", options.thresholds),
-        ("--staffing", options.staffing),
-        ("--portal-pid", portal_pid),
-    ):
-        if value is not None:
-            command += [flag, str(value)]
-    if options.force:
-        command.append("--force")
-    if portal_pid is not None and options.database_url is None:
-        # The portal this run started on a new SQLite file holds this run's dossiers alone.
-        command.append("--fresh-portal")
-    if options.processes > 1:
-        command += ["--processes", str(options.processes)]
+    if processes > 1:
+        command += ["--processes", str(processes)]
     return command
+
+
+def prepare(options: RunOptions) -> PlannedRun:
+    """The run the options describe, planned on the catalogue of the portal it will drive (the
+    target's, or the generated one a portal started on an empty database serves): a mistake in
+    the options is refused here, before anything starts."""
+    from app.core.config import get_settings
+
+    with httpx.Client(base_url=options.target or "", timeout=30) as target:
+        description = describe_run(
+            workload=options.workload,
+            scale=options.scale,
+            speed=options.speed,
+            duration=options.duration,
+            seed=options.seed,
+            shape=options.shape,
+            thresholds=options.thresholds,
+            staffing=options.staffing,
+            out=options.out,
+            run_id=options.run_id,
+            force=options.force,
+            gateway=options.gateway
+            or os.environ.get("VNPAY_GATEWAY_URL")
+            or "http://127.0.0.1:8001",
+            read_clock_speed=(lambda: clock_speed_of(target)) if options.target else None,
+        )
+        if options.target:
+            procedures, agencies = fetch_catalogue(target)
+        else:
+            settings = get_settings()
+            procedures, agencies = generated_catalogue(
+                settings.catalogue_seed, settings.communes_per_province
+            )
+    world = plan_world(description, procedures=procedures, agencies=agencies)
+    return PlannedRun(description, world)
 
 
 def run(options: RunOptions, echo: Echo) -> int:
     """The experiment; returns the exit code (0: valid and audited)."""
-    workload = load_workload(options.workload)
-    shape = workload.shape(options.shape)
-    speed = workload.run_speed(shape, options.speed)
-    seconds = workload.run_seconds(shape, options.duration)
-    if options.thresholds is not None:  # a malformed rule is refused before anything starts
-        load_thresholds_file(options.thresholds)
-    check_ceiling(plan(options), force=options.force)
-    run_id = options.run_id or datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = options.out / run_id
+    planned = prepare(options)
+    description = planned.description
+    check_ceiling(planned.world.plan, force=description.force)
+    folder = description.out / description.run_id
     folder.mkdir(parents=True, exist_ok=True)
     if options.target:
         host = options.target.rstrip("/")
-        gateway = (
-            options.gateway or os.environ.get("VNPAY_GATEWAY_URL") or "http://127.0.0.1:8001"
-        ).rstrip("/")
-        return drive(options, host, gateway, run_id, folder, seconds, dict(os.environ), echo)
-    echo(f"starting the portal and the gateway (clock x{speed:g} from {workload.run.start}) ...")
-    with started_servers(workload, speed, folder, options.database_url) as servers:
-        options = RunOptions(**{**options.__dict__, "speed": speed})
+        return drive(planned, options, host, dict(os.environ), echo)
+    echo(
+        f"starting the portal and the gateway (clock x{description.speed:g} from "
+        f"{description.workload.run.start}) ..."
+    )
+    with started_servers(
+        description.workload, description.speed, folder, options.database_url
+    ) as servers:
         echo(f"portal {servers.portal}, gateway {servers.gateway}; logs in {folder}")
         env = {**os.environ, **servers.environment}
         return drive(
+            planned,
             options,
             servers.portal,
-            servers.gateway,
-            run_id,
-            folder,
-            seconds,
             env,
             echo,
+            servers.gateway,
             servers.portal_pid,
             servers.portal_exit,
         )
@@ -271,18 +281,29 @@ def exit_status(code: int) -> str:
 
 
 def drive(
+    planned: PlannedRun,
     options: RunOptions,
     host: str,
-    gateway: str,
-    run_id: str,
-    folder: Path,
-    seconds: float,
     env: dict[str, str],
     echo: Echo,
+    gateway: str | None = None,
     portal_pid: int | None = None,
     portal_exit: Callable[[], int | None] | None = None,
 ) -> int:
-    command = locust_command(options, host, gateway, run_id, portal_pid)
+    """Locust on the planned run against `host`: the servers this run started (their gateway,
+    and the portal's process), or a target someone else runs."""
+    description = planned.description.model_copy(
+        update={
+            "gateway": gateway or planned.description.gateway,
+            "portal_pid": portal_pid,
+            # The portal this run started on a new SQLite file holds this run's dossiers alone.
+            "fresh_portal": portal_pid is not None and options.database_url is None,
+        }
+    )
+    folder = description.out / description.run_id
+    plan_file = PlannedRun(description, planned.world).write(folder / "plan.json")
+    command = locust_command(host, plan_file, options.processes)
+    seconds = description.real_seconds
     echo(f"running {seconds:g} s of load ({options.processes} Locust process(es)) ...")
     log = folder / "locust.log"
     with log.open("wb") as sink:
@@ -322,40 +343,7 @@ def drive(
 
 def plan(options: RunOptions) -> dict[str, object]:
     """The resolved plan, from the target's catalogue or from the catalogue generator."""
-    from app.core.config import get_settings
-    from loadtest.world import Timeline, build_world, fetch_catalogue, generated_catalogue
-
-    workload = load_workload(options.workload)
-    shape = workload.shape(options.shape)
-    speed = workload.run_speed(shape, options.speed)
-    seconds = workload.run_seconds(shape, options.duration)
-    if options.target:
-        with httpx.Client(base_url=options.target, timeout=30) as client:
-            procedures, agencies = fetch_catalogue(client)
-    else:
-        settings = get_settings()
-        procedures, agencies = generated_catalogue(
-            settings.catalogue_seed, settings.communes_per_province
-        )
-    now = time.time()
-    officers = None
-    if options.staffing is not None:  # a bad file is refused before anything starts
-        from loadtest.staffing import read_officers
-
-        officers = read_officers(options.staffing)
-    world = build_world(
-        workload,
-        procedures=procedures,
-        agencies=agencies,
-        timeline=Timeline(now, workload.run.start.timestamp(), speed, now, seconds),
-        scale=options.scale if options.scale is not None else workload.run.scale,
-        seed=options.seed if options.seed is not None else workload.run.seed,
-        salt="PLAN0",
-        workload_name=str(options.workload),
-        shape=shape,
-        staffing=officers,
-    )
-    return world.plan
+    return prepare(options).world.plan
 
 
 __all__ = ["RunError", "RunOptions", "ThresholdError", "WorkloadError", "plan", "run"]

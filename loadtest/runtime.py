@@ -1,28 +1,51 @@
-"""The process's harness state, shared by the Locust event hooks and the users: the simulation
-of this process's partition, set once the world has arrived from the master."""
+"""The harness's state in a Locust process, shared by the event hooks (harness.py), the users and
+the shape: `this_process`, the part every process plays (its partition's simulation, the run's
+description, the portal's secret), and `current_run`, the run as the master (or the only
+process) sees it: its world, the measurements merged from every process, the verdict."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from gevent.event import Event
 
 from app.core.config import Settings
 from loadtest.access import agency_headers, sync_login_body
+from loadtest.description import RunDescription
 from loadtest.engine import Simulation
+from loadtest.headroom import UNKNOWN
+from loadtest.metrics import Book
+from loadtest.target import TargetWatch
+from loadtest.world import World
 
 READY_TIMEOUT_SECONDS = 60.0
 
 
 @dataclass
-class Runtime:
+class ThisProcess:
+    """What this process needs to play its part: set by the init hook (the settings) and when
+    the world arrives (the description and the simulation of this process's partition)."""
+
+    description: RunDescription | None = None
     simulation: Simulation | None = None
     ready: Event = field(default_factory=Event)
-    failed: str | None = None  # why the set-up failed, if it did
-    # The portal's shared secret (SECRET_KEY) derives agency keys and sync passwords.
-    settings: Settings = field(default_factory=Settings)
-    gateway: str = "http://127.0.0.1:8001"
+    # The portal's settings as this process's environment gives them: its shared secret
+    # (SECRET_KEY) derives agency keys and sync passwords, its calendar the working time. Read
+    # by the init hook, not when this module is imported.
+    _settings: Settings | None = None
     _keys: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        assert self._settings is not None, "the init hook has not run"
+        return self._settings
+
+    @property
+    def gateway(self) -> str:
+        assert self.description is not None, "the world has not arrived"
+        return self.description.gateway
 
     def agency_headers(self, agency: str) -> dict[str, str]:
         if agency not in self._keys:  # an HMAC per request would be wasted work
@@ -36,10 +59,42 @@ class Runtime:
         self.ready.wait(timeout=READY_TIMEOUT_SECONDS)
         return self.simulation is not None
 
-    def reset(self) -> None:
+    def reset(self, settings: Settings) -> None:
+        self.description = None
         self.simulation = None
-        self.failed = None
+        self._settings = settings
+        self._keys.clear()
         self.ready.clear()
 
 
-RUNTIME = Runtime()
+class CurrentRun:
+    """The master's (or the only process's) view of the run."""
+
+    def __init__(self) -> None:
+        self.description: RunDescription | None = None
+        self.world: World | None = None
+        self.book = Book()
+        self.ledger: dict[str, dict[str, Any]] = {}
+        self.started_at: datetime | None = None
+        self.exit_code = 0
+        self.reason = ""
+        self.finished = False
+        self.steps: list[dict[str, Any]] = []
+        self.stopped: dict[str, Any] | None = None  # why the run ended before its time
+        self.memory: list[list[float]] = []  # [seconds into the run, portal RSS MiB]
+        self.ended_at: float | None = None
+        self.target = TargetWatch()
+        self.database = UNKNOWN  # the kind behind the target, as its /readyz says
+
+    def absorb(self, message: dict[str, Any]) -> None:
+        """A worker's deltas; messages may overtake one another, so a record's newest
+        revision wins."""
+        self.book.absorb(message["book"])
+        for code, record in message["ledger"].items():
+            known = self.ledger.get(code)
+            if known is None or record["revision"] >= known["revision"]:
+                self.ledger[code] = record
+
+
+this_process = ThisProcess()
+current_run = CurrentRun()

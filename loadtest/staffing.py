@@ -39,9 +39,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from app.core.calendar import VIETNAM_TZ, WorkingCalendar
+from app.core.calendar import VIETNAM_TZ, WorkingCalendar, calendar_from_settings
 from app.core.config import Settings
-from app.main import calendar_from_settings
 from loadtest.arrivals import DemandProfile
 from loadtest.audit import instant
 from loadtest.distortion import ON_TIME, judged_views

@@ -76,6 +76,10 @@ def _normalised(weights: list[float], what: str) -> list[float]:
     if len(weights) != 24 or any(w < 0 for w in weights) or sum(weights) <= 0:
         raise ValueError(f"{what} needs 24 non-negative weights, not all zero")
     total = sum(weights)
+    if math.isclose(total, 1.0, rel_tol=1e-12):
+        # Already shares (a workload read back from JSON): dividing again would move their
+        # last bits, and a worker's schedule would then differ from the master's.
+        return weights
     return [w / total for w in weights]
 
 

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from app.accounts.models import Account
-from app.cli import app
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.security import agency_of_key
+from portalsim.cli import app
 
 runner = CliRunner()
 

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from app.cli import _agencies, app
+from app.cli import _agencies
 from app.core.config import DEMO_SECRET_KEY, DEMO_VNPAY_HASH_SECRET, Settings, get_settings
 from app.core.http_server import WORKER_HEALTHCHECK_SECONDS
+from portalsim.cli import app
 from tests.support.servers import record_serving
 
 runner = CliRunner()
@@ -476,8 +477,14 @@ def _imported_after(statement: str, modules: tuple[str, ...]) -> list[str]:
 
 def test_the_command_imports_no_heavy_module_before_a_command_needs_it() -> None:
     """Every command, and every worker of `serve --workers N` (it re-imports the entry script),
-    paid 5.5 s for `import app.cli` when it imported the app, Alembic and Locust up front."""
-    assert _imported_after("import app.cli", HEAVY) == []
+    paid 5.5 s for `import app.cli` when it imported the app, Alembic and Locust up front. The
+    entry point imports the portal's commands and the harness's."""
+    assert _imported_after("import portalsim.cli", HEAVY) == []
+
+
+def test_the_portal_imports_nothing_of_the_harness() -> None:
+    """The harness drives the portal, never the reverse: its commands live with it."""
+    assert _imported_after("import app.cli; import app.main", ("loadtest",)) == []
 
 
 def test_the_app_imports_no_catalogue_data_or_load_harness() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import app
 from app.core.config import Settings, get_settings
+from portalsim.cli import app
 from tests.support.servers import record_serving
 
 runner = CliRunner()

@@ -452,7 +452,7 @@ def dockerfile_instructions() -> list[tuple[str, list[str]]]:
 def test_the_dockerfile_copies_the_harness_and_the_portal() -> None:
     instructions = dockerfile_instructions()
     copies = {tuple(arguments) for keyword, arguments in instructions if keyword == "COPY"}
-    for directory in ("app", "migrations", "loadtest"):
+    for directory in ("app", "migrations", "loadtest", "portalsim"):
         assert (directory, f"./{directory}") in copies, copies
     assert ("alembic.ini", "./") in copies
     [workdir] = [arguments for keyword, arguments in instructions if keyword == "WORKDIR"]

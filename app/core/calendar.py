@@ -13,7 +13,8 @@ observances that public offices do not actually close for (e.g. "Vietnam Cultura
 listed from 2026), the holiday set is configurable per calendar.
 
 All arithmetic happens in local wall-clock time of the configured zone and results are returned in
-UTC, which is what the application stores. The module is pure: no I/O, settings or database.
+UTC, which is what the application stores. The module is pure: no I/O or database, and the one
+function that reads settings (`calendar_from_settings`) reads those it is handed.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from itertools import pairwise
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
 
 __all__ = [
     "DEFAULT_WINDOWS",
@@ -34,6 +38,7 @@ __all__ = [
     "WORKING_SATURDAYS",
     "ProcessingUnit",
     "WorkingCalendar",
+    "calendar_from_settings",
 ]
 
 DEFAULT_WINDOWS: tuple[tuple[time, time], ...] = (
@@ -358,3 +363,14 @@ class WorkingCalendar:
         else:
             raise ValueError(f"unknown processing unit {unit!r}")
         return self.add(self.clock_start(accepted_at), duration)
+
+
+def calendar_from_settings(settings: Settings) -> WorkingCalendar:
+    """The calendar the settings describe: the portal's, and the load harness's copy of it."""
+    return WorkingCalendar(
+        windows=settings.calendar_windows,
+        cutoff=settings.calendar_cutoff,
+        extra_days_off=settings.calendar_extra_days_off,
+        extra_working_days=settings.calendar_extra_working_days,
+        ignored_holiday_names=settings.calendar_ignored_holidays,
+    )

@@ -7,7 +7,7 @@ import time
 
 from locust import LoadTestShape
 
-from loadtest.harness import RUN, total_users
+from loadtest.runtime import current_run
 
 # Time for the users to finish their last tasks and for the audit's data to arrive.
 GRACE_SECONDS = 2.0
@@ -17,11 +17,11 @@ class OpenModelShape(LoadTestShape):
     use_common_options = True
 
     def tick(self) -> tuple[int, float] | None:
-        world = RUN.world
+        world = current_run.world
         if world is None:
             return None
         timeline = world.timeline
         if time.time() > timeline.start_real + timeline.real_seconds + GRACE_SECONDS:
             return None
-        users = total_users()
+        users = sum(int(pool) for pool in world.plan["pools"].values())
         return users, float(users)

@@ -13,7 +13,7 @@ from app.dossiers.schemas import DossierOut
 from loadtest.audit import instant
 from loadtest.engine import DossierRecord, Simulation, Task
 from loadtest.officers import service_hours as draw_service_hours
-from loadtest.runtime import RUNTIME
+from loadtest.runtime import this_process
 from loadtest.users.base import ActorUser, expect_status
 
 
@@ -26,7 +26,7 @@ class BackOffice(ActorUser):
     actor = "backoffice"
 
     def headers(self, record: DossierRecord | str) -> dict[str, str]:
-        return RUNTIME.agency_headers(record if isinstance(record, str) else record.agency)
+        return this_process.agency_headers(record if isinstance(record, str) else record.agency)
 
     def move(
         self,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from loadtest.engine import Simulation
 from loadtest.requests import REQUESTS
-from loadtest.runtime import RUNTIME
+from loadtest.runtime import this_process
 
 logger = logging.getLogger("portalsim.loadtest")
 Check = Callable[[Any], str | None]  # a parsed body -> the problem with it, or None
@@ -42,13 +42,13 @@ class ActorUser(FastHttpUser):
 
     @property
     def sim(self) -> Simulation:
-        sim = RUNTIME.simulation
+        sim = this_process.simulation
         assert sim is not None
         return sim
 
     @task
     def work(self) -> None:
-        if not RUNTIME.wait_ready():
+        if not this_process.wait_ready():
             return
         next_task = self.sim.take(self.actor)
         if next_task is None:  # the run is over for this actor

@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 
 from app.payments.schemas import PaymentOut
 from loadtest.engine import Task
-from loadtest.runtime import RUNTIME
+from loadtest.runtime import this_process
 from loadtest.users.base import Rejected
 from loadtest.users.citizen import CitizenSession
 
@@ -63,7 +63,7 @@ class Payer(CitizenSession):
             "POST /api/simulate/[transaction_no]",
             f"/api/simulate/{transaction}",
             json=choice,
-            base=RUNTIME.gateway,
+            base=this_process.gateway,
         )
         if outcome != "success":
             sim.book.count("payments.failed")

@@ -11,7 +11,7 @@ from typing import Any
 from app.core.calendar import VIETNAM_TZ
 from app.sync.contract import SyncReply, format_contract_date
 from loadtest.engine import DossierRecord, Task
-from loadtest.runtime import RUNTIME
+from loadtest.runtime import this_process
 from loadtest.users.backoffice import service_hours
 from loadtest.users.base import ActorUser, Rejected, logger
 
@@ -120,7 +120,7 @@ class SyncBackOffice(ActorUser):
             body = self.call(
                 "POST /api/v1/sync/login",
                 "/api/v1/sync/login",
-                json=RUNTIME.sync_login(agency),
+                json=this_process.sync_login(agency),
                 check=lambda b: None if b.get("session") else f"no session: {b}",
             )
             self.sim.sync_sessions[agency] = body["session"]

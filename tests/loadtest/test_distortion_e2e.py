@@ -13,7 +13,7 @@ from typing import Any
 from app.core.config import Settings
 from loadtest.distortion import chain_line
 from loadtest.results import EXIT_INVALID
-from loadtest.run import PROJECT_ROOT, RunOptions, drive, started_servers
+from loadtest.run import PROJECT_ROOT, RunOptions, drive, prepare, started_servers
 from loadtest.workload import load_workload
 
 SECONDS = 40
@@ -35,16 +35,16 @@ def _scenario(database_url: str, out: Path) -> None:
         duration=f"{SECONDS}s",
         seed=3,
         out=out,
+        run_id="chain",
         database_url=database_url,
     )
     folder = out / "chain"
     folder.mkdir(parents=True)
     said: list[str] = []
+    planned = prepare(options)  # as `portalsim run`: before the servers start
     with started_servers(workload, speed, folder, database_url) as servers:
         env = {**os.environ, **servers.environment}
-        code = drive(
-            options, servers.portal, servers.gateway, "chain", folder, SECONDS, env, said.append
-        )
+        code = drive(planned, options, servers.portal, env, said.append, servers.gateway)
     results: dict[str, Any] = json.loads((folder / "results.json").read_text())
     chain = results["chain"]
     ledger: dict[str, dict[str, Any]] = json.loads((folder / "ledger.json").read_text())

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import app
 from loadtest.report import ReportError, read_results, render_html, write_reports
 from loadtest.report.markdown import render_markdown
+from portalsim.cli import app
 from tests.loadtest.test_compare import make_results
 
 SAMPLE = Path(__file__).parents[1] / "data" / "results-sample.json"

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from loadtest.audit import Procedure, audit_portal
-from loadtest.run import RunOptions, drive, started_servers
+from loadtest.run import RunOptions, drive, prepare, started_servers
 from loadtest.workload import DEFAULT_WORKLOAD, load_workload
 from loadtest.world import generated_catalogue
 
@@ -56,22 +56,22 @@ def _scenario(database_url: str, out: Path) -> None:
         scale=SCALE,
         seed=5,
         out=out,
+        run_id="e2e",
         database_url=database_url,
     )
     folder = out / "e2e"
     folder.mkdir(parents=True)
     said: list[str] = []
+    planned = prepare(options)  # as `portalsim run`: before the servers start
     with started_servers(workload, SPEED, folder, database_url) as servers:
         env = {**os.environ, **servers.environment}
         code = drive(
+            planned,
             options,
             servers.portal,
-            servers.gateway,
-            "e2e",
-            folder,
-            SECONDS,
             env,
             said.append,
+            servers.gateway,
             servers.portal_pid,
         )
         assert code == 0, "\n".join(said)
@@ -134,15 +134,21 @@ def _counts(out: Path, processes: int) -> dict[str, int]:
     folder = out / run_id
     folder.mkdir(parents=True)
     options = RunOptions(
-        duration="20s", speed=SPEED, scale=SCALE, seed=9, out=out, processes=processes
+        duration="20s",
+        speed=SPEED,
+        scale=SCALE,
+        seed=9,
+        out=out,
+        run_id=run_id,
+        processes=processes,
     )
     said: list[str] = []
+    planned = prepare(options)  # as `portalsim run`: before the servers start
     with started_servers(workload, SPEED, folder, None) as servers:
         env = {**os.environ, **servers.environment}
-        assert (
-            drive(options, servers.portal, servers.gateway, run_id, folder, 20, env, said.append)
-            == 0
-        ), "\n".join(said)
+        assert drive(planned, options, servers.portal, env, said.append, servers.gateway) == 0, (
+            "\n".join(said)
+        )
     results = json.loads((folder / "results.json").read_text())
     ledger = json.loads((folder / "ledger.json").read_text())
     requests = results["requests"]

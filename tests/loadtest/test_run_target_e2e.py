@@ -6,6 +6,7 @@ exit code and last line, that the portal stopped answering and when."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -20,7 +21,7 @@ import pytest
 from app.core.config import Settings
 from loadtest.requests import REQUESTS
 from loadtest.results import EXIT_TARGET
-from loadtest.run import RunOptions, drive, started_servers
+from loadtest.run import RunOptions, drive, prepare, started_servers
 from loadtest.workload import DEFAULT_WORKLOAD, load_workload
 
 SPEED = 2400.0
@@ -47,13 +48,15 @@ def _workload_with_every_step(folder: Path) -> Path:
 
 
 def _run(
-    folder: Path, options: RunOptions, seconds: int, *, kill_after: float | None = None
+    folder: Path, options: RunOptions, *, kill_after: float | None = None
 ) -> tuple[int, list[str]]:
-    """A run on servers of its own (like `portalsim run`); with `kill_after`, the portal is
-    killed that many seconds after Locust has started every user."""
+    """A run on servers of its own (like `portalsim run`) into `folder`; with `kill_after`, the
+    portal is killed that many seconds after Locust has started every user."""
+    options = dataclasses.replace(options, out=folder.parent, run_id=folder.name)
     workload = load_workload(options.workload)
     folder.mkdir(parents=True)
     said: list[str] = []
+    planned = prepare(options)  # as `portalsim run`: before the servers start
     with started_servers(workload, SPEED, folder, options.database_url) as servers:
         if kill_after is not None:
             killer = threading.Thread(
@@ -61,14 +64,12 @@ def _run(
             )
             killer.start()
         code = drive(
+            planned,
             options,
             servers.portal,
-            servers.gateway,
-            folder.name,
-            folder,
-            seconds,
             {**os.environ, **servers.environment},
             said.append,
+            servers.gateway,
             servers.portal_pid,
             servers.portal_exit,
         )
@@ -107,7 +108,7 @@ async def test_every_kind_of_request_of_every_actor_is_answered_as_documented(
         out=tmp_path,
         database_url=scratch_settings.database_url,
     )
-    _, said = await asyncio.to_thread(_run, tmp_path / "every", options, 35)
+    _, said = await asyncio.to_thread(_run, tmp_path / "every", options)
     requests = _results(tmp_path / "every")["requests"]
     failed = {name: r["failures"] for name, r in requests.items() if r["failures"]}
     assert not failed, "\n".join(said)
@@ -125,7 +126,7 @@ def test_a_run_whose_portal_is_killed_writes_what_it_measured_and_says_so(
 ) -> None:
     folder = tmp_path / "killed"
     options = RunOptions(duration="40s", speed=SPEED, seed=5, out=tmp_path)
-    code, said = _run(folder, options, 40, kill_after=8.0)
+    code, said = _run(folder, options, kill_after=8.0)
     assert code == EXIT_TARGET, "\n".join(said)
     results = _results(folder)
     target = results["target"]

@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.calendar import WorkingCalendar
+from app.core.calendar import WorkingCalendar, calendar_from_settings
 from app.core.config import Settings
-from app.main import calendar_from_settings
 from loadtest.arrivals import generate_arrivals
 from loadtest.shapes.steps import judge_step, kept_to_schedule, knee, kneedle
 from loadtest.thresholds import parse_rules

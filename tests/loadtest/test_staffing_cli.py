@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import app
 from loadtest.report.staffing import staffing_markdown
 from loadtest.staffing import StaffingError, read_officers
+from portalsim.cli import app
 
 runner = CliRunner()
 MMC = "loadtest/workloads/mmc-rho06.toml"

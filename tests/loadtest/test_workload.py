@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.core.calendar import calendar_from_settings
 from app.core.config import Settings
-from app.main import calendar_from_settings
 from loadtest.run import RunOptions, plan
 from loadtest.workload import (
     DEFAULT_WORKLOAD,

@@ -17,9 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.accounts.identifiers import AccountKind, identifier_problem
-from app.core.calendar import VIETNAM_TZ, WorkingCalendar
+from app.core.calendar import VIETNAM_TZ, WorkingCalendar, calendar_from_settings
 from app.core.config import Settings
-from app.main import calendar_from_settings
 from loadtest.arrivals import (
     Arrival,
     generate_arrivals,

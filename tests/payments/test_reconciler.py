@@ -18,9 +18,10 @@ import pytest
 from httpx import AsyncBaseTransport
 
 from app.cli import _reconcile
+from app.core.calendar import calendar_from_settings
 from app.core.config import Settings
 from app.gateway.main import create_gateway_app
-from app.main import calendar_from_settings, document_store_from_settings
+from app.main import document_store_from_settings
 from app.payments.gateway_client import GatewayClient, gateway_http_client
 from app.payments.reconciler import reconcile_once, start_reconciler
 from app.services import Services
