@@ -18,6 +18,7 @@ from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from app.core.config import Settings
 from app.main import calendar_from_settings
 from loadtest.access import agency_headers, sync_login_body
+from loadtest.results_model import Audit
 
 FINISHED = (3, 8, 9, 10)
 LOOKUP_BATCH = 500
@@ -39,17 +40,18 @@ class AuditReport:
         """Passed: performed, and nothing lost, doubled or mismatched."""
         return self.not_performed is None and not (self.lost or self.duplicated or self.mismatched)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "performed": self.not_performed is None,
-            "not_performed": self.not_performed,
-            "checked": self.checked,
-            "lost": sorted(self.lost),
-            "duplicated": sorted(self.duplicated),
-            "mismatched": sorted(self.mismatched),
-            "indicators_checked": self.indicators_checked,
-        }
+    def section(self) -> Audit:
+        """results.json's `audit`."""
+        return Audit(
+            ok=self.ok,
+            performed=self.not_performed is None,
+            not_performed=self.not_performed,
+            checked=self.checked,
+            lost=sorted(self.lost),
+            duplicated=sorted(self.duplicated),
+            mismatched=sorted(self.mismatched),
+            indicators_checked=self.indicators_checked,
+        )
 
 
 @dataclass(frozen=True)
