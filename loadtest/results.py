@@ -94,8 +94,9 @@ def verdict_of_results(results: Results) -> Verdict:
     report's when `portalsim report` rebuilds it."""
     arrivals, harness, target = results.arrivals, results.harness, results.target
     lag_ok = arrivals.intended > 0 and arrivals.late <= arrivals.budget_share * arrivals.intended
-    if results.steps is not None:  # a step run is valid when it kept to its schedule up to the knee
-        lag_ok = results.steps.kept_to_schedule
+    steps = results.steps
+    if steps is not None and steps.kept_to_schedule is not None:
+        lag_ok = steps.kept_to_schedule  # a step run is valid when on schedule up to the knee
     chain = results.chain
     return Verdict(
         lag_ok=lag_ok,

@@ -372,8 +372,8 @@ class Step(Section):
     to_s: float
     offered_rps: float
     achieved_rps: float
-    offered: int
-    late: int
+    offered: int = 0  # arrivals due in the step; not counted before commit 05f2617
+    late: int = 0
     count: int
     failures: int
     error_rate: float
@@ -392,7 +392,7 @@ class Knee(Section):
     multiple_of_national_peak: float | None
     first_broken_step: int | None
     saturated: bool
-    kneedle_level: float | None
+    kneedle_level: float | None = None  # absent before commit 95c7a31
     kneedle_rps: float | None
     kneedle_multiple_of_national_peak: float | None
 
@@ -401,7 +401,9 @@ class Steps(Section):
     slo: list[str]
     levels: list[float]
     judged: list[Step]
-    kept_to_schedule: bool
+    # Whether the generator kept to the schedule up to the knee; None in files from before
+    # commit 05f2617, whose step runs are judged by the whole run's lag.
+    kept_to_schedule: bool | None = None
     knee: Knee
 
 

@@ -58,3 +58,17 @@ def request(group: str, count: int, failures: int = 0, *, seconds: float = 10.0)
         "rps": count / seconds,
         "latency_ms": latency(10.0, 50.0, 80.0),
     }
+
+
+def key_structure(data: dict[str, Any]) -> dict[str, list[str]]:
+    """The keys of results.json, in order: at the top, in each section, and in the first entry
+    of each table (a request, a route group, an interval) and list."""
+    found = {"": list(data)}
+    for name, section in data.items():
+        if name in ("requests", "groups"):
+            found[f"{name}.*"] = list(next(iter(section.values()), {}))
+        elif name == "timeseries":
+            found["timeseries[]"] = list(section[0]) if section else []
+        elif isinstance(section, dict):
+            found[name] = list(section)
+    return found
