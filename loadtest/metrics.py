@@ -107,6 +107,30 @@ class RequestCounts:
     failures: int = 0
 
 
+@dataclass(frozen=True)
+class WindowGroup:
+    count: int
+    failures: int
+    latency_ms: Percentiles
+
+
+@dataclass(frozen=True)
+class Window:
+    """The requests a span of the run completed (a step of a step run), from its intervals."""
+
+    from_s: float
+    to_s: float
+    offered_rps: float
+    achieved_rps: float
+    offered: int  # arrivals due
+    late: int
+    count: int
+    failures: int
+    error_rate: float
+    latency_ms: Percentiles
+    groups: dict[str, WindowGroup]
+
+
 @dataclass
 class Book:
     """The measurements of one process (a worker), or of the whole run (the master)."""
@@ -226,7 +250,7 @@ class Book:
             everything.add(histogram)
         return everything
 
-    def window(self, start: float, end: float) -> dict[str, Any]:
+    def window(self, start: float, end: float) -> Window:
         """Requests completed in the real span [start, end), over whole intervals, overall and
         per route group: what a step of a step-to-saturation run is judged on."""
         first, last = self.interval(start), self.interval(end - 1e-6)
@@ -243,26 +267,26 @@ class Book:
         seconds = len(slots) * self.interval_seconds
         completed = counts.get("completed", 0)
         failures = sum(v for k, v in counts.items() if k.startswith("fail:"))
-        return {
-            "from_s": round(first * self.interval_seconds, 3),
-            "to_s": round(first * self.interval_seconds + seconds, 3),
-            "offered_rps": round(counts.get("offered", 0) / seconds, 3),
-            "achieved_rps": round(completed / seconds, 3),
-            "offered": counts.get("offered", 0),
-            "late": counts.get("late", 0),
-            "count": completed,
-            "failures": failures,
-            "error_rate": round(failures / completed, 6) if completed else 0.0,
-            "latency_ms": percentiles_ms(everything),
-            "groups": {
-                group: {
-                    "count": h.get_total_count(),
-                    "failures": counts.get(f"fail:{group}", 0),
-                    "latency_ms": percentiles_ms(h),
-                }
+        return Window(
+            from_s=round(first * self.interval_seconds, 3),
+            to_s=round(first * self.interval_seconds + seconds, 3),
+            offered_rps=round(counts.get("offered", 0) / seconds, 3),
+            achieved_rps=round(completed / seconds, 3),
+            offered=counts.get("offered", 0),
+            late=counts.get("late", 0),
+            count=completed,
+            failures=failures,
+            error_rate=round(failures / completed, 6) if completed else 0.0,
+            latency_ms=latency_of(everything),
+            groups={
+                group: WindowGroup(
+                    count=h.get_total_count(),
+                    failures=counts.get(f"fail:{group}", 0),
+                    latency_ms=latency_of(h),
+                )
                 for group, h in sorted(per_group.items())
             },
-        }
+        )
 
     def timeseries(self) -> list[Interval]:
         slots = sorted(set(self.interval_counts) | {slot for slot, _ in self.groups})

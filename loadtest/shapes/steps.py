@@ -11,53 +11,52 @@ with the SLO's rule as the one the run is judged by."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from kneed import KneeLocator  # type: ignore[import-untyped]
 
-from loadtest.results_model import GroupFigures, Knee, Percentiles, RequestFigures, Step
+from loadtest.metrics import Window
+from loadtest.results_model import GroupFigures, Knee, RequestFigures, Step
 from loadtest.thresholds import Rule, Snapshot, evaluate
 
 
-def window_results(window: dict[str, Any]) -> Snapshot:
+def window_results(window: Window) -> Snapshot:
     """A step's figures as the threshold evaluator reads a run's: its groups, `all`, and one
     request entry per group (failures are kept per group in each interval)."""
-    seconds = window["to_s"] - window["from_s"]
+    seconds = window.to_s - window.from_s
     return Snapshot(
         real_seconds=seconds,
-        all=GroupFigures(count=window["count"], latency_ms=window["latency_ms"]),
+        all=GroupFigures(count=window.count, latency_ms=window.latency_ms),
         groups={
-            group: GroupFigures(count=entry["count"], latency_ms=entry["latency_ms"])
-            for group, entry in window["groups"].items()
+            group: GroupFigures(count=entry.count, latency_ms=entry.latency_ms)
+            for group, entry in window.groups.items()
         },
         requests={
             f"{group} (all requests)": RequestFigures(
                 group=group,
-                count=entry["count"],
-                failures=entry["failures"],
-                rps=entry["count"] / seconds if seconds else 0.0,
-                latency_ms=entry["latency_ms"],
+                count=entry.count,
+                failures=entry.failures,
+                rps=entry.count / seconds if seconds else 0.0,
+                latency_ms=entry.latency_ms,
             )
-            for group, entry in window["groups"].items()
+            for group, entry in window.groups.items()
         },
     )
 
 
-def judge_step(index: int, level: float, window: dict[str, Any], slo: list[Rule]) -> Step:
+def judge_step(index: int, level: float, window: Window, slo: list[Rule]) -> Step:
     outcomes = evaluate(slo, window_results(window))
     return Step(
         step=index,
         level=level,
-        from_s=window["from_s"],
-        to_s=window["to_s"],
-        offered_rps=window["offered_rps"],
-        achieved_rps=window["achieved_rps"],
-        offered=window["offered"],
-        late=window["late"],
-        count=window["count"],
-        failures=window["failures"],
-        error_rate=window["error_rate"],
-        latency_ms=Percentiles(**window["latency_ms"]),
+        from_s=window.from_s,
+        to_s=window.to_s,
+        offered_rps=window.offered_rps,
+        achieved_rps=window.achieved_rps,
+        offered=window.offered,
+        late=window.late,
+        count=window.count,
+        failures=window.failures,
+        error_rate=window.error_rate,
+        latency_ms=window.latency_ms,
         met=all(o.ok for o in outcomes),
         broken=[o.line() for o in outcomes if not o.ok],
     )

@@ -182,13 +182,13 @@ def test_failures_are_kept_per_group_and_interval_and_judged_per_window() -> Non
     assert second.failures == {}
     assert first.errors == {"http 503": 1}
     step = book.window(0.0, 10.0)
-    assert step["count"] == 20
-    assert step["failures"] == 1
-    assert step["error_rate"] == pytest.approx(0.05)
-    assert step["achieved_rps"] == pytest.approx(2.0)
+    assert step.count == 20
+    assert step.failures == 1
+    assert step.error_rate == pytest.approx(0.05)
+    assert step.achieved_rps == pytest.approx(2.0)
     only_second = book.window(5.0, 10.0)
-    assert only_second["failures"] == 0
-    assert only_second["latency_ms"]["max"] == pytest.approx(5.0, rel=1e-2)
+    assert only_second.failures == 0
+    assert only_second.latency_ms.max == pytest.approx(5.0, rel=1e-2)
 
 
 def test_all_requests_merge_every_group_exactly() -> None:

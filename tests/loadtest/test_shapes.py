@@ -5,7 +5,6 @@ scale or speed, and the knee of a step run is the one the rule and Kneedle name.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +14,8 @@ from app.core.calendar import WorkingCalendar
 from app.core.config import Settings
 from app.main import calendar_from_settings
 from loadtest.arrivals import generate_arrivals
-from loadtest.results_model import Step
+from loadtest.metrics import Window, WindowGroup
+from loadtest.results_model import Percentiles, Step
 from loadtest.shapes.steps import judge_step, kept_to_schedule, knee, kneedle
 from loadtest.thresholds import parse_rules
 from loadtest.workload import (
@@ -191,28 +191,21 @@ def test_a_step_slo_must_be_judged_on_http_figures() -> None:
 # --- judging steps, and the knee ---------------------------------------------------------------
 
 
-def window(offered: float, p99: float, errors: int = 0, count: int = 1000) -> dict[str, Any]:
-    latency = {
-        "p50": p99 / 4,
-        "p90": p99 / 2,
-        "p95": p99 / 1.5,
-        "p99": p99,
-        "p999": p99,
-        "max": p99,
-    }
-    return {
-        "from_s": 0.0,
-        "to_s": 20.0,
-        "offered_rps": offered,
-        "achieved_rps": offered * 3,
-        "offered": int(offered * 20),
-        "late": 0,
-        "count": count,
-        "failures": errors,
-        "error_rate": errors / count,
-        "latency_ms": latency,
-        "groups": {"submit": {"count": count, "failures": errors, "latency_ms": latency}},
-    }
+def window(offered: float, p99: float, errors: int = 0, count: int = 1000) -> Window:
+    latency = Percentiles(p50=p99 / 4, p90=p99 / 2, p95=p99 / 1.5, p99=p99, p999=p99, max=p99)
+    return Window(
+        from_s=0.0,
+        to_s=20.0,
+        offered_rps=offered,
+        achieved_rps=offered * 3,
+        offered=int(offered * 20),
+        late=0,
+        count=count,
+        failures=errors,
+        error_rate=errors / count,
+        latency_ms=latency,
+        groups={"submit": WindowGroup(count=count, failures=errors, latency_ms=latency)},
+    )
 
 
 SLO = parse_rules(["all.p99_ms < 500", "errors.rate < 0.01", "submit.error_rate < 0.01"])
