@@ -20,6 +20,12 @@ from app.main import calendar_from_settings
 from loadtest.access import agency_headers, sync_login_body
 from loadtest.results_model import Audit
 
+# Raw JSON at the harness's boundaries, named once: a dossier as the portal's API answers it
+# (read where the audit fetched it), and the harness's own record of a dossier (the engine's
+# DossierRecord.as_dict(), sent between Locust processes and written to ledger.json).
+PortalDossier = dict[str, Any]
+LedgerRecord = dict[str, Any]
+
 FINISHED = (3, 8, 9, 10)
 LOOKUP_BATCH = 500
 Headers = Callable[[str], dict[str, str]]  # agency code -> its back-office headers
@@ -31,7 +37,7 @@ class AuditReport:
     lost: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     mismatched: list[str] = field(default_factory=list)  # "code: what differs"
-    views: dict[str, dict[str, Any]] = field(default_factory=dict)  # the portal's dossiers
+    views: dict[str, PortalDossier] = field(default_factory=dict)
     indicators_checked: int = 0  # agencies whose indicator counts were cross-checked
     not_performed: str | None = None  # why the audit could not be carried out
 
@@ -126,7 +132,7 @@ class Auditor:
         self.procedures = procedures
         self.since = since
 
-    def run(self, ledger: dict[str, dict[str, Any]], agencies: Iterable[str]) -> AuditReport:
+    def run(self, ledger: dict[str, LedgerRecord], agencies: Iterable[str]) -> AuditReport:
         report = AuditReport()
         for _, record in sorted(ledger.items()):
             # A counter dossier still in its back office's outbox was never acknowledged.
@@ -139,7 +145,7 @@ class Auditor:
         return report
 
     def _check_indicators(
-        self, ledger: dict[str, dict[str, Any]], agencies: list[str], report: AuditReport
+        self, ledger: dict[str, LedgerRecord], agencies: list[str], report: AuditReport
     ) -> None:
         """The portal's indicator counts (GET /api/v1/indicators/series) of each agency agree
         with the dossiers the harness knows: as many received, as many online, as many finished
@@ -187,7 +193,7 @@ class Auditor:
     def _get(self, path: str, headers: dict[str, str], **params: Any) -> httpx.Response:
         return self.client.get(path, headers=headers, params=params or None)
 
-    def _check_dossier(self, record: dict[str, Any], report: AuditReport) -> None:
+    def _check_dossier(self, record: LedgerRecord, report: AuditReport) -> None:
         code = record["code"]
         report.checked += 1
         headers = self.headers(record["agency"])
@@ -212,8 +218,8 @@ class Auditor:
 
     def _check_deadline(
         self,
-        record: dict[str, Any],
-        view: dict[str, Any],
+        record: LedgerRecord,
+        view: PortalDossier,
         headers: dict[str, str],
         report: AuditReport,
     ) -> None:
@@ -233,7 +239,7 @@ class Auditor:
             )
 
     def _check_payments(
-        self, record: dict[str, Any], view: dict[str, Any], report: AuditReport
+        self, record: LedgerRecord, view: PortalDossier, report: AuditReport
     ) -> None:
         code = record["code"]
         response = self._get(f"/api/v1/dossiers/{code}/payments", self.login(record["identity"]))
@@ -249,7 +255,7 @@ class Auditor:
             report.mismatched.append(f"{code}: paid, but the dossier did not move on")
 
     def _check_listings(
-        self, ledger: dict[str, dict[str, Any]], agencies: set[str], report: AuditReport
+        self, ledger: dict[str, LedgerRecord], agencies: set[str], report: AuditReport
     ) -> None:
         """Every online dossier of the agencies in scope that this run's citizens submitted
         since the run began is one the harness saw acknowledged, and is listed once."""
@@ -281,7 +287,7 @@ class Auditor:
             if count > 1 or code not in ledger:
                 report.duplicated.append(code)
 
-    def _check_sync(self, ledger: dict[str, dict[str, Any]], report: AuditReport) -> None:
+    def _check_sync(self, ledger: dict[str, LedgerRecord], report: AuditReport) -> None:
         """TraCuuHoSo finds every counter dossier the portal accepted items of."""
         by_agency: dict[str, list[str]] = {}
         for code, record in ledger.items():
@@ -316,7 +322,7 @@ class Auditor:
 
 def audit_portal(
     host: str,
-    ledger: dict[str, dict[str, Any]],
+    ledger: dict[str, LedgerRecord],
     *,
     agencies: Iterable[str],
     procedures: dict[str, Procedure],

@@ -8,10 +8,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from app.core.calendar import WorkingCalendar
-from loadtest.audit import instant
+from loadtest.audit import LedgerRecord, PortalDossier, instant
 from loadtest.distortion import DECIDED, ON_TIME, judged_views
 from loadtest.metrics import Book, latency_of, new_histogram, percentiles_ms, record_ms
 from loadtest.queueing import MMc, batch_means_error
@@ -38,7 +37,7 @@ def _percentiles(values: list[float]) -> HoursPercentiles:
     return HoursPercentiles(p50=found["p50"], p95=found["p95"], p99=found["p99"])
 
 
-def _share(views: list[dict[str, Any]]) -> OnTime:
+def _share(views: list[PortalDossier]) -> OnTime:
     decided = [v for v in views if v["timeliness"] in DECIDED]
     on_time = sum(1 for v in decided if v["timeliness"] in ON_TIME)
     return OnTime(
@@ -51,13 +50,13 @@ OVER_TIME_BUCKETS = 12
 
 
 def on_time_over_time(
-    views: list[dict[str, Any]], start: datetime, end: datetime
+    views: list[PortalDossier], start: datetime, end: datetime
 ) -> list[OnTimeBucket]:
     """The on-time share of the dossiers finished in each twelfth of the simulated span (an
     hour at least), by their finishing instant: how the share moved as queues built up."""
     width = max((end - start) / OVER_TIME_BUCKETS, timedelta(hours=1))
     count = max(1, math.ceil((end - start) / width))
-    buckets: list[list[dict[str, Any]]] = [[] for _ in range(count)]
+    buckets: list[list[PortalDossier]] = [[] for _ in range(count)]
     for view in views:
         if view["timeliness"] in DECIDED and view["finished_at"]:
             index = int((instant(view["finished_at"]) - start) / width)
@@ -84,8 +83,8 @@ def warm_up_instant(world: World, workload: Workload) -> datetime:
 
 
 def business_section(
-    ledger: dict[str, dict[str, Any]],
-    views: dict[str, dict[str, Any]],
+    ledger: dict[str, LedgerRecord],
+    views: dict[str, PortalDossier],
     world: World,
     workload: Workload,
     calendar: WorkingCalendar,
@@ -104,7 +103,7 @@ def business_section(
     real_seconds = [
         r["returned_real"] - r["submitted_real"] for r in ledger.values() if r["returned_real"]
     ]
-    by: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    by: dict[str, dict[str, list[PortalDossier]]] = defaultdict(lambda: defaultdict(list))
     for view in measured:
         procedure = world.procedures[view["procedure_code"]]
         by["level"][agencies[ledger[view["code"]]["agency"]].level].append(view)
@@ -160,8 +159,8 @@ def sync_section(book: Book) -> Sync:
 
 
 def queueing_section(
-    ledger: dict[str, dict[str, Any]],
-    views: dict[str, dict[str, Any]],
+    ledger: dict[str, LedgerRecord],
+    views: dict[str, PortalDossier],
     world: World,
     workload: Workload,
     calendar: WorkingCalendar,

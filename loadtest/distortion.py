@@ -24,11 +24,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from app.core.calendar import ProcessingUnit, WorkingCalendar
 from app.dossiers.deadlines import classify
-from loadtest.audit import instant
+from loadtest.audit import LedgerRecord, PortalDossier, instant
 from loadtest.results_model import Chain, Spread
 from loadtest.world import Procedure
 
@@ -45,7 +44,7 @@ def working_minutes(start: datetime, end: datetime, calendar: WorkingCalendar) -
 
 
 def intended_due(
-    view: dict[str, Any], record: dict[str, Any], procedure: Procedure, calendar: WorkingCalendar
+    view: PortalDossier, record: LedgerRecord, procedure: Procedure, calendar: WorkingCalendar
 ) -> datetime:
     """The due date by the portal's rule from the intended acceptance; a dossier whose clock a
     supplement request paused keeps the portal's (shifted by the pause as recorded)."""
@@ -55,7 +54,7 @@ def intended_due(
     return calendar.due_at(instant(record["accept_intended"]), procedure.processing_time, unit)
 
 
-def _intended(record: dict[str, Any] | None, view: dict[str, Any]) -> bool:
+def _intended(record: LedgerRecord | None, view: PortalDossier) -> bool:
     """Whether the harness knows both instants the dossier was meant to be accepted and ended
     at, and the portal decided it (not so for counter dossiers, open ones, or one stopped while
     a supplement was awaited)."""
@@ -70,8 +69,8 @@ def _intended(record: dict[str, Any] | None, view: dict[str, Any]) -> bool:
 
 
 def timeliness_as_intended(
-    view: dict[str, Any],
-    record: dict[str, Any] | None,
+    view: PortalDossier,
+    record: LedgerRecord | None,
     procedure: Procedure,
     calendar: WorkingCalendar,
 ) -> str | None:
@@ -91,11 +90,11 @@ def timeliness_as_intended(
 
 
 def judged_views(
-    views: dict[str, dict[str, Any]],
-    ledger: dict[str, dict[str, Any]],
+    views: dict[str, PortalDossier],
+    ledger: dict[str, LedgerRecord],
     procedures: Mapping[str, Procedure],
     calendar: WorkingCalendar,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, PortalDossier]:
     """The portal's views with each timeliness as intended (`timeliness_as_intended`)."""
     return {
         code: {
@@ -127,8 +126,8 @@ def spread(values: list[float]) -> Spread | None:
 
 
 def chain_section(
-    ledger: dict[str, dict[str, Any]],
-    views: dict[str, dict[str, Any]],
+    ledger: dict[str, LedgerRecord],
+    views: dict[str, PortalDossier],
     procedures: Mapping[str, Procedure],
     calendar: WorkingCalendar,
     *,

@@ -25,7 +25,7 @@ from locust.runners import CPU_WARNING_THRESHOLD, MasterRunner, WorkerRunner
 
 from app.core.config import Settings
 from app.main import calendar_from_settings
-from loadtest.audit import AuditReport, Procedure, audit_portal
+from loadtest.audit import AuditReport, LedgerRecord, Procedure, audit_portal
 from loadtest.business import (
     business_section,
     payments_section,
@@ -102,7 +102,7 @@ class Run:
         self.workload: Workload | None = None
         self.world: World | None = None
         self.book = Book()
-        self.ledger: dict[str, dict[str, Any]] = {}
+        self.ledger: dict[str, LedgerRecord] = {}
         self.started_at: datetime | None = None
         self.exit_code = 0
         self.reason = ""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadtest.audit import LedgerRecord
 from loadtest.distortion import chain_line
 from loadtest.headroom import headroom_line
 from loadtest.results_model import Results, Steps, to_json
@@ -122,7 +123,7 @@ def verdict_of_results(results: Results) -> Verdict:
     )
 
 
-def write_results(out: Path, results: Results, ledger: dict[str, Any]) -> Path:
+def write_results(out: Path, results: Results, ledger: dict[str, LedgerRecord]) -> Path:
     folder = out / results.run.id
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(to_json(results), encoding="utf-8")

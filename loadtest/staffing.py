@@ -43,7 +43,7 @@ from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from app.core.config import Settings
 from app.main import calendar_from_settings
 from loadtest.arrivals import DemandProfile
-from loadtest.audit import instant
+from loadtest.audit import LedgerRecord, PortalDossier, instant
 from loadtest.distortion import ON_TIME, judged_views
 from loadtest.officers import OfficerQueue, mean_service_hours, service_hours_array
 from loadtest.queueing import MMc
@@ -778,8 +778,8 @@ def _prediction(outcomes: list[tuple[int, int]]) -> tuple[float | None, float]:
 
 
 def staffing_section(
-    views: dict[str, dict[str, Any]],
-    ledger: dict[str, dict[str, Any]],
+    views: dict[str, PortalDossier],
+    ledger: dict[str, LedgerRecord],
     world: World,
     workload: Workload,
     calendar: WorkingCalendar,
