@@ -144,7 +144,7 @@ def generate(options: argparse.Namespace) -> dict[str, Any]:
 
     from loadtest.engine import Simulation, Task, TaskQueue
     from loadtest.metrics import Book, percentiles_ms
-    from loadtest.runtime import RUNTIME
+    from loadtest.runtime import this_process
     from loadtest.users.base import ActorUser, expect_status
 
     class Status(BaseModel):
@@ -202,8 +202,8 @@ def generate(options: argparse.Namespace) -> dict[str, Any]:
             intended += window_start <= at < window_end
             at += rng.expovariate(options.rate)
             sequence += 1
-    RUNTIME.simulation = simulation
-    RUNTIME.ready.set()
+    this_process.simulation = simulation
+    this_process.ready.set()
 
     environment = Environment(user_classes=[user_class], host=f"http://127.0.0.1:{options.port}")
     runner = environment.create_local_runner()

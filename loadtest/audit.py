@@ -17,6 +17,13 @@ import httpx
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar, calendar_from_settings
 from app.core.config import Settings
 from loadtest.access import agency_headers, sync_login_body
+from loadtest.results_model import Audit
+
+# Raw JSON at the harness's boundaries, named once: a dossier as the portal's API answers it
+# (read where the audit fetched it), and the harness's own record of a dossier (the engine's
+# DossierRecord.as_dict(), sent between Locust processes and written to ledger.json).
+PortalDossier = dict[str, Any]
+LedgerRecord = dict[str, Any]
 
 FINISHED = (3, 8, 9, 10)
 LOOKUP_BATCH = 500
@@ -29,7 +36,7 @@ class AuditReport:
     lost: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     mismatched: list[str] = field(default_factory=list)  # "code: what differs"
-    views: dict[str, dict[str, Any]] = field(default_factory=dict)  # the portal's dossiers
+    views: dict[str, PortalDossier] = field(default_factory=dict)
     indicators_checked: int = 0  # agencies whose indicator counts were cross-checked
     not_performed: str | None = None  # why the audit could not be carried out
 
@@ -38,17 +45,18 @@ class AuditReport:
         """Passed: performed, and nothing lost, doubled or mismatched."""
         return self.not_performed is None and not (self.lost or self.duplicated or self.mismatched)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "performed": self.not_performed is None,
-            "not_performed": self.not_performed,
-            "checked": self.checked,
-            "lost": sorted(self.lost),
-            "duplicated": sorted(self.duplicated),
-            "mismatched": sorted(self.mismatched),
-            "indicators_checked": self.indicators_checked,
-        }
+    def section(self) -> Audit:
+        """results.json's `audit`."""
+        return Audit(
+            ok=self.ok,
+            performed=self.not_performed is None,
+            not_performed=self.not_performed,
+            checked=self.checked,
+            lost=sorted(self.lost),
+            duplicated=sorted(self.duplicated),
+            mismatched=sorted(self.mismatched),
+            indicators_checked=self.indicators_checked,
+        )
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,7 @@ class Auditor:
         self.procedures = procedures
         self.since = since
 
-    def run(self, ledger: dict[str, dict[str, Any]], agencies: Iterable[str]) -> AuditReport:
+    def run(self, ledger: dict[str, LedgerRecord], agencies: Iterable[str]) -> AuditReport:
         report = AuditReport()
         for _, record in sorted(ledger.items()):
             # A counter dossier still in its back office's outbox was never acknowledged.
@@ -136,7 +144,7 @@ class Auditor:
         return report
 
     def _check_indicators(
-        self, ledger: dict[str, dict[str, Any]], agencies: list[str], report: AuditReport
+        self, ledger: dict[str, LedgerRecord], agencies: list[str], report: AuditReport
     ) -> None:
         """The portal's indicator counts (GET /api/v1/indicators/series) of each agency agree
         with the dossiers the harness knows: as many received, as many online, as many finished
@@ -184,7 +192,7 @@ class Auditor:
     def _get(self, path: str, headers: dict[str, str], **params: Any) -> httpx.Response:
         return self.client.get(path, headers=headers, params=params or None)
 
-    def _check_dossier(self, record: dict[str, Any], report: AuditReport) -> None:
+    def _check_dossier(self, record: LedgerRecord, report: AuditReport) -> None:
         code = record["code"]
         report.checked += 1
         headers = self.headers(record["agency"])
@@ -209,8 +217,8 @@ class Auditor:
 
     def _check_deadline(
         self,
-        record: dict[str, Any],
-        view: dict[str, Any],
+        record: LedgerRecord,
+        view: PortalDossier,
         headers: dict[str, str],
         report: AuditReport,
     ) -> None:
@@ -230,7 +238,7 @@ class Auditor:
             )
 
     def _check_payments(
-        self, record: dict[str, Any], view: dict[str, Any], report: AuditReport
+        self, record: LedgerRecord, view: PortalDossier, report: AuditReport
     ) -> None:
         code = record["code"]
         response = self._get(f"/api/v1/dossiers/{code}/payments", self.login(record["identity"]))
@@ -246,7 +254,7 @@ class Auditor:
             report.mismatched.append(f"{code}: paid, but the dossier did not move on")
 
     def _check_listings(
-        self, ledger: dict[str, dict[str, Any]], agencies: set[str], report: AuditReport
+        self, ledger: dict[str, LedgerRecord], agencies: set[str], report: AuditReport
     ) -> None:
         """Every online dossier of the agencies in scope that this run's citizens submitted
         since the run began is one the harness saw acknowledged, and is listed once."""
@@ -278,7 +286,7 @@ class Auditor:
             if count > 1 or code not in ledger:
                 report.duplicated.append(code)
 
-    def _check_sync(self, ledger: dict[str, dict[str, Any]], report: AuditReport) -> None:
+    def _check_sync(self, ledger: dict[str, LedgerRecord], report: AuditReport) -> None:
         """TraCuuHoSo finds every counter dossier the portal accepted items of."""
         by_agency: dict[str, list[str]] = {}
         for code, record in ledger.items():
@@ -313,7 +321,7 @@ class Auditor:
 
 def audit_portal(
     host: str,
-    ledger: dict[str, dict[str, Any]],
+    ledger: dict[str, LedgerRecord],
     *,
     agencies: Iterable[str],
     procedures: dict[str, Procedure],

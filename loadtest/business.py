@@ -8,57 +8,68 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from app.core.calendar import WorkingCalendar
-from loadtest.audit import instant
+from loadtest.audit import LedgerRecord, PortalDossier, instant
 from loadtest.distortion import DECIDED, ON_TIME, judged_views
-from loadtest.metrics import Book, new_histogram, percentiles_ms, record_ms
+from loadtest.metrics import Book, latency_of, new_histogram, percentiles_ms, record_ms
 from loadtest.queueing import MMc, batch_means_error
+from loadtest.results_model import (
+    Business,
+    HoursPercentiles,
+    OnTime,
+    OnTimeBucket,
+    Payments,
+    Queueing,
+    QueueingModel,
+    Sync,
+)
 from loadtest.workload import Workload
 from loadtest.world import World
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
+def _percentiles(values: list[float]) -> HoursPercentiles:
     """p50/p95/p99 of plain values (hours or seconds) through an HdrHistogram of thousandths."""
     histogram = new_histogram()
     for value in values:
         record_ms(histogram, value)  # a value in units is kept to three decimals
     found = percentiles_ms(histogram)
-    return {k: found[k] for k in ("p50", "p95", "p99")}
+    return HoursPercentiles(p50=found["p50"], p95=found["p95"], p99=found["p99"])
 
 
-def _share(views: list[dict[str, Any]]) -> dict[str, Any]:
+def _share(views: list[PortalDossier]) -> OnTime:
     decided = [v for v in views if v["timeliness"] in DECIDED]
     on_time = sum(1 for v in decided if v["timeliness"] in ON_TIME)
-    return {
-        "finished": len(decided),
-        "on_time_share": round(on_time / len(decided), 4) if decided else None,
-    }
+    return OnTime(
+        finished=len(decided),
+        on_time_share=round(on_time / len(decided), 4) if decided else None,
+    )
 
 
 OVER_TIME_BUCKETS = 12
 
 
 def on_time_over_time(
-    views: list[dict[str, Any]], start: datetime, end: datetime
-) -> list[dict[str, Any]]:
+    views: list[PortalDossier], start: datetime, end: datetime
+) -> list[OnTimeBucket]:
     """The on-time share of the dossiers finished in each twelfth of the simulated span (an
     hour at least), by their finishing instant: how the share moved as queues built up."""
     width = max((end - start) / OVER_TIME_BUCKETS, timedelta(hours=1))
     count = max(1, math.ceil((end - start) / width))
-    buckets: list[list[dict[str, Any]]] = [[] for _ in range(count)]
+    buckets: list[list[PortalDossier]] = [[] for _ in range(count)]
     for view in views:
         if view["timeliness"] in DECIDED and view["finished_at"]:
             index = int((instant(view["finished_at"]) - start) / width)
             buckets[min(count - 1, max(0, index))].append(view)
+    shares = [_share(bucket) for bucket in buckets]
     return [
-        {
-            "from": (start + index * width).isoformat(),
-            "to": (start + (index + 1) * width).isoformat(),
-            **_share(bucket),
-        }
-        for index, bucket in enumerate(buckets)
+        OnTimeBucket(
+            start=(start + index * width).isoformat(),
+            end=(start + (index + 1) * width).isoformat(),
+            finished=share.finished,
+            on_time_share=share.on_time_share,
+        )
+        for index, share in enumerate(shares)
     ]
 
 
@@ -72,12 +83,12 @@ def warm_up_instant(world: World, workload: Workload) -> datetime:
 
 
 def business_section(
-    ledger: dict[str, dict[str, Any]],
-    views: dict[str, dict[str, Any]],
+    ledger: dict[str, LedgerRecord],
+    views: dict[str, PortalDossier],
     world: World,
     workload: Workload,
     calendar: WorkingCalendar,
-) -> dict[str, Any]:
+) -> Business:
     timeline = world.timeline
     warm_up = warm_up_instant(world, workload)
     agencies = {a.code: a for a in world.agencies}
@@ -92,67 +103,68 @@ def business_section(
     real_seconds = [
         r["returned_real"] - r["submitted_real"] for r in ledger.values() if r["returned_real"]
     ]
-    by: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    by: dict[str, dict[str, list[PortalDossier]]] = defaultdict(lambda: defaultdict(list))
     for view in measured:
         procedure = world.procedures[view["procedure_code"]]
         by["level"][agencies[ledger[view["code"]]["agency"]].level].append(view)
         by["channel"]["online" if view["channel"] == 2 else "counter"].append(view)
         by["field"][procedure.field].append(view)
-    return {
-        "submitted": len(ledger),
-        "accepted": sum(1 for v in views.values() if v["accepted_at"]),
-        "finished": len(finished),
-        "returned": len(returned),
-        **{k: v for k, v in _share(measured).items() if k == "on_time_share"},
+    share = _share(measured)
+    return Business(
+        submitted=len(ledger),
+        accepted=sum(1 for v in views.values() if v["accepted_at"]),
+        finished=len(finished),
+        returned=len(returned),
+        on_time_share=share.on_time_share,
         # The portal's own classification, from the instants its requests landed.
-        "on_time_share_as_recorded": _share([views[v["code"]] for v in measured])["on_time_share"],
-        "measured": len(measured),
-        "decided": _share(measured)["finished"],
-        "overdue": sum(1 for v in judged.values() if v["timeliness"] == "overdue"),
-        "latency_working_hours": _percentiles(working_hours),
-        "latency_real_s": _percentiles(real_seconds),
-        "by": {
+        on_time_share_as_recorded=_share([views[v["code"]] for v in measured]).on_time_share,
+        measured=len(measured),
+        decided=share.finished,
+        overdue=sum(1 for v in judged.values() if v["timeliness"] == "overdue"),
+        latency_working_hours=_percentiles(working_hours),
+        latency_real_s=_percentiles(real_seconds),
+        by={
             dimension: {key: _share(group) for key, group in sorted(groups.items())}
             for dimension, groups in sorted(by.items())
         },
-        "over_time": on_time_over_time(
+        over_time=on_time_over_time(
             list(judged.values()),
             datetime.fromtimestamp(timeline.sim_start, UTC),
             datetime.fromtimestamp(timeline.sim_end, UTC),
         ),
-    }
+    )
 
 
-def payments_section(book: Book) -> dict[str, Any]:
+def payments_section(book: Book) -> Payments:
     counters = book.counters
-    return {
-        "created": counters.get("payments.created", 0),
-        "confirmed": counters.get("payments.confirmed", 0),
-        "failed": counters.get("payments.failed", 0),
-        "unconfirmed": counters.get("payments.unconfirmed", 0),
-        "confirmation_ms": percentiles_ms(book.named.get("payment.confirmation", new_histogram())),
-    }
+    return Payments(
+        created=counters.get("payments.created", 0),
+        confirmed=counters.get("payments.confirmed", 0),
+        failed=counters.get("payments.failed", 0),
+        unconfirmed=counters.get("payments.unconfirmed", 0),
+        confirmation_ms=latency_of(book.named.get("payment.confirmation", new_histogram())),
+    )
 
 
-def sync_section(book: Book) -> dict[str, Any]:
+def sync_section(book: Book) -> Sync:
     counters = book.counters
-    return {
-        "items": counters.get("sync.items", 0),
-        "resent": counters.get("sync.resent", 0),
-        "accepted": counters.get("sync.accepted", 0),
-        "kept_out_of_order": counters.get("sync.kept", 0),
-        "refused": counters.get("sync.refused", 0),
-        "lag_ms": percentiles_ms(book.named.get("sync.lag", new_histogram())),
-    }
+    return Sync(
+        items=counters.get("sync.items", 0),
+        resent=counters.get("sync.resent", 0),
+        accepted=counters.get("sync.accepted", 0),
+        kept_out_of_order=counters.get("sync.kept", 0),
+        refused=counters.get("sync.refused", 0),
+        lag_ms=latency_of(book.named.get("sync.lag", new_histogram())),
+    )
 
 
 def queueing_section(
-    ledger: dict[str, dict[str, Any]],
-    views: dict[str, dict[str, Any]],
+    ledger: dict[str, LedgerRecord],
+    views: dict[str, PortalDossier],
     world: World,
     workload: Workload,
     calendar: WorkingCalendar,
-) -> dict[str, Any] | None:
+) -> Queueing | None:
     """The Erlang-C prediction beside the measured share: dossiers accepted after the warm-up
     and early enough that their due date passed before the run ended, so that each is decided
     (finished by its due date, or not), judged by the instants the workload intended; the share
@@ -185,19 +197,19 @@ def queueing_section(
     decided, on_time = len(outcomes), sum(ok for _, ok in outcomes)
     batch_error = batch_means_error([ok for _, ok in sorted(outcomes)])
     predicted = model.on_time_share(queueing.deadline_hours)
-    return {
-        "predicted": round(predicted, 4),
-        "measured": round(on_time / decided, 4) if decided else None,
-        "measured_as_recorded": round(on_time_as_recorded / decided, 4) if decided else None,
-        "batch_error": None if batch_error is None else round(batch_error, 4),
-        "n": decided,
-        "utilisation": round(model.utilisation, 4),
-        "wait_probability": round(model.wait_probability, 4),
-        "model": {
-            "arrivals_per_hour": model.arrival_rate,
-            "service_mean_hours": model.service_mean,
-            "officers": model.servers,
-            "deadline_hours": queueing.deadline_hours,
-            "agencies": len(world.agencies),
-        },
-    }
+    return Queueing(
+        predicted=round(predicted, 4),
+        measured=round(on_time / decided, 4) if decided else None,
+        measured_as_recorded=round(on_time_as_recorded / decided, 4) if decided else None,
+        batch_error=None if batch_error is None else round(batch_error, 4),
+        n=decided,
+        utilisation=round(model.utilisation, 4),
+        wait_probability=round(model.wait_probability, 4),
+        model=QueueingModel(
+            arrivals_per_hour=model.arrival_rate,
+            service_mean_hours=model.service_mean,
+            officers=model.servers,
+            deadline_hours=queueing.deadline_hours,
+            agencies=len(world.agencies),
+        ),
+    )

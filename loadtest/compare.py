@@ -1,4 +1,4 @@
-"""Compare two load runs (two `portalsim.results/1` dicts) with a verdict that knows the noise.
+"""Compare two load runs (two `portalsim.results/1` files) with a verdict that knows the noise.
 
 Two runs of the same plan with different seeds never give the same figures: arrivals are a
 Poisson draw, the officers' service times are random, the machine is shared. A bare "p95 went
@@ -7,7 +7,7 @@ figure is compared as two *samples* with a significance test, and a change is re
 it is both significant and large enough to matter.
 
 Samples
-    A run reports its route groups per 5-second interval (`results["timeseries"]`): the count,
+    A run reports its route groups per 5-second interval (`results.timeseries`): the count,
     the latency percentiles and (per group) the failures of the requests that completed in that
     interval. One interval is one sample: the p50 samples of group `submit` are the p50 of
     `submit` in each interval, and likewise for p95, p99, the error rate (failures / count) and
@@ -46,8 +46,8 @@ Test
     created, sync items refused of sent) are compared with a two-proportion z-test; their change
     is in absolute points. Business latency (working hours, submitted -> returned) exists as
     summary percentiles only: the row shows the change, informational, unless both runs carry
-    per-dossier values under `results["business"]["samples"]["latency_working_hours"]` (a list
-    of hours), which are then compared with Mann-Whitney.
+    per-dossier values under `business.samples.latency_working_hours` (a list of hours), which
+    are then compared with Mann-Whitney.
 
 Verdicts
     `worse` / `better`: p < alpha (0.05) AND |change| >= the minimum effect (5% relative; 2
@@ -72,8 +72,9 @@ from scipy.stats import (  # type: ignore[import-untyped]
     norm,
 )
 
+from loadtest.results_model import Business, Interval, IntervalGroup, Percentiles, Results
+
 SCHEMA = "portalsim.compare/1"
-RESULTS_SCHEMA = "portalsim.results/1"
 # What makes two runs the same experiment; the seed is deliberately not here.
 PLAN_KEYS = ("workload", "scale", "speed", "real_seconds", "agencies", "shape")
 WARMUP_SHARE = 0.1
@@ -95,7 +96,7 @@ ChangeUnit = Literal["relative", "points"]
 
 
 class CompareError(ValueError):
-    """The two runs can't be compared (different plans, not a results file)."""
+    """The two runs can't be compared (different plans)."""
 
 
 @dataclass(frozen=True)
@@ -224,8 +225,8 @@ class Comparison:
 
 
 def compare_runs(
-    baseline: dict[str, Any],
-    candidate: dict[str, Any],
+    baseline: Results,
+    candidate: Results,
     *,
     allow_plan_change: bool = False,
     alpha: float = 0.05,
@@ -233,12 +234,7 @@ def compare_runs(
     min_points: float = MIN_POINTS,
 ) -> Comparison:
     """Compare `candidate` against `baseline`; raises CompareError if their plans differ (unless
-    `allow_plan_change`) or either is not a results file."""
-    for role, results in (("baseline", baseline), ("candidate", candidate)):
-        if results.get("schema") != RESULTS_SCHEMA:
-            raise CompareError(
-                f"{role} is not a {RESULTS_SCHEMA} file (schema: {results.get('schema')!r})"
-            )
+    `allow_plan_change`)."""
     changes = plan_changes(baseline, candidate)
     if changes and not allow_plan_change:
         listed = "; ".join(f"{key} {b!r} vs {c!r}" for key, (b, c) in changes.items())
@@ -249,16 +245,16 @@ def compare_runs(
     rows = _interval_rows(baseline, candidate, judge) + _business_rows(baseline, candidate, judge)
     rows = _adjusted(rows, alpha)
     return Comparison(
-        baseline_id=str(baseline.get("run", {}).get("id", "baseline")),
-        candidate_id=str(candidate.get("run", {}).get("id", "candidate")),
+        baseline_id=baseline.run.id,
+        candidate_id=candidate.run.id,
         alpha=alpha,
         min_effect=min_effect,
         min_points=min_points,
         rows=rows,
         plan_changes=changes,
         notes=_notes(baseline, candidate, changes),
-        baseline_seed=baseline.get("run", {}).get("seed"),
-        candidate_seed=candidate.get("run", {}).get("seed"),
+        baseline_seed=baseline.run.seed,
+        candidate_seed=candidate.run.seed,
     )
 
 
@@ -286,32 +282,29 @@ def _adjusted(rows: list[Row], alpha: float) -> list[Row]:
     return adjusted
 
 
-def plan_changes(baseline: dict[str, Any], candidate: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """The plan keys whose values differ, with both values; a key absent from both is equal."""
-    b_plan, c_plan = baseline.get("plan") or {}, candidate.get("plan") or {}
+def plan_changes(baseline: Results, candidate: Results) -> dict[str, tuple[Any, Any]]:
+    """The plan keys whose values differ, with both values."""
+    b_plan, c_plan = baseline.plan, candidate.plan
     return {
-        key: (b_plan.get(key), c_plan.get(key))
+        key: (getattr(b_plan, key), getattr(c_plan, key))
         for key in PLAN_KEYS
-        if b_plan.get(key) != c_plan.get(key)
+        if getattr(b_plan, key) != getattr(c_plan, key)
     }
 
 
-def _notes(
-    baseline: dict[str, Any], candidate: dict[str, Any], changes: dict[str, tuple[Any, Any]]
-) -> list[str]:
+def _notes(baseline: Results, candidate: Results, changes: dict[str, tuple[Any, Any]]) -> list[str]:
     notes = []
     if changes:
         notes.append("plans differ (allowed): " + ", ".join(changes))
     for role, results in (("baseline", baseline), ("candidate", candidate)):
-        run = results.get("run", {})
-        if run.get("valid") is False:
+        if results.run.valid is False:
             notes.append(
                 f"the {role} run is invalid: the generator lagged, its figures are suspect"
             )
-        if results.get("audit", {}).get("ok") is False:
+        if not results.audit.ok:
             notes.append(f"the {role} run failed its audit")
-    b_seed, c_seed = baseline.get("run", {}).get("seed"), candidate.get("run", {}).get("seed")
-    if b_seed is not None and b_seed == c_seed:
+    b_seed, c_seed = baseline.run.seed, candidate.run.seed
+    if b_seed == c_seed:
         # Same arrivals on both sides: the test then sees only the target's own noise.
         notes.append(f"both runs used seed {b_seed}: the noise of the arrivals is not sampled")
     return notes
@@ -363,67 +356,65 @@ class _Series:
     group_failures: bool  # the file has per-group failure counts (`failures` per interval)
 
 
-def _duration(results: dict[str, Any]) -> float:
-    for section in ("run", "plan"):
-        seconds = (results.get(section) or {}).get("real_seconds")
+def _duration(results: Results) -> float:
+    for seconds in (results.run.real_seconds, results.plan.real_seconds):
         if seconds:
-            return float(seconds)
-    series = results.get("timeseries") or []
-    return max((float(i["t"]) + float(i.get("seconds", 5.0)) for i in series), default=0.0)
+            return seconds
+    return max((i.t + i.seconds for i in results.timeseries), default=0.0)
 
 
-def kept_intervals(results: dict[str, Any]) -> list[dict[str, Any]]:
+def kept_intervals(results: Results) -> list[Interval]:
     """The intervals that are samples: from 10% of the run to its end."""
     duration = _duration(results)
     warm_up = WARMUP_SHARE * duration
-    return [i for i in results.get("timeseries") or [] if warm_up <= float(i["t"]) < duration]
+    return [i for i in results.timeseries if warm_up <= i.t < duration]
 
 
-def _series(results: dict[str, Any], groups: list[str]) -> _Series:
-    intervals = kept_intervals(results)
+def _latency(figures: Percentiles | IntervalGroup) -> dict[str, float]:
+    return {p: float(getattr(figures, p)) for p in LATENCY_PERCENTILES}
+
+
+def _series(results: Results, groups: list[str]) -> _Series:
     slots: dict[str, list[_Slot]] = {group: [] for group in [ALL, *groups]}
-    for interval in intervals:
-        seconds = float(interval.get("seconds", 5.0))
-        by_group = interval.get("groups", {})
-        failures = interval.get("failures", {})
+    for interval in kept_intervals(results):
+        failures = interval.failures or {}
         for group in groups:
-            stats = by_group.get(group, {})
+            stats = interval.groups.get(group)
             slots[group].append(
                 _Slot(
-                    count=int(stats.get("count", 0)),
-                    failures=int(failures.get(group, 0)),
-                    seconds=seconds,
-                    latency={p: float(stats[p]) for p in LATENCY_PERCENTILES if p in stats},
+                    count=0 if stats is None else stats.count,
+                    failures=failures.get(group, 0),
+                    seconds=interval.seconds,
+                    latency={} if stats is None else _latency(stats),
                 )
             )
         # `errors` (by kind) counts every failed request of the interval, in old files too.
         total_failures = (
             sum(failures.values())
-            if "failures" in interval
-            else sum(interval.get("errors", {}).values())
+            if interval.failures is not None
+            else sum(interval.errors.values())
         )
-        overall = interval.get("latency_ms") or {}
         slots[ALL].append(
             _Slot(
-                count=sum(int(s.get("count", 0)) for s in by_group.values()),
-                failures=int(total_failures),
-                seconds=seconds,
-                latency={p: float(overall[p]) for p in LATENCY_PERCENTILES if p in overall},
+                count=sum(s.count for s in interval.groups.values()),
+                failures=total_failures,
+                seconds=interval.seconds,
+                latency=_latency(interval.latency_ms),
             )
         )
-    has_failures = any("failures" in i for i in results.get("timeseries") or [])
+    has_failures = any(i.failures is not None for i in results.timeseries)
     return _Series(slots=slots, group_failures=has_failures)
 
 
-def _groups(results: dict[str, Any]) -> set[str]:
-    found = set(results.get("groups") or {})
-    for interval in results.get("timeseries") or []:
-        found.update(interval.get("groups", {}))
+def _groups(results: Results) -> set[str]:
+    found = set(results.groups)
+    for interval in results.timeseries:
+        found.update(interval.groups)
     found.discard(ALL)
     return found
 
 
-def _interval_rows(baseline: dict[str, Any], candidate: dict[str, Any], judge: _Judge) -> list[Row]:
+def _interval_rows(baseline: Results, candidate: Results, judge: _Judge) -> list[Row]:
     groups = sorted(_groups(baseline) | _groups(candidate))
     b_series, c_series = _series(baseline, groups), _series(candidate, groups)
     rows: list[Row] = []
@@ -546,38 +537,38 @@ def _pooled(slots: list[_Slot]) -> float | None:
 # -- whole-run business figures ----------------------------------------------------------------
 
 
-def _business_rows(baseline: dict[str, Any], candidate: dict[str, Any], judge: _Judge) -> list[Row]:
-    b_biz, c_biz = baseline.get("business") or {}, candidate.get("business") or {}
+def _business_rows(baseline: Results, candidate: Results, judge: _Judge) -> list[Row]:
+    b_biz, c_biz = baseline.business, candidate.business
     rows = [
         _share_row(
             "on-time share",
             BUSINESS,
-            _share_of(b_biz.get("on_time_share"), b_biz.get("measured")),
-            _share_of(c_biz.get("on_time_share"), c_biz.get("measured")),
+            _share_of(b_biz.on_time_share, b_biz.measured),
+            _share_of(c_biz.on_time_share, c_biz.measured),
             judge,
             higher_is_better=True,
         )
     ]
     for percentile in ("p50", "p95"):
         rows.append(_business_latency_row(percentile, b_biz, c_biz, judge))
-    b_pay, c_pay = baseline.get("payments") or {}, candidate.get("payments") or {}
+    b_pay, c_pay = baseline.payments, candidate.payments
     rows.append(
         _share_row(
             "payments confirmed",
             BUSINESS,
-            _count_share(b_pay.get("confirmed"), b_pay.get("created")),
-            _count_share(c_pay.get("confirmed"), c_pay.get("created")),
+            _share_of(b_pay.confirmed / b_pay.created if b_pay.created else None, b_pay.created),
+            _share_of(c_pay.confirmed / c_pay.created if c_pay.created else None, c_pay.created),
             judge,
             higher_is_better=True,
         )
     )
-    b_sync, c_sync = baseline.get("sync") or {}, candidate.get("sync") or {}
+    b_sync, c_sync = baseline.sync, candidate.sync
     rows.append(
         _share_row(
             "sync refused",
             BUSINESS,
-            _count_share(b_sync.get("refused"), b_sync.get("items")),
-            _count_share(c_sync.get("refused"), c_sync.get("items")),
+            _share_of(b_sync.refused / b_sync.items if b_sync.items else None, b_sync.items),
+            _share_of(c_sync.refused / c_sync.items if c_sync.items else None, c_sync.items),
             judge,
             higher_is_better=False,
         )
@@ -585,16 +576,10 @@ def _business_rows(baseline: dict[str, Any], candidate: dict[str, Any], judge: _
     return rows
 
 
-def _share_of(share: Any, n: Any) -> tuple[float, int] | None:
+def _share_of(share: float | None, n: int) -> tuple[float, int] | None:
     if share is None or not n:
         return None
-    return float(share), int(n)
-
-
-def _count_share(successes: Any, n: Any) -> tuple[float, int] | None:
-    if successes is None or not n:
-        return None
-    return int(successes) / int(n), int(n)
+    return share, n
 
 
 def _share_row(
@@ -634,13 +619,11 @@ def _share_row(
     )
 
 
-def _business_latency_row(
-    percentile: str, b_biz: dict[str, Any], c_biz: dict[str, Any], judge: _Judge
-) -> Row:
-    b_value = _float_or_none((b_biz.get("latency_working_hours") or {}).get(percentile))
-    c_value = _float_or_none((c_biz.get("latency_working_hours") or {}).get(percentile))
-    b_samples = [float(v) for v in (b_biz.get("samples") or {}).get("latency_working_hours") or []]
-    c_samples = [float(v) for v in (c_biz.get("samples") or {}).get("latency_working_hours") or []]
+def _business_latency_row(percentile: str, b_biz: Business, c_biz: Business, judge: _Judge) -> Row:
+    b_value = float(getattr(b_biz.latency_working_hours, percentile))
+    c_value = float(getattr(c_biz.latency_working_hours, percentile))
+    b_samples = b_biz.samples.latency_working_hours if b_biz.samples else []
+    c_samples = c_biz.samples.latency_working_hours if c_biz.samples else []
     p_value = None
     if not (b_samples and c_samples):
         note = "no per-dossier samples: informational"
@@ -664,10 +647,6 @@ def _business_latency_row(
         n_baseline=len(b_samples),
         n_candidate=len(c_samples),
     )
-
-
-def _float_or_none(value: Any) -> float | None:
-    return float(value) if value is not None else None
 
 
 # -- statistics --------------------------------------------------------------------------------

@@ -24,11 +24,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from app.core.calendar import ProcessingUnit, WorkingCalendar
 from app.dossiers.deadlines import classify
-from loadtest.audit import instant
+from loadtest.audit import LedgerRecord, PortalDossier, instant
+from loadtest.results_model import Chain, Spread
 from loadtest.world import Procedure
 
 DECIDED = ("early", "on_time", "overdue")
@@ -44,7 +44,7 @@ def working_minutes(start: datetime, end: datetime, calendar: WorkingCalendar) -
 
 
 def intended_due(
-    view: dict[str, Any], record: dict[str, Any], procedure: Procedure, calendar: WorkingCalendar
+    view: PortalDossier, record: LedgerRecord, procedure: Procedure, calendar: WorkingCalendar
 ) -> datetime:
     """The due date by the portal's rule from the intended acceptance; a dossier whose clock a
     supplement request paused keeps the portal's (shifted by the pause as recorded)."""
@@ -54,7 +54,7 @@ def intended_due(
     return calendar.due_at(instant(record["accept_intended"]), procedure.processing_time, unit)
 
 
-def _intended(record: dict[str, Any] | None, view: dict[str, Any]) -> bool:
+def _intended(record: LedgerRecord | None, view: PortalDossier) -> bool:
     """Whether the harness knows both instants the dossier was meant to be accepted and ended
     at, and the portal decided it (not so for counter dossiers, open ones, or one stopped while
     a supplement was awaited)."""
@@ -69,8 +69,8 @@ def _intended(record: dict[str, Any] | None, view: dict[str, Any]) -> bool:
 
 
 def timeliness_as_intended(
-    view: dict[str, Any],
-    record: dict[str, Any] | None,
+    view: PortalDossier,
+    record: LedgerRecord | None,
     procedure: Procedure,
     calendar: WorkingCalendar,
 ) -> str | None:
@@ -90,11 +90,11 @@ def timeliness_as_intended(
 
 
 def judged_views(
-    views: dict[str, dict[str, Any]],
-    ledger: dict[str, dict[str, Any]],
+    views: dict[str, PortalDossier],
+    ledger: dict[str, LedgerRecord],
     procedures: Mapping[str, Procedure],
     calendar: WorkingCalendar,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, PortalDossier]:
     """The portal's views with each timeliness as intended (`timeliness_as_intended`)."""
     return {
         code: {
@@ -114,26 +114,26 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def spread(values: list[float]) -> dict[str, float] | None:
+def spread(values: list[float]) -> Spread | None:
     """p50, p99 and max of `values`, rounded to a hundredth; None when there are none."""
     if not values:
         return None
-    return {
-        "p50": round(percentile(values, 0.5), 2),
-        "p99": round(percentile(values, 0.99), 2),
-        "max": round(max(values), 2),
-    }
+    return Spread(
+        p50=round(percentile(values, 0.5), 2),
+        p99=round(percentile(values, 0.99), 2),
+        max=round(max(values), 2),
+    )
 
 
 def chain_section(
-    ledger: dict[str, dict[str, Any]],
-    views: dict[str, dict[str, Any]],
+    ledger: dict[str, LedgerRecord],
+    views: dict[str, PortalDossier],
     procedures: Mapping[str, Procedure],
     calendar: WorkingCalendar,
     *,
     accepted_from: datetime,
     budget_share: float,
-) -> dict[str, Any]:
+) -> Chain:
     """What the chain added to each decided dossier accepted from `accepted_from` (after the
     warm-up), in working minutes of simulated time: to its processing time (recorded minus
     intended: what lands in the portal's figures), and at each hop (intended to recorded
@@ -167,29 +167,29 @@ def chain_section(
         intended = timeliness_as_intended(view, record, procedure, calendar)
         reclassified += (view["timeliness"] in ON_TIME) != (intended in ON_TIME)
     p99_share = round(percentile(shares, 0.99), 4) if shares else None
-    return {
-        "dossiers": len(added),
-        "added_working_minutes": spread(added),
-        "acceptance_working_minutes": spread(acceptance),
-        "end_working_minutes": spread(end),
-        "deadline_hours": min(deadlines) if deadlines else None,
-        "p99_share_of_deadline": p99_share,
-        "budget_share": budget_share,
-        "within_budget": None if p99_share is None else p99_share <= budget_share,
-        "reclassified": reclassified,
-    }
+    return Chain(
+        dossiers=len(added),
+        added_working_minutes=spread(added),
+        acceptance_working_minutes=spread(acceptance),
+        end_working_minutes=spread(end),
+        deadline_hours=min(deadlines) if deadlines else None,
+        p99_share_of_deadline=p99_share,
+        budget_share=budget_share,
+        within_budget=None if p99_share is None else p99_share <= budget_share,
+        reclassified=reclassified,
+    )
 
 
-def chain_line(chain: dict[str, Any]) -> str:
+def chain_line(chain: Chain) -> str:
     """The chain's distortion in one sentence, for the summary and the reports."""
-    added = chain["added_working_minutes"]
-    if added is None:
+    added = chain.added_working_minutes
+    if added is None or chain.deadline_hours is None or chain.p99_share_of_deadline is None:
         return "added nothing measurable: no dossier was decided after the warm-up"
-    verdict = "within" if chain["within_budget"] else "PAST"
+    verdict = "within" if chain.within_budget else "PAST"
     return (
-        f"added p50 {added['p50']:+.1f} / p99 {added['p99']:+.1f} working minutes of simulated "
-        f"time to a dossier's processing, beside a deadline of {chain['deadline_hours']:g} "
-        f"working hours (p99 |added| {chain['p99_share_of_deadline']:.1%} of it, {verdict} the "
-        f"budget of {chain['budget_share'] * 100:g}%); {chain['reclassified']} of "
-        f"{chain['dossiers']} dossiers judged otherwise by their intended instants"
+        f"added p50 {added.p50:+.1f} / p99 {added.p99:+.1f} working minutes of simulated "
+        f"time to a dossier's processing, beside a deadline of {chain.deadline_hours:g} "
+        f"working hours (p99 |added| {chain.p99_share_of_deadline:.1%} of it, {verdict} the "
+        f"budget of {chain.budget_share * 100:g}%); {chain.reclassified} of "
+        f"{chain.dossiers} dossiers judged otherwise by their intended instants"
     )

@@ -16,7 +16,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import gevent
 import httpx
@@ -45,17 +45,52 @@ from loadtest.distortion import chain_section
 from loadtest.engine import Simulation
 from loadtest.headroom import database_of, headroom, record_knee
 from loadtest.memory import MemorySampler
-from loadtest.metrics import Book, interval_for, new_histogram, percentiles_ms, spectrum_ms
+from loadtest.metrics import Book, figures_of, interval_for, latency_of, new_histogram
 from loadtest.report import write_reports
 from loadtest.results import EXIT_CRASH, summary_lines, verdict_of_results, write_results
+from loadtest.results_model import (
+    Arrivals,
+    Audit,
+    Business,
+    Chain,
+    Harness,
+    Interval,
+    Memory,
+    Payments,
+    PlanSection,
+    Queueing,
+    Results,
+    RunSection,
+    Soak,
+    Staffing,
+    Steps,
+    Stop,
+    Sync,
+    Target,
+    Thresholds,
+)
 from loadtest.runtime import current_run, this_process
 from loadtest.shapes.soak import drift_section
 from loadtest.shapes.steps import judge_step, kept_to_schedule, knee
 from loadtest.staffing import staffing_section
 from loadtest.target import DOWN_AFTER_SECONDS, http_failure, probe
-from loadtest.thresholds import Rule, ThresholdError, evaluate, evaluate_live, parse_rules
+from loadtest.thresholds import (
+    Rule,
+    Snapshot,
+    ThresholdError,
+    evaluate,
+    evaluate_live,
+    parse_rules,
+)
 from loadtest.users import USER_CLASSES
-from loadtest.workload import DEFAULT_WORKLOAD, SoakShape, StepShape, WorkloadError, check_ceiling
+from loadtest.workload import (
+    DEFAULT_WORKLOAD,
+    SoakShape,
+    StepShape,
+    Workload,
+    WorkloadError,
+    check_ceiling,
+)
 from loadtest.world import World, fetch_catalogue, timeline_from_clock
 
 logger = logging.getLogger("portalsim.loadtest")
@@ -233,7 +268,7 @@ def _watch(environment: Environment, world: World, description: RunDescription) 
         if now >= next_sample and now >= timeline.start_real:
             sample = memory.sample()
             if sample is not None:
-                current_run.memory.append([round(now - timeline.start_real, 1), sample])
+                current_run.memory.append((round(now - timeline.start_real, 1), sample))
             next_sample = now + current_run.book.interval_seconds
         reason = None
         if isinstance(shape, StepShape):
@@ -260,20 +295,18 @@ def _probe_target(environment: Environment, world: World) -> None:
             now = time.time()
             current_run.target.observe(asked - start, now - start, problem)
             if current_run.target.silent_for(now - start) >= DOWN_AFTER_SECONDS:
-                _stop_run(
-                    environment, {"why": current_run.target.line(), "kind": "target_down"}, now
-                )
+                _stop_run(environment, Stop(why=current_run.target.line(), kind="target_down"), now)
                 return
             gevent.sleep(max(0.0, WATCH_SECONDS - (now - asked)))
 
 
-def _stop_run(environment: Environment, reason: dict[str, Any], now: float) -> None:
+def _stop_run(environment: Environment, reason: Stop, now: float) -> None:
     """Stop the run early, once, for the first reason that came."""
     if current_run.stopped is not None or current_run.finished:
         return
     current_run.stopped = reason
     current_run.ended_at = now
-    logger.warning("stopping the run: %s", reason["why"])
+    logger.warning("stopping the run: %s", reason.why)
     _stop(environment, now)
 
 
@@ -304,7 +337,7 @@ def _on_stop(environment: Environment, msg: Any, **_: Any) -> None:  # noqa: ARG
 
 def _judge_steps(
     shape: StepShape, rules: list[Rule], start_real: float, settled_until: float
-) -> dict[str, Any] | None:
+) -> Stop | None:
     while len(current_run.steps) < shape.steps:
         index = len(current_run.steps)
         begins = start_real + index * shape.step_seconds
@@ -314,47 +347,31 @@ def _judge_steps(
         window = current_run.book.window(begins, ends)
         current_run.steps.append(judge_step(index, shape.level_of(index), window, rules))
         tail = current_run.steps[-shape.stop_after_broken :]
-        if len(tail) == shape.stop_after_broken and not any(s["met"] for s in tail):
-            return {
-                "why": f"saturated: {shape.stop_after_broken} step(s) in a row broke the SLO",
-                "kind": "saturated",
-                "broken": tail[-1]["broken"],
-            }
+        if len(tail) == shape.stop_after_broken and not any(s.met for s in tail):
+            return Stop(
+                why=f"saturated: {shape.stop_after_broken} step(s) in a row broke the SLO",
+                kind="saturated",
+                broken=tail[-1].broken,
+            )
     return None
 
 
-def _check_abort(rules: list[Rule], elapsed: float) -> dict[str, Any] | None:
-    snapshot = {"run": {"real_seconds": elapsed}, **http_sections(current_run.book, elapsed)}
+def _check_abort(rules: list[Rule], elapsed: float) -> Stop | None:
+    book = current_run.book
+    snapshot = Snapshot(
+        real_seconds=elapsed,
+        requests=book.requests_section(elapsed),
+        groups=book.groups_section(),
+        all=figures_of(book.all_requests()),
+    )
     broken = [o for o in evaluate_live(rules, snapshot) if not o.ok]
     if not broken:
         return None
-    return {
-        "why": "abort_on_fail: " + "; ".join(o.line() for o in broken),
-        "kind": "aborted",
-        "broken": [o.line() for o in broken],
-    }
-
-
-def http_sections(book: Book, real_seconds: float) -> dict[str, Any]:
-    """requests, groups and all of results.json (and of the live threshold snapshot)."""
-    totals = book.group_totals()
-    everything = book.all_requests()
-    return {
-        "requests": book.requests_section(real_seconds),
-        "groups": {
-            group: {
-                "count": h.get_total_count(),
-                "latency_ms": percentiles_ms(h),
-                "distribution": spectrum_ms(h),
-            }
-            for group, h in totals.items()
-        },
-        "all": {
-            "count": everything.get_total_count(),
-            "latency_ms": percentiles_ms(everything),
-            "distribution": spectrum_ms(everything),
-        },
-    }
+    return Stop(
+        why="abort_on_fail: " + "; ".join(o.line() for o in broken),
+        kind="aborted",
+        broken=[o.line() for o in broken],
+    )
 
 
 def _on_world(environment: Environment, msg: Any, **_: Any) -> None:
@@ -477,64 +494,116 @@ def _audit(host: str, world: World, settings: Settings, *, fresh_portal: bool) -
 
 
 def finish(environment: Environment) -> None:
+    """The audit, results.json (then the reports and the knee filed), the summary, the verdict."""
     world, description = current_run.world, current_run.description
     assert world is not None
     assert description is not None
     workload = description.workload
-    assert current_run.started_at is not None
     settings = this_process.settings
-    calendar = calendar_from_settings(settings)
     audit = _audit(environment.host or "", world, settings, fresh_portal=description.fresh_portal)
-    finished_at = datetime.now(UTC)
-    book = current_run.book
+    real_seconds = _ran_for(world)
+    timeseries = current_run.book.timeseries()
+    results = Results(
+        run=_run_section(environment, world, description, real_seconds),
+        plan=PlanSection.model_validate(world.plan),
+        requests=current_run.book.requests_section(real_seconds),
+        groups=current_run.book.groups_section(),
+        all=figures_of(current_run.book.all_requests()),
+        arrivals=_arrivals_section(current_run.book, workload),
+        timeseries=timeseries,
+        memory=Memory(
+            sampled=bool(current_run.memory),
+            pid=description.portal_pid,
+            series_mib=current_run.memory,
+        ),
+        **_judged_sections(world, workload, audit, description.staffing_file),
+        **_shape_sections(world, workload, timeseries),
+    )
+    results = _with_verdict(results, description)
+    verdict = verdict_of_results(results)
+    folder = write_results(description.out, results, current_run.ledger)
+    record_knee(description.out, results)
+    write_reports(folder, results)
+    for line in summary_lines(results, folder):
+        print(line)
+    current_run.exit_code, current_run.reason = verdict.exit_code, verdict.reason
+
+
+def _ran_for(world: World) -> float:
+    """The run's real seconds: planned, or (stopped early) the time it ran, for the rates."""
     timeline = world.timeline
-    real_seconds = timeline.real_seconds
-    if current_run.ended_at is not None:  # stopped early: rates are over the time it ran
-        real_seconds = max(book.interval_seconds, current_run.ended_at - timeline.start_real)
+    if current_run.ended_at is None:
+        return timeline.real_seconds
+    return max(current_run.book.interval_seconds, current_run.ended_at - timeline.start_real)
+
+
+def _run_section(
+    environment: Environment, world: World, description: RunDescription, real_seconds: float
+) -> RunSection:
+    assert current_run.started_at is not None
+    timeline = world.timeline
+    return RunSection(
+        id=description.run_id,
+        started_at=current_run.started_at.isoformat(),
+        finished_at=datetime.now(UTC).isoformat(),
+        real_seconds=real_seconds,
+        target=environment.host,
+        gateway=description.gateway,
+        seed=world.seed,
+        scale=world.scale,
+        speed=timeline.speed,
+        simulated_from=datetime.fromtimestamp(timeline.sim_start, UTC).isoformat(),
+        simulated_to=datetime.fromtimestamp(timeline.sim_end, UTC).isoformat(),
+        valid=None,  # once the verdict is known
+        workers=world.partitions,
+        shape=str(world.shape["name"]),
+        stopped=current_run.stopped,
+        database=current_run.database,
+    )
+
+
+def _arrivals_section(book: Book, workload: Workload) -> Arrivals:
     counters = book.counters
     started = counters.get("arrivals.started", 0)
-    late = counters.get("arrivals.late", 0) + counters.get("arrivals.unstarted", 0)
-    lag = percentiles_ms(book.named["arrival.lag"]) if "arrival.lag" in book.named else None
-    intended = started + counters.get("arrivals.unstarted", 0)
-    crashes = counters.get("harness.crashes", 0)
-    exhausted = {
-        name.removeprefix("pool.exhausted."): count
-        for name, count in sorted(counters.items())
-        if name.startswith("pool.exhausted.")
-    }
-    results: dict[str, Any] = {
-        "schema": "portalsim.results/1",
-        "run": {
-            "id": description.run_id,
-            "started_at": current_run.started_at.isoformat(),
-            "finished_at": finished_at.isoformat(),
-            "real_seconds": real_seconds,
-            "target": environment.host,
-            "gateway": description.gateway,
-            "seed": world.seed,
-            "scale": world.scale,
-            "speed": world.timeline.speed,
-            "simulated_from": datetime.fromtimestamp(world.timeline.sim_start, UTC).isoformat(),
-            "simulated_to": datetime.fromtimestamp(world.timeline.sim_end, UTC).isoformat(),
-            "valid": None,  # below, once the verdict is known
-            "workers": world.partitions,
-            "shape": world.shape["name"],
-            "stopped": current_run.stopped,
-            "database": current_run.database,
+    unstarted = counters.get("arrivals.unstarted", 0)
+    lag = latency_of(book.named["arrival.lag"]) if "arrival.lag" in book.named else None
+    return Arrivals(
+        intended=started + unstarted,
+        started=started,
+        late=counters.get("arrivals.late", 0) + unstarted,
+        unstarted=unstarted,
+        max_lag_ms=lag.max if lag else 0.0,
+        lag_ms=lag,
+        budget_ms=workload.run.lag_budget_ms,
+        budget_share=workload.run.lag_budget_share,
+        pools_exhausted={
+            name.removeprefix("pool.exhausted."): count
+            for name, count in sorted(counters.items())
+            if name.startswith("pool.exhausted.")
         },
-        "plan": world.plan,
-        **http_sections(book, real_seconds),
-        "arrivals": {
-            "intended": intended,
-            "started": started,
-            "late": late,
-            "unstarted": counters.get("arrivals.unstarted", 0),
-            "max_lag_ms": lag["max"] if lag else 0.0,
-            "lag_ms": lag,
-            "budget_ms": workload.run.lag_budget_ms,
-            "budget_share": workload.run.lag_budget_share,
-            "pools_exhausted": exhausted,
-        },
+    )
+
+
+class _JudgedSections(TypedDict):
+    business: Business
+    chain: Chain
+    payments: Payments
+    sync: Sync
+    audit: Audit
+    target: Target
+    harness: Harness
+    queueing: Queueing | None
+    staffing: Staffing | None
+
+
+def _judged_sections(
+    world: World, workload: Workload, audit: AuditReport, staffing: str | None
+) -> _JudgedSections:
+    """The business figures (from the ledger and the portal's dossiers), the audit, and the
+    health of the target and of the generator."""
+    calendar = calendar_from_settings(this_process.settings)
+    book = current_run.book
+    return {
         "business": business_section(current_run.ledger, audit.views, world, workload, calendar),
         "chain": chain_section(
             current_run.ledger,
@@ -546,69 +615,68 @@ def finish(environment: Environment) -> None:
         ),
         "payments": payments_section(book),
         "sync": sync_section(book),
-        "audit": audit.as_dict(),
-        "target": current_run.target.as_dict(),
-        "harness": {
-            "crashes": crashes,
-            "generator_cpu_warnings": counters.get("cpu.high", 0),
-            "generator_cpu_percent": percentiles_ms(
+        "audit": audit.section(),
+        "target": current_run.target.section(),
+        "harness": Harness(
+            crashes=book.counters.get("harness.crashes", 0),
+            generator_cpu_warnings=book.counters.get("cpu.high", 0),
+            generator_cpu_percent=latency_of(
                 book.named.get("generator.cpu_percent", new_histogram())
             ),
-        },
-        "timeseries": book.timeseries(),
-        "memory": {
-            "sampled": bool(current_run.memory),
-            "pid": description.portal_pid,
-            "series_mib": current_run.memory,
-        },
+        ),
+        "queueing": queueing_section(current_run.ledger, audit.views, world, workload, calendar),
+        # The prediction for this staffing beside what the run measured.
+        "staffing": (
+            staffing_section(audit.views, current_run.ledger, world, workload, calendar, staffing)
+            if staffing
+            else None
+        ),
     }
-    queueing = queueing_section(current_run.ledger, audit.views, world, workload, calendar)
-    if queueing is not None:
-        results["queueing"] = queueing
-    if description.staffing_file:  # the prediction for this staffing beside what it measured
-        results["staffing"] = staffing_section(
-            audit.views, current_run.ledger, world, workload, calendar, description.staffing_file
-        )
+
+
+class _ShapeSections(TypedDict):
+    steps: Steps | None
+    soak: Soak | None
+
+
+def _shape_sections(world: World, workload: Workload, timeseries: list[Interval]) -> _ShapeSections:
+    """A step run's steps and knee; a soak's drift."""
     shape = world.shape_model
+    steps = soak = None
     if isinstance(shape, StepShape):
         # The steps that ended by the stop (a step cut short is not judged).
         until = current_run.ended_at if current_run.ended_at is not None else time.time()
-        _judge_steps(shape, parse_rules(shape.slo), timeline.start_real, until)
-        results["steps"] = {
-            "slo": shape.slo,
-            "levels": [shape.level_of(i) for i in range(shape.steps)],
-            "judged": current_run.steps,
-            "kept_to_schedule": kept_to_schedule(current_run.steps, workload.run.lag_budget_share),
-            "knee": knee(current_run.steps, float(world.plan["national_peak_rps"])),
-        }
+        _judge_steps(shape, parse_rules(shape.slo), world.timeline.start_real, until)
+        steps = Steps(
+            slo=shape.slo,
+            levels=[shape.level_of(i) for i in range(shape.steps)],
+            judged=current_run.steps,
+            kept_to_schedule=kept_to_schedule(current_run.steps, workload.run.lag_budget_share),
+            knee=knee(current_run.steps, float(world.plan["national_peak_rps"])),
+        )
     if isinstance(shape, SoakShape):
-        results["soak"] = drift_section(results["timeseries"], current_run.memory)
-    results["run"]["valid"] = verdict_of_results(results).valid
+        soak = drift_section(timeseries, current_run.memory)
+    return {"steps": steps, "soak": soak}
+
+
+def _with_verdict(results: Results, description: RunDescription) -> Results:
+    """The run's validity, its thresholds judged (on the figures with validity) and its
+    headroom: the sections that read the others."""
+    run = results.run.model_copy(update={"valid": verdict_of_results(results).valid})
+    results = results.model_copy(update={"run": run})
     outcomes = evaluate(description.thresholds.final_rules(), results)
-    results["thresholds"] = {
-        "ok": all(o.ok for o in outcomes),
-        "rules": [
-            {
-                "rule": str(o.rule),
-                "status": o.status,
-                "measured": o.measured,
-                "reason": o.reason,
-                "line": o.line(),
-            }
-            for o in outcomes
-        ],
-        "aborted": current_run.stopped
-        if current_run.stopped and current_run.stopped["kind"] == "aborted"
-        else None,
-    }
-    results["headroom"] = headroom(description.out, results)
-    verdict = verdict_of_results(results)
-    folder = write_results(description.out, results, current_run.ledger)
-    record_knee(description.out, results)
-    write_reports(folder, results)
-    for line in summary_lines(results, folder):
-        print(line)
-    current_run.exit_code, current_run.reason = verdict.exit_code, verdict.reason
+    aborted = (
+        current_run.stopped
+        if current_run.stopped is not None and current_run.stopped.kind == "aborted"
+        else None
+    )
+    thresholds = Thresholds(
+        ok=all(o.ok for o in outcomes),
+        rules=[o.section() for o in outcomes],
+        aborted=aborted,
+    )
+    results = results.model_copy(update={"thresholds": thresholds})
+    return results.model_copy(update={"headroom": headroom(description.out, results)})
 
 
 @events.quitting.add_listener

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import httpx
+from pydantic import ValidationError
+
+from loadtest.results_model import UNKNOWN_DATABASE, FiledKnee, Headroom, Results
 
 KNEES = "knees.json"
-UNKNOWN = "unknown"
+UNKNOWN = UNKNOWN_DATABASE
 
 
 def database_of(target: str) -> str:
@@ -30,60 +32,69 @@ def database_of(target: str) -> str:
     return kind if isinstance(kind, str) and kind else UNKNOWN
 
 
-def _knees(out: Path) -> dict[str, Any]:
+def _knees(out: Path) -> dict[str, FiledKnee]:
+    """knees.json: the knee filed per database kind (an unreadable entry is no knee)."""
     try:
         knees = json.loads((out / KNEES).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return knees if isinstance(knees, dict) else {}
+    if not isinstance(knees, dict):
+        return {}
+    filed = {}
+    for database, knee in knees.items():
+        try:
+            filed[database] = FiledKnee.model_validate(knee)
+        except ValidationError:
+            continue
+    return filed
 
 
-def record_knee(out: Path, results: dict[str, Any]) -> None:
+def record_knee(out: Path, results: Results) -> None:
     """File a step run's knee under its database, if the run found one (a step broke the SLO)
     and knows its database."""
-    knee = (results.get("steps") or {}).get("knee") or {}
-    database = results["run"].get("database", UNKNOWN)
-    if not knee.get("saturated") or knee.get("rps") is None or database == UNKNOWN:
+    knee = results.steps.knee if results.steps is not None else None
+    database = results.run.database
+    if knee is None or not knee.saturated or knee.rps is None or database == UNKNOWN:
         return
     knees = _knees(out)
-    knees[database] = {
-        "rps": knee["rps"],
-        "run": results["run"]["id"],
-        "measured_at": results["run"]["finished_at"],
-        "workload": results["plan"].get("workload"),
-        "national_peak_rps": knee.get("national_peak_rps"),
-    }
+    knees[database] = FiledKnee(
+        rps=knee.rps,
+        run=results.run.id,
+        measured_at=results.run.finished_at,
+        workload=results.plan.workload,
+        national_peak_rps=knee.national_peak_rps,
+    )
     out.mkdir(parents=True, exist_ok=True)
-    (out / KNEES).write_text(json.dumps(knees, indent=2, sort_keys=True), encoding="utf-8")
+    text = json.dumps(
+        {name: filed.model_dump(mode="json") for name, filed in knees.items()},
+        indent=2,
+        sort_keys=True,
+    )
+    (out / KNEES).write_text(text, encoding="utf-8")
 
 
-def headroom(out: Path, results: dict[str, Any]) -> dict[str, Any]:
+def headroom(out: Path, results: Results) -> Headroom:
     """The run's busiest offered rate against the knee filed for its database, if any."""
-    database = results["run"].get("database", UNKNOWN)
-    offered = float(results["plan"]["total_rps"])
+    database = results.run.database
+    offered = results.plan.total_rps
     knee = _knees(out).get(database)
-    if not isinstance(knee, dict) or not knee.get("rps"):
-        return {"database": database, "offered_rps": offered, "knee": None, "share": None}
-    return {
-        "database": database,
-        "offered_rps": offered,
-        "knee": knee,
-        "share": offered / float(knee["rps"]),
-    }
+    if knee is None or not knee.rps:
+        return Headroom(database=database, offered_rps=offered, knee=None, share=None)
+    return Headroom(database=database, offered_rps=offered, knee=knee, share=offered / knee.rps)
 
 
-def headroom_line(section: dict[str, Any] | None) -> str | None:
-    if not section:
+def headroom_line(section: Headroom | None) -> str | None:
+    if section is None:
         return None
-    database = section["database"]
-    knee = section["knee"]
-    if knee is None:
+    database = section.database
+    knee = section.knee
+    if knee is None or section.share is None:
         return (
             f"  headroom  no knee measured here for {database} yet "
             "(portalsim run --shape step finds it, about 4 minutes)"
         )
     return (
-        f"  headroom  offered {section['offered_rps']:.1f} req/s at the busiest hour = "
-        f"{section['share']:.0%} of the {database} knee measured here ({knee['rps']:.1f} req/s, "
-        f"run {knee['run']})"
+        f"  headroom  offered {section.offered_rps:.1f} req/s at the busiest hour = "
+        f"{section.share:.0%} of the {database} knee measured here ({knee.rps:.1f} req/s, "
+        f"run {knee.run})"
     )

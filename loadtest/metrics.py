@@ -14,6 +14,14 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from loadtest.results_model import (
+    GroupFigures,
+    Interval,
+    IntervalGroup,
+    Percentiles,
+    RequestFigures,
+)
+
 LOWEST_US = 1
 HIGHEST_US = 3_600_000_000  # an hour: anything slower is clamped, and counted as max
 SIGNIFICANT_DIGITS = 3
@@ -50,12 +58,25 @@ def percentiles_ms(histogram: HdrHistogram) -> dict[str, float]:
     return {k: round(v, 3) for k, v in values.items()}
 
 
-def spectrum_ms(histogram: HdrHistogram) -> list[list[float]]:
+def latency_of(histogram: HdrHistogram) -> Percentiles:
+    return Percentiles(**percentiles_ms(histogram))
+
+
+def figures_of(histogram: HdrHistogram) -> GroupFigures:
+    """A route group's (or every request's) count, percentiles and distribution."""
+    return GroupFigures(
+        count=histogram.get_total_count(),
+        latency_ms=latency_of(histogram),
+        distribution=spectrum_ms(histogram),
+    )
+
+
+def spectrum_ms(histogram: HdrHistogram) -> list[tuple[float, float]]:
     """[percentile, ms] pairs for a distribution chart."""
     if histogram.get_total_count() == 0:
         return []
     found = histogram.get_percentile_to_value_dict(list(SPECTRUM))
-    return [[p, round(found[p] / 1000, 3)] for p in SPECTRUM]
+    return [(p, round(found[p] / 1000, 3)) for p in SPECTRUM]
 
 
 def histogram_of(
@@ -84,6 +105,30 @@ def _absorb_histograms(
 class RequestCounts:
     count: int = 0
     failures: int = 0
+
+
+@dataclass(frozen=True)
+class WindowGroup:
+    count: int
+    failures: int
+    latency_ms: Percentiles
+
+
+@dataclass(frozen=True)
+class Window:
+    """The requests a span of the run completed (a step of a step run), from its intervals."""
+
+    from_s: float
+    to_s: float
+    offered_rps: float
+    achieved_rps: float
+    offered: int  # arrivals due
+    late: int
+    count: int
+    failures: int
+    error_rate: float
+    latency_ms: Percentiles
+    groups: dict[str, WindowGroup]
 
 
 @dataclass
@@ -181,17 +226,20 @@ class Book:
 
     # -- results -------------------------------------------------------------------------------
 
-    def requests_section(self, real_seconds: float) -> dict[str, Any]:
+    def requests_section(self, real_seconds: float) -> dict[str, RequestFigures]:
         return {
-            name: {
-                "group": self.request_groups[name],
-                "count": counts.count,
-                "failures": counts.failures,
-                "rps": round(counts.count / real_seconds, 3) if real_seconds else 0.0,
-                "latency_ms": percentiles_ms(self.latency[name]),
-            }
+            name: RequestFigures(
+                group=self.request_groups[name],
+                count=counts.count,
+                failures=counts.failures,
+                rps=round(counts.count / real_seconds, 3) if real_seconds else 0.0,
+                latency_ms=latency_of(self.latency[name]),
+            )
             for name, counts in sorted(self.requests.items())
         }
+
+    def groups_section(self) -> dict[str, GroupFigures]:
+        return {group: figures_of(h) for group, h in self.group_totals().items()}
 
     def group_totals(self) -> dict[str, HdrHistogram]:
         return dict(sorted(self.group_latency.items()))
@@ -202,7 +250,7 @@ class Book:
             everything.add(histogram)
         return everything
 
-    def window(self, start: float, end: float) -> dict[str, Any]:
+    def window(self, start: float, end: float) -> Window:
         """Requests completed in the real span [start, end), over whole intervals, overall and
         per route group: what a step of a step-to-saturation run is judged on."""
         first, last = self.interval(start), self.interval(end - 1e-6)
@@ -219,28 +267,28 @@ class Book:
         seconds = len(slots) * self.interval_seconds
         completed = counts.get("completed", 0)
         failures = sum(v for k, v in counts.items() if k.startswith("fail:"))
-        return {
-            "from_s": round(first * self.interval_seconds, 3),
-            "to_s": round(first * self.interval_seconds + seconds, 3),
-            "offered_rps": round(counts.get("offered", 0) / seconds, 3),
-            "achieved_rps": round(completed / seconds, 3),
-            "offered": counts.get("offered", 0),
-            "late": counts.get("late", 0),
-            "count": completed,
-            "failures": failures,
-            "error_rate": round(failures / completed, 6) if completed else 0.0,
-            "latency_ms": percentiles_ms(everything),
-            "groups": {
-                group: {
-                    "count": h.get_total_count(),
-                    "failures": counts.get(f"fail:{group}", 0),
-                    "latency_ms": percentiles_ms(h),
-                }
+        return Window(
+            from_s=round(first * self.interval_seconds, 3),
+            to_s=round(first * self.interval_seconds + seconds, 3),
+            offered_rps=round(counts.get("offered", 0) / seconds, 3),
+            achieved_rps=round(completed / seconds, 3),
+            offered=counts.get("offered", 0),
+            late=counts.get("late", 0),
+            count=completed,
+            failures=failures,
+            error_rate=round(failures / completed, 6) if completed else 0.0,
+            latency_ms=latency_of(everything),
+            groups={
+                group: WindowGroup(
+                    count=h.get_total_count(),
+                    failures=counts.get(f"fail:{group}", 0),
+                    latency_ms=latency_of(h),
+                )
                 for group, h in sorted(per_group.items())
             },
-        }
+        )
 
-    def timeseries(self) -> list[dict[str, Any]]:
+    def timeseries(self) -> list[Interval]:
         slots = sorted(set(self.interval_counts) | {slot for slot, _ in self.groups})
         by_slot: dict[int, dict[str, HdrHistogram]] = defaultdict(dict)
         for (slot, group), histogram in sorted(self.groups.items()):
@@ -254,29 +302,29 @@ class Book:
                 everything.add(histogram)
             lag = self.lags.get(slot)
             series.append(
-                {
-                    "t": round(slot * seconds, 1),
-                    "seconds": seconds,
-                    "offered_rps": round(counts.get("offered", 0) / seconds, 3),
-                    "started_rps": round(counts.get("started", 0) / seconds, 3),
-                    "achieved_rps": round(counts.get("completed", 0) / seconds, 3),
-                    "latency_ms": percentiles_ms(everything),
-                    "lag_ms": percentiles_ms(lag) if lag is not None else None,
-                    "errors": {
+                Interval(
+                    t=round(slot * seconds, 1),
+                    seconds=seconds,
+                    offered_rps=round(counts.get("offered", 0) / seconds, 3),
+                    started_rps=round(counts.get("started", 0) / seconds, 3),
+                    achieved_rps=round(counts.get("completed", 0) / seconds, 3),
+                    latency_ms=latency_of(everything),
+                    lag_ms=latency_of(lag) if lag is not None else None,
+                    errors={
                         k.removeprefix("error:"): v
                         for k, v in sorted(counts.items())
                         if k.startswith("error:")
                     },
-                    "failures": {
+                    failures={
                         k.removeprefix("fail:"): v
                         for k, v in sorted(counts.items())
                         if k.startswith("fail:")
                     },
-                    "groups": {
-                        group: {"count": h.get_total_count(), **percentiles_ms(h)}
+                    groups={
+                        group: IntervalGroup(count=h.get_total_count(), **percentiles_ms(h))
                         for group, h in by_slot[slot].items()
                     },
-                }
+                )
             )
         return series
 

@@ -33,6 +33,7 @@ from loadtest.description import (
     plan_world,
 )
 from loadtest.results import EXIT_CRASH, summary_lines
+from loadtest.results_model import load_results
 from loadtest.thresholds import ThresholdError
 from loadtest.workload import DEFAULT_WORKLOAD, Workload, WorkloadError, check_ceiling
 from loadtest.world import fetch_catalogue, generated_catalogue
@@ -331,7 +332,7 @@ def drive(
             raise RunError(reason)
         echo(f"{verdict or 'FAILED: the harness ended'}; the run wrote no results; see {log}")
         return EXIT_CRASH
-    for line in summary_lines(json.loads(results.read_text(encoding="utf-8")), folder):
+    for line in summary_lines(load_results(results), folder):
         echo(line)
     verdict = verdict or f"Locust exited with {completed.returncode}; see {log}"
     status = portal_exit() if portal_exit is not None else None

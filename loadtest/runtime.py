@@ -13,10 +13,12 @@ from gevent.event import Event
 
 from app.core.config import Settings
 from loadtest.access import agency_headers, sync_login_body
+from loadtest.audit import LedgerRecord
 from loadtest.description import RunDescription
 from loadtest.engine import Simulation
 from loadtest.headroom import UNKNOWN
 from loadtest.metrics import Book
+from loadtest.results_model import Step, Stop
 from loadtest.target import TargetWatch
 from loadtest.world import World
 
@@ -74,14 +76,14 @@ class CurrentRun:
         self.description: RunDescription | None = None
         self.world: World | None = None
         self.book = Book()
-        self.ledger: dict[str, dict[str, Any]] = {}
+        self.ledger: dict[str, LedgerRecord] = {}
         self.started_at: datetime | None = None
         self.exit_code = 0
         self.reason = ""
         self.finished = False
-        self.steps: list[dict[str, Any]] = []
-        self.stopped: dict[str, Any] | None = None  # why the run ended before its time
-        self.memory: list[list[float]] = []  # [seconds into the run, portal RSS MiB]
+        self.steps: list[Step] = []
+        self.stopped: Stop | None = None  # why the run ended before its time
+        self.memory: list[tuple[float, float]] = []  # (seconds into the run, portal RSS MiB)
         self.ended_at: float | None = None
         self.target = TargetWatch()
         self.database = UNKNOWN  # the kind behind the target, as its /readyz says

@@ -42,10 +42,11 @@ import numpy.typing as npt
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar, calendar_from_settings
 from app.core.config import Settings
 from loadtest.arrivals import DemandProfile
-from loadtest.audit import instant
+from loadtest.audit import LedgerRecord, PortalDossier, instant
 from loadtest.distortion import ON_TIME, judged_views
 from loadtest.officers import OfficerQueue, mean_service_hours, service_hours_array
 from loadtest.queueing import MMc
+from loadtest.results_model import Staffing, StaffingAgency, StaffingShare
 from loadtest.workload import DiurnalShape, ScopeSection, Workload, WorkloadError, load_workload
 from loadtest.world import Agency, Procedure, Timeline, World, build_world, generated_catalogue
 
@@ -776,13 +777,13 @@ def _prediction(outcomes: list[tuple[int, int]]) -> tuple[float | None, float]:
 
 
 def staffing_section(
-    views: dict[str, dict[str, Any]],
-    ledger: dict[str, dict[str, Any]],
+    views: dict[str, PortalDossier],
+    ledger: dict[str, LedgerRecord],
     world: World,
     workload: Workload,
     calendar: WorkingCalendar,
     file: str,
-) -> dict[str, Any]:
+) -> Staffing:
     """results.json's `staffing`: per agency and overall, the predicted share of this run's
     window at its staffing beside the share the run measured, and whether they agree within
     one run's sampling error."""
@@ -800,33 +801,32 @@ def staffing_section(
             continue
         measured[agency].append(view["timeliness"] in ON_TIME)
 
-    def row(code: str, outcomes: list[tuple[int, int]], seen: list[bool]) -> dict[str, Any]:
+    def row(code: str, outcomes: list[tuple[int, int]], seen: list[bool]) -> StaffingShare:
         predicted, tolerance = _prediction(outcomes)
         share = sum(seen) / len(seen) if seen else None
-        return {
-            "code": code,
-            "predicted": None if predicted is None else round(predicted, 4),
-            "tolerance": round(tolerance, 4),
-            "measured": None if share is None else round(share, 4),
-            "n": len(seen),
-            "within": (
+        return StaffingShare(
+            code=code,
+            predicted=None if predicted is None else round(predicted, 4),
+            tolerance=round(tolerance, 4),
+            measured=None if share is None else round(share, 4),
+            n=len(seen),
+            within=(
                 None
                 if share is None or predicted is None
                 else abs(share - predicted) <= tolerance + 1e-9
             ),
-        }
+        )
 
     rows, pooled = [], [(0, 0)] * REPLICATIONS
     for agency in world.agencies:
         outcomes = window_shares(workload, calendar, world, agency)
         pooled = [(a + c, b + d) for (a, b), (c, d) in zip(pooled, outcomes, strict=True)]
-        rows.append(
-            {**row(agency.code, outcomes, measured[agency.code]), "officers": agency.officers}
-        )
+        share = row(agency.code, outcomes, measured[agency.code])
+        rows.append(StaffingAgency(**share.model_dump(), officers=agency.officers))
     everything = [hit for seen in measured.values() for hit in seen]
-    return {
-        "file": file,
-        "replications": REPLICATIONS,
-        "agencies": rows,
-        "overall": row("all", pooled, everything),
-    }
+    return Staffing(
+        file=file,
+        replications=REPLICATIONS,
+        agencies=rows,
+        overall=row("all", pooled, everything),
+    )

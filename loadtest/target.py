@@ -8,9 +8,10 @@ still does not answer at the end, the run's verdict is that the target failed.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
+
+from loadtest.results_model import Target
 
 PROBE_PATH = "/healthz"
 PROBE_TIMEOUT_SECONDS = 3.0
@@ -58,7 +59,7 @@ class TargetWatch:
     why: str = ""
     last_probe: float = 0.0
     longest: float = 0.0  # the longest silence that ended, or the slowest answer
-    stalls: list[list[float]] = field(default_factory=list)  # [from s, lasting s], ended
+    stalls: list[tuple[float, float]] = field(default_factory=list)  # [from s, lasting s], ended
 
     def observe(self, asked: float, answered: float, problem: str | None) -> None:
         """A probe sent at `asked`, back at `answered` with `problem` (None: it answered)."""
@@ -70,7 +71,7 @@ class TargetWatch:
         since = asked if self.silent_since is None else self.silent_since
         self.longest = max(self.longest, answered - since)
         if self.silent_since is not None:
-            self.stalls.append([round(since, 1), round(answered - since, 1)])
+            self.stalls.append((round(since, 1), round(answered - since, 1)))
         self.silent_since, self.why = None, ""
 
     def silent_for(self, at: float) -> float:
@@ -84,15 +85,16 @@ class TargetWatch:
         """What happened, for the last line of a run whose target stopped answering."""
         return f"the portal stopped answering at {self.silent_since or 0:.0f} s: {self.why}"
 
-    def as_dict(self) -> dict[str, Any]:
+    def section(self) -> Target:
+        """results.json's `target`."""
         ongoing = self.silent_for(self.last_probe)
-        return {
-            "answering": self.answering,
-            "stopped_answering_at_s": (
+        return Target(
+            answering=self.answering,
+            stopped_answering_at_s=(
                 None if self.silent_since is None else round(self.silent_since, 1)
             ),
-            "why": self.why or None,
-            "longest_silence_s": round(max(self.longest, ongoing), 2),
-            "stalls": self.stalls,
-            "probe": f"GET {PROBE_PATH} every second, {PROBE_TIMEOUT_SECONDS:g} s time-out",
-        }
+            why=self.why or None,
+            longest_silence_s=round(max(self.longest, ongoing), 2),
+            stalls=self.stalls,
+            probe=f"GET {PROBE_PATH} every second, {PROBE_TIMEOUT_SECONDS:g} s time-out",
+        )

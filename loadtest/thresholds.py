@@ -33,12 +33,13 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from loadtest.durations import Duration, parse_duration
 from loadtest.metrics import PERCENTILES
+from loadtest.results_model import GroupFigures, RequestFigures, Results, RuleOutcome
 
 Kind = Literal["group", "all", "request", "errors", "path"]
 
@@ -279,7 +280,7 @@ class Outcome:
     pending: bool = False
 
     @property
-    def status(self) -> str:
+    def status(self) -> Literal["met", "broken", "pending"]:
         if self.pending:
             return "pending"
         return "met" if self.ok else "broken"
@@ -295,6 +296,16 @@ class Outcome:
             detail = "no value"
         return f"{self.status}: {self.rule} ({detail})"
 
+    def section(self) -> RuleOutcome:
+        """The outcome as results.json's `thresholds.rules` holds it."""
+        return RuleOutcome(
+            rule=str(self.rule),
+            status=self.status,
+            measured=self.measured,
+            reason=self.reason,
+            line=self.line(),
+        )
+
 
 def _number(value: float, *, percent: bool) -> str:
     if percent:
@@ -308,30 +319,33 @@ class _NoValue(Exception):
     """The metric has no value in these results; the message says why."""
 
 
-def _section(results: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    found = results.get(key)
-    if not isinstance(found, Mapping):
-        raise _NoValue(f'the results have no "{key}" section')
-    return found
+class Snapshot(BaseModel):
+    """The request figures of part of a run, judged like a whole run's results: the run so far
+    (abort_on_fail) or one step of a step run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    real_seconds: float
+    requests: dict[str, RequestFigures]
+    groups: dict[str, GroupFigures]
+    all: GroupFigures
 
 
-def _real_seconds(results: Mapping[str, Any]) -> float:
-    run = results.get("run")
-    seconds = run.get("real_seconds") if isinstance(run, Mapping) else None
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds <= 0:
-        raise _NoValue("run.real_seconds is missing or not positive, so no rate")
-    return float(seconds)
+Judged = Results | Snapshot
 
 
-def _requests(results: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]]:
-    return _section(results, "requests")
+def _real_seconds(figures: Judged) -> float:
+    seconds = figures.run.real_seconds if isinstance(figures, Results) else figures.real_seconds
+    if seconds <= 0:
+        raise _NoValue("run.real_seconds is not positive, so no rate")
+    return seconds
 
 
-def _totals(entries: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
+def _totals(entries: Iterable[RequestFigures]) -> tuple[int, int]:
     count = failures = 0
     for entry in entries:
-        count += int(entry.get("count", 0))
-        failures += int(entry.get("failures", 0))
+        count += entry.count
+        failures += entry.failures
     return count, failures
 
 
@@ -341,72 +355,85 @@ def _rate(failures: int, count: int, what: str) -> float:
     return failures / count
 
 
-def _latency(entry: Mapping[str, Any], leaf: str, what: str) -> float:
-    if not entry.get("count"):
+def _latency(entry: RequestFigures | GroupFigures, leaf: str, what: str) -> float:
+    if not entry.count:
         raise _NoValue(f"no request completed in {what}, so no latency")
-    value = entry.get("latency_ms", {}).get(LATENCY_LEAVES[leaf])
-    if value is None:
-        raise _NoValue(f"{what} has no {LATENCY_LEAVES[leaf]} latency")
-    return float(value)
+    return float(getattr(entry.latency_ms, LATENCY_LEAVES[leaf]))
 
 
-def _group_value(results: Mapping[str, Any], group: str, leaf: str) -> float:
-    groups = _section(results, "groups")
-    entry = groups.get(group)
-    if not isinstance(entry, Mapping):
-        known = ", ".join(sorted(groups)) or "none"
+def _group_value(figures: Judged, group: str, leaf: str) -> float:
+    entry = figures.groups.get(group)
+    if entry is None:
+        known = ", ".join(sorted(figures.groups)) or "none"
         raise _NoValue(f'no request in group "{group}" (groups seen: {known})')
     what = f'group "{group}"'
     if leaf in LATENCY_LEAVES:
         return _latency(entry, leaf, what)
     if leaf == "count":
-        return float(entry.get("count", 0))
+        return float(entry.count)
     if leaf == "rps":
-        return float(entry.get("count", 0)) / _real_seconds(results)
+        return entry.count / _real_seconds(figures)
     # error_rate: failures are kept per request name, so sum the requests of this group.
-    requests = _requests(results)
-    if any("group" not in r for r in requests.values()):
-        raise _NoValue('results.requests entries carry no "group": a group\'s failures are unknown')
-    count, failures = _totals(r for r in requests.values() if r["group"] == group)
+    count, failures = _totals(r for r in figures.requests.values() if r.group == group)
     return _rate(failures, count, what)
 
 
-def _all_value(results: Mapping[str, Any], leaf: str) -> float:
+def _all_value(figures: Judged, leaf: str) -> float:
     if leaf in LATENCY_LEAVES:
-        # Percentiles do not merge from per-group figures; results["all"] holds exact ones.
-        return _latency(_section(results, "all"), leaf, "the run")
-    count, failures = _totals(_requests(results).values())
+        # Percentiles do not merge from per-group figures; `all` holds exact ones.
+        return _latency(figures.all, leaf, "the run")
+    count, failures = _totals(figures.requests.values())
     if leaf == "count":
         return float(count)
     if leaf == "rps":
-        return count / _real_seconds(results)
+        return count / _real_seconds(figures)
     return _rate(failures, count, "the run")
 
 
-def _request_value(results: Mapping[str, Any], name: str, leaf: str) -> float:
-    entry = _requests(results).get(name)
-    if not isinstance(entry, Mapping):
+def _request_value(figures: Judged, name: str, leaf: str) -> float:
+    entry = figures.requests.get(name)
+    if entry is None:
         raise _NoValue(f'no request named "{name}" in the results')
     what = f'"{name}"'
     if leaf in LATENCY_LEAVES:
         return _latency(entry, leaf, what)
-    if leaf in ("count", "failures"):
-        return float(entry.get(leaf, 0))
+    if leaf == "count":
+        return float(entry.count)
+    if leaf == "failures":
+        return float(entry.failures)
     if leaf == "rps":
-        return float(entry.get("count", 0)) / _real_seconds(results)
-    return _rate(int(entry.get("failures", 0)), int(entry.get("count", 0)), what)
+        return entry.count / _real_seconds(figures)
+    return _rate(entry.failures, entry.count, what)
 
 
-def _path_value(results: Mapping[str, Any], path: tuple[str, ...]) -> Measured:
-    here: Any = results
+def _keys(here: BaseModel) -> dict[str, str]:
+    """A section's keys as results.json spells them, each with its attribute; a section the
+    file omits (an absent optional section) is not among them."""
+    omitted: frozenset[str] = getattr(here, "omitted_when_none", frozenset())
+    return {
+        field.alias or name: name
+        for name, field in type(here).model_fields.items()
+        if not (name in omitted and getattr(here, name) is None)
+    }
+
+
+def _path_value(figures: Judged, path: tuple[str, ...]) -> Measured:
+    """The value at a dotted path into the results: a section's key, or a key of a table
+    (route groups, business.by)."""
+    here: object = figures
     for depth, key in enumerate(path):
-        if not isinstance(here, Mapping):
+        where = ".".join(path[:depth]) or "results"
+        if isinstance(here, BaseModel):
+            keys = _keys(here)
+            if key not in keys:
+                raise _NoValue(f'{where} has no "{key}" (it has {_known(keys)})')
+            here = getattr(here, keys[key])
+        elif isinstance(here, Mapping):
+            if key not in here:
+                raise _NoValue(f'{where} has no "{key}" (it has {_known(here)})')
+            here = here[key]
+        else:
             raise _NoValue(f"{'.'.join(path[:depth])} is not a table")
-        if key not in here:
-            where = ".".join(path[:depth]) or "results"
-            known = ", ".join(sorted(map(str, here))[:12]) or "nothing"
-            raise _NoValue(f'{where} has no "{key}" (it has {known})')
-        here = here[key]
     dotted = ".".join(path)
     if here is None:
         raise _NoValue(f"{dotted} is null (nothing to measure it on in this run)")
@@ -416,26 +443,31 @@ def _path_value(results: Mapping[str, Any], path: tuple[str, ...]) -> Measured:
         if math.isnan(here):
             raise _NoValue(f"{dotted} is not a number (NaN)")
         return float(here)
-    raise _NoValue(f"{dotted} is a {type(here).__name__}, not a number or a boolean")
+    kind = "table" if isinstance(here, BaseModel | Mapping) else type(here).__name__
+    raise _NoValue(f"{dotted} is a {kind}, not a number or a boolean")
 
 
-def _measure(rule: Rule, results: Mapping[str, Any]) -> Measured:
+def _known(keys: Iterable[object]) -> str:
+    return ", ".join(sorted(map(str, keys))[:12]) or "nothing"
+
+
+def _measure(rule: Rule, figures: Judged) -> Measured:
     if rule.kind == "group":
-        return _group_value(results, rule.path[0], rule.path[1])
+        return _group_value(figures, rule.path[0], rule.path[1])
     if rule.kind == "all":
-        return _all_value(results, rule.path[1])
+        return _all_value(figures, rule.path[1])
     if rule.kind == "request":
-        return _request_value(results, rule.path[0], rule.path[1])
+        return _request_value(figures, rule.path[0], rule.path[1])
     if rule.kind == "errors":
         if rule.path[1] == "rate":
-            return _all_value(results, "error_rate")
-        return float(_totals(_requests(results).values())[1])
-    return _path_value(results, rule.path)
+            return _all_value(figures, "error_rate")
+        return float(_totals(figures.requests.values())[1])
+    return _path_value(figures, rule.path)
 
 
-def _judge(rule: Rule, results: Mapping[str, Any], *, live: bool) -> Outcome:
+def _judge(rule: Rule, figures: Judged, *, live: bool) -> Outcome:
     try:
-        measured = _measure(rule, results)
+        measured = _measure(rule, figures)
     except _NoValue as missing:
         if live:  # the final evaluation judges it; during the run it may simply not have come
             return Outcome(rule, True, None, f"not yet measured: {missing}", pending=True)
@@ -453,15 +485,16 @@ def _judge(rule: Rule, results: Mapping[str, Any], *, live: bool) -> Outcome:
     return Outcome(rule, OPERATORS[rule.op](measured, rule.threshold), measured)
 
 
-def evaluate(rules: Iterable[Rule], results: Mapping[str, Any]) -> list[Outcome]:
-    """Each rule judged against results.json, in order; a missing or null value breaks it."""
-    return [_judge(rule, results, live=False) for rule in rules]
+def evaluate(rules: Iterable[Rule], figures: Judged) -> list[Outcome]:
+    """Each rule judged against results.json (or a snapshot), in order; a missing or null value
+    breaks it."""
+    return [_judge(rule, figures, live=False) for rule in rules]
 
 
-def evaluate_live(rules: Iterable[Rule], snapshot: Mapping[str, Any]) -> list[Outcome]:
-    """Each rule judged against a snapshot taken during the run (groups, all, requests, errors,
-    arrivals, and run.real_seconds = seconds elapsed for the rates). A value not there yet is
-    `pending` (ok): the evaluation at the end still breaks it if it never comes."""
+def evaluate_live(rules: Iterable[Rule], snapshot: Snapshot) -> list[Outcome]:
+    """Each rule judged against a snapshot taken during the run (groups, all, requests, errors;
+    its real_seconds, the seconds elapsed, for the rates). A value not there yet is `pending`
+    (ok): the evaluation at the end still breaks it if it never comes."""
     rules = list(rules)
     for rule in rules:
         if not rule.live:

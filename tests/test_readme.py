@@ -48,6 +48,12 @@ RUN_HERE: dict[tuple[str, int], Expected] = {
             r"staffing-mmc/staffing\.svg$",
         ),
     ),
+    ("`results.json` (`portalsim.results/1`)", 0): Expected(
+        shows=(
+            r"^valid: tests/data/results-sample\.json$",
+            r"^valid: tests/data/results-current\.json$",
+        ),
+    ),
     ("A quick tour with curl", 0): Expected(
         needs_portal=True,
         shows=(

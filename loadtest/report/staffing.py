@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest.report.charts import Series, line_chart
+from loadtest.results_model import Staffing, StaffingAgency
 
 CHARTED = 6  # agencies on the chart: those furthest below the target today
 # The report's chart styles (templates/report.html.j2), for the chart as a file of its own.
@@ -118,23 +119,23 @@ def write_staffing(folder: Path, report: dict[str, Any]) -> list[Path]:
     return paths
 
 
-def predicted_beside_measured(section: dict[str, Any]) -> list[str]:
+def predicted_beside_measured(section: Staffing) -> list[str]:
     """Markdown lines for a run's `staffing` section (results.json)."""
     out = [
         "## Staffing: predicted beside measured",
         "",
-        f"Staffing from `{section['file']}`. Predicted: the offline simulation of this run's "
-        f"window ({section['replications']} replications); tolerance: the 95% sampling error "
+        f"Staffing from `{section.file}`. Predicted: the offline simulation of this run's "
+        f"window ({section.replications} replications); tolerance: the 95% sampling error "
         "of one run's share.",
         "",
         "| agency | officers | predicted | measured | n | within |",
         "|---|--:|--:|--:|--:|---|",
     ]
-    for row in [*section["agencies"], section["overall"]]:
-        measured = row["measured"]
+    for row in [*section.agencies, section.overall]:
+        officers = row.officers if isinstance(row, StaffingAgency) else ""
         out.append(
-            f"| {row['code']} | {row.get('officers', '')} | "
-            f"{_pct(row['predicted'], row['tolerance'])} | {_pct(measured)} | {row['n']} | "
-            f"{'–' if measured is None else ('yes' if row['within'] else 'no')} |"
+            f"| {row.code} | {officers} | "
+            f"{_pct(row.predicted, row.tolerance)} | {_pct(row.measured)} | {row.n} | "
+            f"{'–' if row.measured is None else ('yes' if row.within else 'no')} |"
         )
     return [*out, ""]

@@ -7,32 +7,33 @@ single slow interval as neither."""
 from __future__ import annotations
 
 from statistics import median
-from typing import Any
 
 from scipy.stats import linregress  # type: ignore[import-untyped]
 
+from loadtest.results_model import Drift, Interval, Soak
 
-def _drift(points: list[tuple[float, float]], unit: str) -> dict[str, Any] | None:
+
+def _drift(points: list[tuple[float, float]], unit: str) -> Drift | None:
     if len(points) < 8:
         return None
     times, values = zip(*points, strict=True)
     fit = linregress(times, values)
     quarter = max(2, len(values) // 4)
     first, last = median(values[:quarter]), median(values[-quarter:])
-    return {
-        "unit": unit,
-        "slope_per_minute": round(float(fit.slope) * 60, 4),
-        "first_quarter": round(first, 3),
-        "last_quarter": round(last, 3),
-        "change": round(last / first - 1, 4) if first else None,
-        "r2": round(float(fit.rvalue) ** 2, 4),
-    }
+    return Drift(
+        unit=unit,
+        slope_per_minute=round(float(fit.slope) * 60, 4),
+        first_quarter=round(first, 3),
+        last_quarter=round(last, 3),
+        change=round(last / first - 1, 4) if first else None,
+        r2=round(float(fit.rvalue) ** 2, 4),
+    )
 
 
-def drift_section(timeseries: list[dict[str, Any]], memory: list[list[float]]) -> dict[str, Any]:
-    busy = [i for i in timeseries if i["latency_ms"]["max"] > 0]
-    return {
-        "latency_p50": _drift([(i["t"], i["latency_ms"]["p50"]) for i in busy], "ms"),
-        "latency_p99": _drift([(i["t"], i["latency_ms"]["p99"]) for i in busy], "ms"),
-        "memory": _drift([(t, mb) for t, mb in memory], "MiB"),
-    }
+def drift_section(timeseries: list[Interval], memory: list[tuple[float, float]]) -> Soak:
+    busy = [i for i in timeseries if i.latency_ms.max > 0]
+    return Soak(
+        latency_p50=_drift([(i.t, i.latency_ms.p50) for i in busy], "ms"),
+        latency_p99=_drift([(i.t, i.latency_ms.p99) for i in busy], "ms"),
+        memory=_drift(memory, "MiB"),
+    )

@@ -11,41 +11,55 @@ with the SLO's rule as the one the run is judged by."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from kneed import KneeLocator  # type: ignore[import-untyped]
 
-from loadtest.thresholds import Rule, evaluate
+from loadtest.metrics import Window
+from loadtest.results_model import GroupFigures, Knee, RequestFigures, Step
+from loadtest.thresholds import Rule, Snapshot, evaluate
 
 
-def window_results(window: dict[str, Any]) -> dict[str, Any]:
-    """A step's figures in the shape of results.json, for the threshold evaluator: its groups,
-    `all`, and one request entry per group (failures are kept per group in each interval)."""
-    return {
-        "run": {"real_seconds": window["to_s"] - window["from_s"]},
-        "all": {"count": window["count"], "latency_ms": window["latency_ms"]},
-        "groups": window["groups"],
-        "requests": {
-            f"{group} (all requests)": {
-                "group": group,
-                "count": entry["count"],
-                "failures": entry["failures"],
-                "latency_ms": entry["latency_ms"],
-            }
-            for group, entry in window["groups"].items()
+def window_results(window: Window) -> Snapshot:
+    """A step's figures as the threshold evaluator reads a run's: its groups, `all`, and one
+    request entry per group (failures are kept per group in each interval)."""
+    seconds = window.to_s - window.from_s
+    return Snapshot(
+        real_seconds=seconds,
+        all=GroupFigures(count=window.count, latency_ms=window.latency_ms),
+        groups={
+            group: GroupFigures(count=entry.count, latency_ms=entry.latency_ms)
+            for group, entry in window.groups.items()
         },
-    }
+        requests={
+            f"{group} (all requests)": RequestFigures(
+                group=group,
+                count=entry.count,
+                failures=entry.failures,
+                rps=entry.count / seconds if seconds else 0.0,
+                latency_ms=entry.latency_ms,
+            )
+            for group, entry in window.groups.items()
+        },
+    )
 
 
-def judge_step(index: int, level: float, window: dict[str, Any], slo: list[Rule]) -> dict[str, Any]:
+def judge_step(index: int, level: float, window: Window, slo: list[Rule]) -> Step:
     outcomes = evaluate(slo, window_results(window))
-    return {
-        "step": index,
-        "level": level,
-        **{k: v for k, v in window.items() if k != "groups"},
-        "met": all(o.ok for o in outcomes),
-        "broken": [o.line() for o in outcomes if not o.ok],
-    }
+    return Step(
+        step=index,
+        level=level,
+        from_s=window.from_s,
+        to_s=window.to_s,
+        offered_rps=window.offered_rps,
+        achieved_rps=window.achieved_rps,
+        offered=window.offered,
+        late=window.late,
+        count=window.count,
+        failures=window.failures,
+        error_rate=window.error_rate,
+        latency_ms=window.latency_ms,
+        met=all(o.ok for o in outcomes),
+        broken=[o.line() for o in outcomes if not o.ok],
+    )
 
 
 def kneedle(rates: list[float], p99s: list[float]) -> float | None:
@@ -57,48 +71,48 @@ def kneedle(rates: list[float], p99s: list[float]) -> float | None:
     return None if locator.knee is None else float(locator.knee)
 
 
-def kept_to_schedule(steps: list[dict[str, Any]], budget_share: float) -> bool:
+def kept_to_schedule(steps: list[Step], budget_share: float) -> bool:
     """Whether the generator kept to the schedule in every step up to the knee. Past it the
     target is saturated: its users wait on slow answers and arrivals queue in the harness, a
     measurement of the target, not a fault of the run."""
     before = []
     for step in steps:
-        if not step["met"]:
+        if not step.met:
             break
         before.append(step)
-    offered = sum(int(s["offered"]) for s in before)
-    late = sum(int(s["late"]) for s in before)
+    offered = sum(s.offered for s in before)
+    late = sum(s.late for s in before)
     return offered > 0 and late <= budget_share * offered
 
 
-def knee(steps: list[dict[str, Any]], national_peak_rps: float) -> dict[str, Any]:
+def knee(steps: list[Step], national_peak_rps: float) -> Knee:
     """The knee of a step run, as a rate and as a multiple of the national peak."""
-    judged: list[dict[str, Any]] = []
+    judged: list[Step] = []
     for step in steps:
         judged.append(step)
-        if not step["met"]:
+        if not step.met:
             break
-    met = [s for s in judged if s["met"]]
-    best = max(met, key=lambda s: s["achieved_rps"]) if met else None
-    first_broken = next((s for s in judged if not s["met"]), None)
-    bend_level = kneedle([s["level"] for s in steps], [s["latency_ms"]["p99"] for s in steps])
-    bent = next((s for s in steps if s["level"] == bend_level), None)
-    bend = bent["achieved_rps"] if bent else None
+    met = [s for s in judged if s.met]
+    best = max(met, key=lambda s: s.achieved_rps) if met else None
+    first_broken = next((s for s in judged if not s.met), None)
+    bend_level = kneedle([s.level for s in steps], [s.latency_ms.p99 for s in steps])
+    bent = next((s for s in steps if s.level == bend_level), None)
+    bend = bent.achieved_rps if bent else None
 
     def multiple(rate: float | None) -> float | None:
         return round(rate / national_peak_rps, 3) if rate and national_peak_rps else None
 
-    return {
-        "rule": "the request rate of the highest step that met the SLO, up to the first broken one",
-        "rps": best["achieved_rps"] if best else None,
-        "offered_arrivals_rps": best["offered_rps"] if best else None,
-        "step": best["step"] if best else None,
-        "level": best["level"] if best else None,
-        "national_peak_rps": national_peak_rps,
-        "multiple_of_national_peak": multiple(best["achieved_rps"] if best else None),
-        "first_broken_step": first_broken["step"] if first_broken else None,
-        "saturated": first_broken is not None,
-        "kneedle_level": bend_level,
-        "kneedle_rps": bend,
-        "kneedle_multiple_of_national_peak": multiple(bend),
-    }
+    return Knee(
+        rule="the request rate of the highest step that met the SLO, up to the first broken one",
+        rps=best.achieved_rps if best else None,
+        offered_arrivals_rps=best.offered_rps if best else None,
+        step=best.step if best else None,
+        level=best.level if best else None,
+        national_peak_rps=national_peak_rps,
+        multiple_of_national_peak=multiple(best.achieved_rps if best else None),
+        first_broken_step=first_broken.step if first_broken else None,
+        saturated=first_broken is not None,
+        kneedle_level=bend_level,
+        kneedle_rps=bend,
+        kneedle_multiple_of_national_peak=multiple(bend),
+    )

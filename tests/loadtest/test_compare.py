@@ -27,8 +27,9 @@ from loadtest.compare import (
     mann_whitney_p,
     two_proportion_p,
 )
+from loadtest.results_model import Results, ResultsError, load_results
+from tests.loadtest.results_data import SAMPLE, results_with, stored
 
-SAMPLE = Path(__file__).parents[1] / "data" / "results-sample.json"
 SECONDS = 5.0
 # group -> (median latency ms, requests per second): catalogue dominates, as in a real run.
 GROUPS = {
@@ -77,6 +78,7 @@ def make_results(
             "started_rps": round(len(merged) / SECONDS / 4, 3),
             "achieved_rps": round(len(merged) / SECONDS, 3),
             "latency_ms": _percentiles(merged),
+            "lag_ms": None,
             "errors": {"http_500": sum(failures.values())} if failures else {},
             "groups": groups,
         }
@@ -116,6 +118,16 @@ def _percentiles(values: np.ndarray[Any, Any]) -> dict[str, float]:
     return {k: round(float(v), 3) for k, v in zip(keys, found, strict=True)}
 
 
+def typed(data: dict[str, Any]) -> Results:
+    """A results dict of the tests below: the sections they set over a real current file's,
+    no route groups but those of the intervals."""
+    return results_with(**{"groups": {}, **data})
+
+
+def compare(baseline: dict[str, Any], candidate: dict[str, Any], **options: Any) -> Comparison:
+    return compare_runs(typed(baseline), typed(candidate), **options)
+
+
 def verdicts(comparison: Comparison) -> dict[tuple[str, str], str]:
     return {(row.metric, row.group): row.verdict for row in comparison.rows}
 
@@ -128,7 +140,7 @@ def row_of(comparison: Comparison, metric: str, group: str) -> Row:
 
 
 def test_two_runs_of_the_same_distribution_are_all_tilde_for_a_fixed_seed() -> None:
-    comparison = compare_runs(make_results(1), make_results(2))
+    comparison = compare(make_results(1), make_results(2))
     assert {row.verdict for row in comparison.rows} == {"~"}, [
         (r.metric, r.group, r.p_value, r.change) for r in comparison.rows if r.verdict != "~"
     ]
@@ -141,7 +153,7 @@ def test_two_runs_of_the_same_distribution_are_all_tilde_for_a_fixed_seed() -> N
 def test_false_verdicts_over_many_seeds_are_rare() -> None:
     rows = flagged = 0
     for seed in range(10):
-        comparison = compare_runs(make_results(100 + seed), make_results(200 + seed))
+        comparison = compare(make_results(100 + seed), make_results(200 + seed))
         rows += len(comparison.rows)
         flagged += sum(1 for row in comparison.rows if row.verdict != "~")
     # Each row is a test at alpha 0.05, culled further by the 5% minimum effect.
@@ -152,7 +164,7 @@ def test_false_verdicts_over_many_seeds_are_rare() -> None:
 
 
 def test_a_slower_submit_group_is_worse_on_submit_only() -> None:
-    comparison = compare_runs(make_results(1), make_results(2, slower={"submit": 1.5}))
+    comparison = compare(make_results(1), make_results(2, slower={"submit": 1.5}))
     found = verdicts(comparison)
     # 40 requests an interval: samples of p50 and p95; an interval's p99 would be its maximum.
     assert row_of(comparison, "latency p99", "submit").note == "too few intervals"
@@ -172,14 +184,14 @@ def test_a_slower_submit_group_is_worse_on_submit_only() -> None:
 
 
 def test_a_faster_submit_group_is_better() -> None:
-    comparison = compare_runs(make_results(1), make_results(2, slower={"submit": 0.6}))
+    comparison = compare(make_results(1), make_results(2, slower={"submit": 0.6}))
     for percentile in ("p50", "p95"):
         assert row_of(comparison, f"latency {percentile}", "submit").verdict == "better"
     assert not any(row.group == "submit" for row in comparison.regressions)
 
 
 def test_errors_on_one_group_are_worse_on_its_error_rate_only() -> None:
-    comparison = compare_runs(make_results(1), make_results(2, error_rates={"sync": 0.1}))
+    comparison = compare(make_results(1), make_results(2, error_rates={"sync": 0.1}))
     worse = {(row.metric, row.group) for row in comparison.regressions}
     # The `all` row counts every failed request, sync's included.
     assert worse == {("error rate", "sync"), ("error rate", ALL)}
@@ -199,7 +211,7 @@ def test_throughput_that_drops_is_worse() -> None:
     baseline, candidate = make_results(1), make_results(2)
     for interval in candidate["timeseries"]:
         interval["groups"]["catalogue"]["count"] //= 2
-    row = row_of(compare_runs(baseline, candidate), "throughput", "catalogue")
+    row = row_of(compare(baseline, candidate), "throughput", "catalogue")
     assert row.verdict == "worse"
     assert row.change is not None
     assert row.change == pytest.approx(-0.5, abs=0.1)
@@ -210,7 +222,7 @@ def test_throughput_that_drops_is_worse() -> None:
 
 def test_too_few_intervals_give_no_verdict() -> None:
     # 4 intervals of a 20-second run; the one before 2 s is warm-up: 3 samples a side.
-    comparison = compare_runs(
+    comparison = compare(
         make_results(1, intervals=4), make_results(2, intervals=4, slower={"submit": 3.0})
     )
     for row in comparison.rows:
@@ -224,7 +236,7 @@ def test_too_few_intervals_give_no_verdict() -> None:
 
 def test_warm_up_intervals_are_dropped() -> None:
     results = make_results(1, intervals=20)  # 100 s: intervals before 10 s are warm-up
-    assert [i["t"] for i in kept_intervals(results)] == [10.0 + 5 * k for k in range(18)]
+    assert [i.t for i in kept_intervals(typed(results))] == [10.0 + 5 * k for k in range(18)]
 
 
 def test_a_group_busy_in_too_few_intervals_is_tilde() -> None:
@@ -232,7 +244,7 @@ def test_a_group_busy_in_too_few_intervals_is_tilde() -> None:
     for results in (baseline, candidate):
         for interval in results["timeseries"][4:]:
             interval["groups"]["sync"]["count"] = 4  # below the 5 requests a sample needs
-    row = row_of(compare_runs(baseline, candidate), "latency p95", "sync")
+    row = row_of(compare(baseline, candidate), "latency p95", "sync")
     assert (row.verdict, row.note, row.n_baseline) == ("~", "too few intervals", 1)
 
 
@@ -244,7 +256,7 @@ def test_an_on_time_share_drop_needs_enough_dossiers(measured: int, verdict: str
     baseline, candidate = make_results(1), make_results(2)
     baseline["business"].update(on_time_share=0.95, measured=measured)
     candidate["business"].update(on_time_share=0.80, measured=measured)
-    row = row_of(compare_runs(baseline, candidate), "on-time share", BUSINESS)
+    row = row_of(compare(baseline, candidate), "on-time share", BUSINESS)
     assert row.verdict == verdict
     assert row.change == pytest.approx(-0.15)
     assert row.change_unit == "points"
@@ -254,7 +266,7 @@ def test_a_small_significant_share_change_is_below_the_minimum_effect() -> None:
     baseline, candidate = make_results(1), make_results(2)
     baseline["business"].update(on_time_share=0.95, measured=200_000)
     candidate["business"].update(on_time_share=0.94, measured=200_000)
-    row = row_of(compare_runs(baseline, candidate), "on-time share", BUSINESS)
+    row = row_of(compare(baseline, candidate), "on-time share", BUSINESS)
     assert row.p_value is not None
     assert row.p_value < 1e-6
     assert row.verdict == "~"  # one point: real, but under the 2-point minimum
@@ -266,10 +278,10 @@ def test_payment_and_sync_shares_are_tested() -> None:
     candidate["payments"].update(created=500, confirmed=400)
     baseline["sync"].update(items=1000, refused=5)
     candidate["sync"].update(items=1000, refused=80)
-    found = verdicts(compare_runs(baseline, candidate))
+    found = verdicts(compare(baseline, candidate))
     assert found[("payments confirmed", BUSINESS)] == "worse"
     assert found[("sync refused", BUSINESS)] == "worse"
-    found = verdicts(compare_runs(candidate, baseline))
+    found = verdicts(compare(candidate, baseline))
     assert found[("payments confirmed", BUSINESS)] == "better"
     assert found[("sync refused", BUSINESS)] == "better"
 
@@ -279,7 +291,7 @@ def test_business_latency_is_informational_without_per_dossier_samples() -> None
     candidate["business"]["latency_working_hours"]["p95"] = (
         2 * baseline["business"]["latency_working_hours"]["p95"]
     )
-    row = row_of(compare_runs(baseline, candidate), "business latency p95", BUSINESS)
+    row = row_of(compare(baseline, candidate), "business latency p95", BUSINESS)
     assert row.change == pytest.approx(1.0)
     assert (row.verdict, row.p_value) == ("~", None)
     assert "no per-dossier samples" in row.note
@@ -294,8 +306,9 @@ def test_business_latency_with_per_dossier_samples_is_tested() -> None:
         results["business"]["latency_working_hours"] = {
             "p50": float(np.percentile(hours, 50)),
             "p95": float(np.percentile(hours, 95)),
+            "p99": float(np.percentile(hours, 99)),
         }
-    comparison = compare_runs(baseline, candidate)
+    comparison = compare(baseline, candidate)
     for percentile in ("p50", "p95"):
         row = row_of(comparison, f"business latency {percentile}", BUSINESS)
         assert (row.verdict, row.n_baseline) == ("worse", 300)
@@ -305,13 +318,14 @@ def test_business_latency_with_per_dossier_samples_is_tested() -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("speed", 600.0), ("scale", 1.0), ("agencies", 3), ("shape", "surge")]
+    ("key", "value"),
+    [("speed", 600.0), ("scale", 1.0), ("agencies", 3), ("shape", {"name": "surge"})],
 )
 def test_runs_of_different_plans_are_refused_naming_the_key(key: str, value: Any) -> None:
     candidate = make_results(2)
     candidate["plan"][key] = value
     with pytest.raises(CompareError, match=rf"plans differ: {key} ") as raised:
-        compare_runs(make_results(1), candidate)
+        compare(make_results(1), candidate)
     assert "\n" not in str(raised.value)
     assert isinstance(raised.value, ValueError)
 
@@ -319,14 +333,14 @@ def test_runs_of_different_plans_are_refused_naming_the_key(key: str, value: Any
 def test_allow_plan_change_compares_and_says_so() -> None:
     candidate = make_results(2)
     candidate["plan"]["speed"] = 600.0
-    comparison = compare_runs(make_results(1), candidate, allow_plan_change=True)
+    comparison = compare(make_results(1), candidate, allow_plan_change=True)
     assert comparison.plan_changes == {"speed": (2400.0, 600.0)}
     assert any("speed" in note for note in comparison.notes)
     assert comparison.as_dict()["plan_changes"] == {"speed": [2400.0, 600.0]}
 
 
 def test_a_different_seed_is_not_a_plan_change() -> None:
-    comparison = compare_runs(make_results(1), make_results(2))
+    comparison = compare(make_results(1), make_results(2))
     assert comparison.plan_changes == {}
     assert (
         comparison.as_dict()["baseline"]["seed"],
@@ -334,16 +348,17 @@ def test_a_different_seed_is_not_a_plan_change() -> None:
     ) == (1, 2)
 
 
-def test_a_file_that_is_not_results_is_refused() -> None:
-    with pytest.raises(CompareError, match=r"candidate is not a portalsim\.results/1"):
-        compare_runs(make_results(1), {"schema": "something/2"})
+def test_a_file_that_is_not_results_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text('{"schema": "something/2"}', encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"is not a portalsim results file"):
+        load_results(tmp_path / "results.json")
 
 
 # -- files without per-group failures ------------------------------------------------------------
 
 
 def test_a_file_without_per_group_failures_gives_no_group_error_verdict() -> None:
-    comparison = compare_runs(
+    comparison = compare(
         make_results(1, group_failures=False), make_results(2, error_rates={"sync": 0.2})
     )
     row = row_of(comparison, "error rate", "sync")
@@ -357,7 +372,7 @@ def test_a_file_without_per_group_failures_gives_no_group_error_verdict() -> Non
 
 
 def test_lines_are_an_aligned_table_under_a_header_naming_test_thresholds_and_runs() -> None:
-    comparison = compare_runs(
+    comparison = compare(
         make_results(1, run_id="base"), make_results(2, run_id="cand", slower={"submit": 1.5})
     )
     lines = comparison.lines()
@@ -389,7 +404,7 @@ def test_lines_are_an_aligned_table_under_a_header_naming_test_thresholds_and_ru
 
 
 def test_as_dict_is_json_ready() -> None:
-    comparison = compare_runs(make_results(1), make_results(2, error_rates={"sync": 0.1}))
+    comparison = compare(make_results(1), make_results(2, error_rates={"sync": 0.1}))
     found = comparison.as_dict()
     text = json.dumps(found, allow_nan=False)  # no NaN, no inf, no numpy types
     assert json.loads(text) == found
@@ -423,7 +438,7 @@ def test_a_run_compared_with_itself_is_tilde_with_no_change(
         on_time=on_time,
         group_failures=group_failures,
     )
-    comparison = compare_runs(results, copy.deepcopy(results))
+    comparison = compare(results, copy.deepcopy(results))
     for row in comparison.rows:
         assert row.verdict == "~", row
         if row.baseline is not None:
@@ -446,13 +461,13 @@ def test_the_tests_against_known_values() -> None:
 
 
 def sample() -> dict[str, Any]:
-    results: dict[str, Any] = json.loads(SAMPLE.read_text())
-    return results
+    """The stored results.json of the oldest format (its sections replace the current's)."""
+    return stored(SAMPLE)
 
 
 def test_the_sample_run_against_itself_is_all_tilde() -> None:
     results = sample()
-    comparison = compare_runs(results, copy.deepcopy(results))
+    comparison = compare(results, copy.deepcopy(results))
     assert {row.verdict for row in comparison.rows} == {"~"}
     assert any("both runs used seed" in note for note in comparison.notes)
     assert len(comparison.lines()) == 2 + len(comparison.notes) + len(comparison.rows)
@@ -471,7 +486,7 @@ def test_the_sample_run_is_too_short_for_a_verdict_once_the_tests_are_counted() 
         if stats:
             for key in ("p50", "p95", "p99"):
                 stats[key] *= 2
-    comparison = compare_runs(baseline, candidate)
+    comparison = compare(baseline, candidate)
     assert comparison.regressions == []
     row = row_of(comparison, "latency p50", "catalogue")
     assert row.n_baseline == 5

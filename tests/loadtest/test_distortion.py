@@ -21,6 +21,7 @@ from loadtest.distortion import (
     working_minutes,
 )
 from loadtest.results import EXIT_INVALID, summary_lines, verdict_of_results
+from loadtest.results_model import Chain, Results, Spread, Thresholds
 from loadtest.world import Procedure
 from tests.loadtest.test_results import minimal_results
 
@@ -78,7 +79,7 @@ def dossier(
 
 def section(
     records: list[tuple[dict[str, Any], dict[str, Any]]], budget_share: float = 0.1
-) -> dict[str, Any]:
+) -> Chain:
     ledger = {record["code"]: record for record, _ in records}
     views = {view["code"]: view for _, view in records}
     return chain_section(
@@ -110,7 +111,7 @@ def test_a_late_landing_finish_is_judged_at_its_intended_instant() -> None:
     record, view = dossier("A", at(3, 16), at(4, 15, 50), end_delay=30 * MINUTE)
     assert view["timeliness"] == "overdue"
     assert timeliness_as_intended(view, record, PROCEDURE, CALENDAR) == "on_time"
-    assert section([(record, view)])["reclassified"] == 1
+    assert section([(record, view)]).reclassified == 1
 
 
 def test_the_portals_own_classification_stands_where_the_harness_knows_no_intent() -> None:
@@ -118,7 +119,7 @@ def test_the_portals_own_classification_stands_where_the_harness_knows_no_intent
     counter = {"code": "A"}  # a counter dossier: synced with the back office's own instants
     assert timeliness_as_intended(view, counter, PROCEDURE, CALENDAR) == "overdue"
     assert timeliness_as_intended(view, None, PROCEDURE, CALENDAR) == "overdue"
-    assert section([(counter, view)])["dossiers"] == 0
+    assert section([(counter, view)]).dossiers == 0
 
 
 DELAY = st.integers(min_value=0, max_value=180).map(lambda m: m * MINUTE)
@@ -144,13 +145,14 @@ def test_the_judged_timeliness_does_not_depend_on_where_the_requests_landed(
     judged = judged_views({"A": slow[1]}, {"A": slow[0]}, PROCEDURES, CALENDAR)
     assert (judged["A"]["timeliness"] == "overdue") == (exact[1]["timeliness"] == "overdue")
 
-    added = section([slow])["added_working_minutes"]
+    added = section([slow]).added_working_minutes
+    assert added is not None
     assert added is not None
     expected = working_minutes(
         meant_accepted + accept_delay, meant_finished + end_delay, CALENDAR
     ) - working_minutes(meant_accepted, meant_finished, CALENDAR)
-    assert added["p50"] == round(expected, 2)
-    assert section([exact])["added_working_minutes"] == {"p50": 0, "p99": 0, "max": 0}
+    assert added.p50 == round(expected, 2)
+    assert section([exact]).added_working_minutes == Spread(p50=0, p99=0, max=0)
 
 
 def test_the_budget_is_the_p99_added_time_over_the_deadline() -> None:
@@ -165,26 +167,20 @@ def test_the_budget_is_the_p99_added_time_over_the_deadline() -> None:
         for i in range(100)
     ]
     quick = section(records)
-    assert quick["dossiers"] == 100
-    assert quick["added_working_minutes"] == {"p50": 10, "p99": 120, "max": 120}
-    assert quick["end_working_minutes"] == {"p50": 10, "p99": 120, "max": 120}
-    assert quick["acceptance_working_minutes"] == {"p50": 0, "p99": 0, "max": 0}
-    assert quick["deadline_hours"] == 8
+    assert quick.dossiers == 100
+    assert quick.added_working_minutes == Spread(p50=10, p99=120, max=120)
+    assert quick.end_working_minutes == Spread(p50=10, p99=120, max=120)
+    assert quick.acceptance_working_minutes == Spread(p50=0, p99=0, max=0)
+    assert quick.deadline_hours == 8
     # p99 of |added| / deadline: 2 h of 8 h.
-    assert quick["p99_share_of_deadline"] == 0.25
-    assert quick["within_budget"] is False
-    assert section(records, budget_share=0.25)["within_budget"] is True
-    assert section([])["within_budget"] is None
+    assert quick.p99_share_of_deadline == 0.25
+    assert quick.within_budget is False
+    assert section(records, budget_share=0.25).within_budget is True
+    assert section([]).within_budget is None
 
 
-def results_with(chain: dict[str, Any]) -> dict[str, Any]:
-    results = minimal_results()
-    results["run"]["valid"] = True
-    results["thresholds"] = {"rules": []}
-    results["harness"]["crashes"] = 0
-    results["arrivals"]["budget_share"] = 0.01
-    results["chain"] = chain
-    return results
+def results_with(chain: Chain) -> Results:
+    return minimal_results().model_copy(update={"chain": chain, "thresholds": Thresholds()})
 
 
 def test_a_run_past_the_budget_is_invalid_and_every_output_states_the_distortion(

@@ -13,6 +13,7 @@ from typing import Any
 from app.core.config import Settings
 from loadtest.distortion import chain_line
 from loadtest.results import EXIT_INVALID
+from loadtest.results_model import Chain
 from loadtest.run import PROJECT_ROOT, RunOptions, drive, prepare, started_servers
 from loadtest.workload import load_workload
 
@@ -64,7 +65,7 @@ def _scenario(database_url: str, out: Path) -> None:
     assert results["run"]["valid"] is False
     assert said[-1].startswith("INVALID: the back office's chain added p50 ")
     assert "PAST the budget of 0%" in said[-1]
-    line = chain_line(chain)
+    line = chain_line(Chain.model_validate(chain))
     assert f"  chain     {line}" in said
     assert line in (folder / "report.md").read_text()
     assert "Clock distortion / Sai lệch đồng hồ" in (folder / "report.html").read_text()

@@ -9,17 +9,20 @@ from typing import Any
 
 from loadtest.headroom import KNEES, UNKNOWN, database_of, headroom, record_knee
 from loadtest.results import summary_lines
+from loadtest.results_model import Results
+from tests.loadtest.results_data import CURRENT_WITH_SECTIONS, stored
 
-SAMPLE = Path(__file__).parent.parent / "data" / "results-sample.json"
 
-
-def a_run(database: str, total_rps: float, knee: dict[str, Any] | None = None) -> dict[str, Any]:
-    results: dict[str, Any] = json.loads(SAMPLE.read_text(encoding="utf-8"))
-    results["run"] |= {"id": f"run-{database}-{total_rps:g}", "database": database}
-    results["plan"]["total_rps"] = total_rps
-    if knee is not None:
-        results["steps"] = {"knee": knee}
-    return results
+def a_run(database: str, total_rps: float, knee: dict[str, Any] | None = None) -> Results:
+    """A step run's results (the stored one, with `knee`), or the same run without steps."""
+    data = stored(CURRENT_WITH_SECTIONS["steps"])
+    data["run"] |= {"id": f"run-{database}-{total_rps:g}", "database": database}
+    data["plan"]["total_rps"] = total_rps
+    if knee is None:
+        del data["steps"]
+    else:
+        data["steps"]["knee"] |= knee
+    return Results.model_validate(data)
 
 
 def a_knee(rps: float | None, *, saturated: bool = True) -> dict[str, Any]:
@@ -52,11 +55,12 @@ def test_no_knee_is_filed_without_one(tmp_path: Path) -> None:
 def test_a_run_states_its_share_of_the_knee_measured_for_its_database(tmp_path: Path) -> None:
     record_knee(tmp_path, a_run("sqlite", 40, a_knee(120.0)))
     run = a_run("sqlite", 30)
-    run["headroom"] = headroom(tmp_path, run)
+    run = run.model_copy(update={"headroom": headroom(tmp_path, run)})
 
     lines = summary_lines(run, tmp_path / "run")
 
-    assert run["headroom"]["share"] == 0.25
+    assert run.headroom is not None
+    assert run.headroom.share == 0.25
     assert any(
         "offered 30.0 req/s at the busiest hour = 25% of the sqlite knee measured here "
         "(120.0 req/s, run run-sqlite-40)" in line
@@ -67,9 +71,10 @@ def test_a_run_states_its_share_of_the_knee_measured_for_its_database(tmp_path: 
 def test_a_run_on_another_database_says_none_was_measured(tmp_path: Path) -> None:
     record_knee(tmp_path, a_run("sqlite", 40, a_knee(120.0)))
     run = a_run("postgresql", 30)
-    run["headroom"] = headroom(tmp_path, run)
+    run = run.model_copy(update={"headroom": headroom(tmp_path, run)})
 
-    assert run["headroom"]["share"] is None
+    assert run.headroom is not None
+    assert run.headroom.share is None
     assert any(
         "no knee measured here for postgresql yet" in line
         for line in summary_lines(run, tmp_path / "run")

@@ -86,18 +86,18 @@ def test_merged_counts_and_failures_add_up() -> None:
     master.absorb(first.drain())
     master.absorb(second.drain())
     section = master.requests_section(10.0)
-    assert section["GET /a"]["count"] == 15
-    assert section["GET /a"]["failures"] == 6
-    assert section["GET /a"]["rps"] == 1.5
-    assert section["GET /b"]["count"] == 1
+    assert section["GET /a"].count == 15
+    assert section["GET /a"].failures == 6
+    assert section["GET /a"].rps == 1.5
+    assert section["GET /b"].count == 1
     # 10 of 15 samples took 10 ms: the median is 10 ms (to HdrHistogram's precision).
-    assert section["GET /a"]["latency_ms"]["p50"] == pytest.approx(10.0, rel=1e-3)
-    assert section["GET /a"]["latency_ms"]["max"] == pytest.approx(30.0, rel=1e-3)
-    series = {slot["t"]: slot for slot in master.timeseries()}
-    assert series[0.0]["errors"] == {"500": 1}
-    assert series[5.0]["errors"] == {"timeout": 5}
-    assert series[5.0]["groups"]["catalogue"]["count"] == 5
-    assert series[5.0]["groups"]["citizen"]["count"] == 1
+    assert section["GET /a"].latency_ms.p50 == pytest.approx(10.0, rel=1e-3)
+    assert section["GET /a"].latency_ms.max == pytest.approx(30.0, rel=1e-3)
+    series = {slot.t: slot for slot in master.timeseries()}
+    assert series[0.0].errors == {"500": 1}
+    assert series[5.0].errors == {"timeout": 5}
+    assert series[5.0].groups["catalogue"].count == 5
+    assert series[5.0].groups["citizen"].count == 1
 
 
 def test_per_interval_group_histograms_merge_slot_by_slot() -> None:
@@ -141,7 +141,7 @@ def test_drain_resets_the_book() -> None:
     master = Book(0.0)
     master.absorb(message)
     master.absorb(again)
-    assert master.requests_section(1.0)["GET /x"]["count"] == 1
+    assert master.requests_section(1.0)["GET /x"].count == 1
     assert master.counters["sync.items"] == 3
 
 
@@ -155,22 +155,21 @@ def test_timeseries_has_offered_started_and_achieved_rates() -> None:
     for index in range(3):
         book.request("GET /x", "catalogue", 50.0, ok=True, error=None, at=106.0 + index)
     first, second = book.timeseries()
-    assert first["t"] == 0.0
-    assert second["t"] == INTERVAL_SECONDS
-    assert first["seconds"] == INTERVAL_SECONDS
-    assert first["offered_rps"] == 10 / INTERVAL_SECONDS
-    assert first["started_rps"] == 6 / INTERVAL_SECONDS
-    assert first["achieved_rps"] == 0.0
-    assert second["offered_rps"] == 0.0
-    assert second["started_rps"] == 4 / INTERVAL_SECONDS
-    assert second["achieved_rps"] == 3 / INTERVAL_SECONDS
+    assert first.t == 0.0
+    assert second.t == INTERVAL_SECONDS
+    assert first.seconds == INTERVAL_SECONDS
+    assert first.offered_rps == 10 / INTERVAL_SECONDS
+    assert first.started_rps == 6 / INTERVAL_SECONDS
+    assert first.achieved_rps == 0.0
+    assert second.offered_rps == 0.0
+    assert second.started_rps == 4 / INTERVAL_SECONDS
+    assert second.achieved_rps == 3 / INTERVAL_SECONDS
     # Charts over time are drawn from two-digit histograms: within 1%.
-    assert second["latency_ms"]["p50"] == pytest.approx(50.0, rel=1e-2)
-    assert first["latency_ms"]["max"] == 0.0
-    assert first["lag_ms"]["max"] == pytest.approx(
-        (INTERVAL_SECONDS + 1.0 - 6 * 0.4) * 1000, rel=1e-2
-    )
-    assert second["lag_ms"] is None  # nothing was intended in the second interval
+    assert second.latency_ms.p50 == pytest.approx(50.0, rel=1e-2)
+    assert first.latency_ms.max == 0.0
+    assert first.lag_ms is not None
+    assert first.lag_ms.max == pytest.approx((INTERVAL_SECONDS + 1.0 - 6 * 0.4) * 1000, rel=1e-2)
+    assert second.lag_ms is None  # nothing was intended in the second interval
 
 
 def test_failures_are_kept_per_group_and_interval_and_judged_per_window() -> None:
@@ -179,17 +178,17 @@ def test_failures_are_kept_per_group_and_interval_and_judged_per_window() -> Non
         book.request("POST /d", "submit", 20.0, ok=index != 0, error="http 503", at=1.0)
         book.request("GET /p", "catalogue", 5.0, ok=True, error=None, at=7.0)
     first, second = book.timeseries()
-    assert first["failures"] == {"submit": 1}
-    assert second["failures"] == {}
-    assert first["errors"] == {"http 503": 1}
+    assert first.failures == {"submit": 1}
+    assert second.failures == {}
+    assert first.errors == {"http 503": 1}
     step = book.window(0.0, 10.0)
-    assert step["count"] == 20
-    assert step["failures"] == 1
-    assert step["error_rate"] == pytest.approx(0.05)
-    assert step["achieved_rps"] == pytest.approx(2.0)
+    assert step.count == 20
+    assert step.failures == 1
+    assert step.error_rate == pytest.approx(0.05)
+    assert step.achieved_rps == pytest.approx(2.0)
     only_second = book.window(5.0, 10.0)
-    assert only_second["failures"] == 0
-    assert only_second["latency_ms"]["max"] == pytest.approx(5.0, rel=1e-2)
+    assert only_second.failures == 0
+    assert only_second.latency_ms.max == pytest.approx(5.0, rel=1e-2)
 
 
 def test_all_requests_merge_every_group_exactly() -> None:
@@ -198,7 +197,7 @@ def test_all_requests_merge_every_group_exactly() -> None:
         book.request("GET /a", "a" if value % 2 else "b", float(value), ok=True, error=None, at=0)
     assert book.all_requests().get_total_count() == 100
     assert percentiles_ms(book.all_requests())["p50"] == pytest.approx(50.0, rel=1e-3)
-    assert book.requests_section(1.0)["GET /a"]["group"] == "b"
+    assert book.requests_section(1.0)["GET /a"].group == "b"
 
 
 def test_long_runs_get_longer_intervals() -> None:

@@ -15,22 +15,24 @@ from typer.testing import CliRunner
 
 from loadtest.report import ReportError, read_results, render_html, write_reports
 from loadtest.report.markdown import render_markdown
+from loadtest.results_model import Results, to_json
 from portalsim.cli import app
-from tests.loadtest.test_compare import make_results
+from tests.loadtest.results_data import SAMPLE, stored
+from tests.loadtest.test_compare import make_results, typed
 
-SAMPLE = Path(__file__).parents[1] / "data" / "results-sample.json"
 runner = CliRunner()
 
 
 def sample() -> dict[str, Any]:
-    results: dict[str, Any] = json.loads(SAMPLE.read_text(encoding="utf-8"))
-    return results
+    """The stored results.json of the oldest format: what an old run's folder holds."""
+    return stored(SAMPLE)
 
 
-def run_folder(tmp_path: Path, results: dict[str, Any], name: str = "run") -> Path:
+def run_folder(tmp_path: Path, results: dict[str, Any] | Results, name: str = "run") -> Path:
     folder = tmp_path / name
     folder.mkdir()
-    (folder / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    text = to_json(results) if isinstance(results, Results) else json.dumps(results)
+    (folder / "results.json").write_text(text, encoding="utf-8")
     return folder
 
 
@@ -43,7 +45,7 @@ def charts(html: str) -> dict[str, int]:
 
 
 def test_the_report_is_one_file_that_asks_no_other_host() -> None:
-    html = render_html(sample())
+    html = render_html(Results.model_validate(sample()))
     assert html.startswith("<!doctype html>")
     # No external script, style, font or image: nothing with a URL to load.
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
@@ -53,7 +55,7 @@ def test_the_report_is_one_file_that_asks_no_other_host() -> None:
 
 
 def test_the_report_shows_every_section_a_reviewer_reads() -> None:
-    html = render_html(sample())
+    html = render_html(Results.model_validate(sample()))
     for section in (
         "verdict",
         "plan",
@@ -102,11 +104,11 @@ def test_broken_thresholds_turn_the_verdict_and_name_each_rule() -> None:
             },
         ],
     }
-    html = render_html(results)
+    html = render_html(Results.model_validate(results))
     assert "Vượt ngưỡng · Thresholds broken" in html
     assert "1 of 2 met" in html
     assert "FAILED: 1 threshold(s) broken: submit.p99_ms &lt; 50 (measured 120.3)" in html
-    markdown = render_markdown(results)
+    markdown = render_markdown(Results.model_validate(results))
     assert "| `submit.p99_ms < 50` | 120.3 | broken |" in markdown
     assert markdown.startswith("### portalsim run `new1`: ❌ FAILED: 1 threshold(s) broken")
 
@@ -114,7 +116,15 @@ def test_broken_thresholds_turn_the_verdict_and_name_each_rule() -> None:
 def test_a_step_run_names_its_knee_against_the_national_peak() -> None:
     results = sample()
     results["plan"]["shape"] = {"name": "step", "start": 1.0, "increment": 1.0, "steps": 3}
-    step = {"from_s": 0.0, "to_s": 20.0, "count": 900, "failures": 0, "error_rate": 0.0}
+    step = {
+        "from_s": 0.0,
+        "to_s": 20.0,
+        "offered": 40,
+        "late": 0,
+        "count": 900,
+        "failures": 0,
+        "error_rate": 0.0,
+    }
     latency = {"p50": 5.0, "p90": 9.0, "p95": 10.0, "p99": 12.0, "p999": 13.0, "max": 14.0}
     judged = [
         {
@@ -144,15 +154,17 @@ def test_a_step_run_names_its_knee_against_the_national_peak() -> None:
             "multiple_of_national_peak": 3.0,
             "first_broken_step": 2,
             "saturated": True,
+            "kneedle_level": None,
             "kneedle_rps": None,
             "kneedle_multiple_of_national_peak": None,
         },
     }
-    html = render_html(results)
+    html = render_html(Results.model_validate(results))
     assert '<section id="steps">' in html
     assert "Knee / Điểm gãy: 90.0 requests/s (step 1, level × 2" in html
     assert "= 3 × the national peak (30.0/s); step 2 broke it" in html
-    assert "**Knee**: 90.0 requests/s (step 1) = 3× the national peak" in render_markdown(results)
+    markdown = render_markdown(Results.model_validate(results))
+    assert "**Knee**: 90.0 requests/s (step 1) = 3× the national peak" in markdown
 
 
 def test_portalsim_report_rebuilds_both_files(tmp_path: Path) -> None:
@@ -186,13 +198,13 @@ def test_the_report_can_embed_a_comparison(tmp_path: Path) -> None:
 
 def test_portalsim_compare_prints_a_verdict_and_can_fail_on_regression(tmp_path: Path) -> None:
     # Two minutes of 5-second intervals a side: enough samples for a verdict (see test_compare).
-    baseline = run_folder(tmp_path, make_results(1, run_id="base"), "base")
-    same = run_folder(tmp_path, make_results(2, run_id="same"), "same")
+    baseline = run_folder(tmp_path, typed(make_results(1, run_id="base")), "base")
+    same = run_folder(tmp_path, typed(make_results(2, run_id="same")), "same")
     result = runner.invoke(app, ["compare", str(baseline), str(same), "--fail-on-regression"])
     assert result.exit_code == 0, result.output
     assert "Mann-Whitney" in result.output
     slower = make_results(3, run_id="slower", slower={"catalogue": 2.0})
-    worse = run_folder(tmp_path, slower, "worse")
+    worse = run_folder(tmp_path, typed(slower), "worse")
     result = runner.invoke(app, ["compare", str(baseline), str(worse)])
     assert result.exit_code == 0  # without the flag a regression is reported, not failed
     assert re.search(r"catalogue +latency p50 .* worse", result.output), result.output
@@ -218,5 +230,5 @@ def test_portalsim_compare_refuses_different_plans_in_one_line(tmp_path: Path) -
 
 
 def test_write_reports_writes_both(tmp_path: Path) -> None:
-    written = write_reports(tmp_path, sample())
+    written = write_reports(tmp_path, Results.model_validate(sample()))
     assert [p.name for p in written] == ["report.html", "report.md"]

@@ -4,17 +4,16 @@ screenshot is taken."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from loadtest.report import write_reports
+from loadtest.results_model import load_results
+from tests.loadtest.results_data import SAMPLE
 from tests.support.browser import visit
-
-SAMPLE = Path(__file__).parents[1] / "data" / "results-sample.json"
 
 
 def test_the_report_opens_offline_with_charts_and_sorting_tables(tmp_path: Path) -> None:
-    html, _ = write_reports(tmp_path, json.loads(SAMPLE.read_text(encoding="utf-8")))
+    html, _ = write_reports(tmp_path, load_results(SAMPLE))
     url = html.resolve().as_uri()
     with visit(url) as seen:
         page = seen.page

@@ -17,6 +17,8 @@ from loadtest.results import (
     summary_lines,
     write_results,
 )
+from loadtest.results_model import Queueing, Results
+from tests.loadtest.results_data import latency, request, results_with
 
 
 def verdict(
@@ -65,30 +67,30 @@ def test_invalid_with_no_arrival_says_so() -> None:
     assert found.reason == "INVALID: no arrival fell within the run"
 
 
-def minimal_results(*, audit_ok: bool = True, on_time: float | None = 0.9534) -> dict[str, Any]:
+def minimal_results(*, audit_ok: bool = True, on_time: float | None = 0.9534) -> Results:
     percentiles = {"p50": 12.5, "p95": 80.0, "p99": 240.0}
-    return {
-        "run": {
+    return results_with(
+        run={
             "id": "20260302-070000",
             "scale": 0.01,
             "speed": 2400.0,
             "real_seconds": 120.0,
             "workers": 2,
         },
-        "plan": {"simulated_hours": 80.0, "agencies": 12, "total_rps": 231.5},
-        "requests": {
-            "GET /api/v1/procedures": {"count": 600, "failures": 3},
-            "POST /api/v1/dossiers": {"count": 120, "failures": 0},
+        plan={"simulated_hours": 80.0, "agencies": 12, "total_rps": 231.5},
+        requests={
+            "GET /api/v1/procedures": request("catalogue", 600, 3),
+            "POST /api/v1/dossiers": request("submit", 120),
         },
-        "groups": {"catalogue": {"count": 600, "latency_ms": percentiles}},
-        "arrivals": {
+        groups={"catalogue": {"count": 600, "latency_ms": latency(12.5, 240.0, 300.0)}},
+        arrivals={
             "started": 700,
             "intended": 702,
             "late": 4,
             "budget_ms": 1000.0,
             "max_lag_ms": 1530.0,
         },
-        "business": {
+        business={
             "submitted": 120,
             "accepted": 110,
             "finished": 90,
@@ -96,20 +98,33 @@ def minimal_results(*, audit_ok: bool = True, on_time: float | None = 0.9534) ->
             "on_time_share": on_time,
             "measured": 75,
             "overdue": 3,
-            "latency_working_hours": {"p50": 6.5, "p95": 30.0},
-            "latency_real_s": {"p50": 10.0, "p95": 45.0},
+            "latency_working_hours": {**percentiles, "p50": 6.5, "p95": 30.0},
+            "latency_real_s": {**percentiles, "p50": 10.0, "p95": 45.0},
         },
-        "payments": {"confirmed": 30, "created": 32},
-        "sync": {"accepted": 400, "refused": 0},
-        "audit": {
+        payments={"confirmed": 30, "created": 32},
+        sync={"accepted": 400, "refused": 0},
+        audit={
             "ok": audit_ok,
             "checked": 120,
             "lost": [] if audit_ok else ["000.00.99.H01-260302-0007"],
             "duplicated": [],
             "mismatched": [] if audit_ok else ["X-1: status 4, the harness drove it to 9"],
         },
-        "harness": {"generator_cpu_warnings": 0},
+        harness={"generator_cpu_warnings": 0},
+        headroom=None,
+    )
+
+
+def with_queueing(results: Results, **figures: Any) -> Results:
+    model = {
+        "arrivals_per_hour": 1.2,
+        "service_mean_hours": 2.0,
+        "officers": 4,
+        "deadline_hours": 4.0,
+        "agencies": 6,
     }
+    queueing = {"wait_probability": 0.3, "measured_as_recorded": None, "model": model, **figures}
+    return results.model_copy(update={"queueing": Queueing.model_validate(queueing)})
 
 
 def test_summary_mentions_verdict_on_time_share_audit_and_path(tmp_path: Path) -> None:
@@ -134,11 +149,11 @@ def test_summary_of_a_failed_audit_names_the_codes(tmp_path: Path) -> None:
 
 
 def test_summary_shows_the_queueing_check(tmp_path: Path) -> None:
-    results = minimal_results()
-    results["queueing"] = {"predicted": 0.9303, "measured": 0.9251, "n": 2100, "utilisation": 0.6}
+    queueing = {"predicted": 0.9303, "measured": 0.9251, "n": 2100, "utilisation": 0.6}
+    results = with_queueing(minimal_results(), **queueing)
     text = "\n".join(summary_lines(results, tmp_path))
     assert "M/M/c predicts 0.930 on time, measured 0.925 (n = 2100, rho = 0.60)" in text
-    results["queueing"] |= {"batch_error": 0.0212, "measured_as_recorded": 0.9102}
+    results = with_queueing(results, **queueing, batch_error=0.0212, measured_as_recorded=0.9102)
     text = "\n".join(summary_lines(results, tmp_path))
     assert (
         "M/M/c predicts 0.930 on time, measured 0.925 ± 0.021 (95%, batch means) "
@@ -151,7 +166,8 @@ def test_write_results_puts_both_files_in_the_runs_folder(tmp_path: Path) -> Non
     ledger = {"A-1": {"code": "A-1", "status": 10, "identity": "001000000001"}}
     folder = write_results(tmp_path, results, ledger)
     assert folder == tmp_path / "20260302-070000"
-    assert json.loads((folder / "results.json").read_text(encoding="utf-8")) == results
+    written = (folder / "results.json").read_text(encoding="utf-8")
+    assert Results.model_validate_json(written) == results
     assert json.loads((folder / "ledger.json").read_text(encoding="utf-8")) == ledger
 
 

@@ -17,9 +17,11 @@ from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from loadtest.audit import Procedure, audit_portal
+from loadtest.results_model import load_results, to_json
 from loadtest.run import RunOptions, drive, prepare, started_servers
 from loadtest.workload import DEFAULT_WORKLOAD, load_workload
 from loadtest.world import generated_catalogue
+from tests.loadtest.results_data import CURRENT, key_structure, stored
 
 SECONDS = 30
 SPEED = 2400.0
@@ -80,6 +82,11 @@ def _scenario(database_url: str, out: Path) -> None:
         ledger: dict[str, dict[str, Any]] = json.loads((folder / "ledger.json").read_text())
 
         assert results["schema"] == "portalsim.results/1"
+        # The format written before it had a type: the same keys in the same order, and the
+        # model writes the file back byte for byte.
+        assert key_structure(results) == key_structure(stored(CURRENT))
+        written = (folder / "results.json").read_text()
+        assert to_json(load_results(folder / "results.json")) == written
         assert results["run"]["valid"] is True
         assert results["run"]["speed"] == SPEED
         # The reviewers' files sit beside results.json; the portal's memory was sampled.

@@ -5,7 +5,6 @@ scale or speed, and the knee of a step run is the one the rule and Kneedle name.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +13,8 @@ from hypothesis import strategies as st
 from app.core.calendar import WorkingCalendar, calendar_from_settings
 from app.core.config import Settings
 from loadtest.arrivals import generate_arrivals
+from loadtest.metrics import Window, WindowGroup
+from loadtest.results_model import Percentiles, Step
 from loadtest.shapes.steps import judge_step, kept_to_schedule, knee, kneedle
 from loadtest.thresholds import parse_rules
 from loadtest.workload import (
@@ -189,32 +190,27 @@ def test_a_step_slo_must_be_judged_on_http_figures() -> None:
 # --- judging steps, and the knee ---------------------------------------------------------------
 
 
-def window(offered: float, p99: float, errors: int = 0, count: int = 1000) -> dict[str, Any]:
-    latency = {
-        "p50": p99 / 4,
-        "p90": p99 / 2,
-        "p95": p99 / 1.5,
-        "p99": p99,
-        "p999": p99,
-        "max": p99,
-    }
-    return {
-        "from_s": 0.0,
-        "to_s": 20.0,
-        "offered_rps": offered,
-        "achieved_rps": offered * 3,
-        "count": count,
-        "failures": errors,
-        "error_rate": errors / count,
-        "latency_ms": latency,
-        "groups": {"submit": {"count": count, "failures": errors, "latency_ms": latency}},
-    }
+def window(offered: float, p99: float, errors: int = 0, count: int = 1000) -> Window:
+    latency = Percentiles(p50=p99 / 4, p90=p99 / 2, p95=p99 / 1.5, p99=p99, p999=p99, max=p99)
+    return Window(
+        from_s=0.0,
+        to_s=20.0,
+        offered_rps=offered,
+        achieved_rps=offered * 3,
+        offered=int(offered * 20),
+        late=0,
+        count=count,
+        failures=errors,
+        error_rate=errors / count,
+        latency_ms=latency,
+        groups={"submit": WindowGroup(count=count, failures=errors, latency_ms=latency)},
+    )
 
 
 SLO = parse_rules(["all.p99_ms < 500", "errors.rate < 0.01", "submit.error_rate < 0.01"])
 
 
-def steps_of(series: list[tuple[float, float, int]]) -> list[dict[str, Any]]:
+def steps_of(series: list[tuple[float, float, int]]) -> list[Step]:
     return [
         judge_step(i, float(i + 1), window(rate, p99, errors), SLO)
         for i, (rate, p99, errors) in enumerate(series)
@@ -223,13 +219,13 @@ def steps_of(series: list[tuple[float, float, int]]) -> list[dict[str, Any]]:
 
 def test_a_step_breaking_latency_or_errors_is_named() -> None:
     met, slow, failing = steps_of([(10, 100, 0), (20, 900, 0), (30, 100, 50)])
-    assert met["met"]
-    assert not met["broken"]
-    assert not slow["met"]
-    assert slow["broken"] == ["broken: all.p99_ms < 500 (measured 900)"]
-    assert not failing["met"]
-    assert any("errors.rate" in line for line in failing["broken"])
-    assert any("submit.error_rate" in line for line in failing["broken"])
+    assert met.met
+    assert not met.broken
+    assert not slow.met
+    assert slow.broken == ["broken: all.p99_ms < 500 (measured 900)"]
+    assert not failing.met
+    assert any("errors.rate" in line for line in failing.broken)
+    assert any("submit.error_rate" in line for line in failing.broken)
 
 
 def test_the_knee_is_the_last_met_step_before_the_first_broken_one() -> None:
@@ -237,12 +233,12 @@ def test_the_knee_is_the_last_met_step_before_the_first_broken_one() -> None:
     series: list[tuple[float, float, int]] = [(10, 50, 0), (20, 55, 0), (30, 60, 0), (40, 80, 0)]
     series += [(50, 700, 0), (60, 3000, 0), (70, 90, 0)]
     found = knee(steps_of(series), national_peak_rps=8.0)
-    assert found["rps"] == 120  # the requests completed in the step (three per arrival here)
-    assert found["offered_arrivals_rps"] == 40
-    assert found["step"] == 3
-    assert found["first_broken_step"] == 4
-    assert found["saturated"] is True
-    assert found["multiple_of_national_peak"] == 15.0
+    assert found.rps == 120  # the requests completed in the step (three per arrival here)
+    assert found.offered_arrivals_rps == 40
+    assert found.step == 3
+    assert found.first_broken_step == 4
+    assert found.saturated is True
+    assert found.multiple_of_national_peak == 15.0
 
 
 def test_kneedle_finds_the_bend_of_a_convex_latency_curve() -> None:
@@ -257,19 +253,21 @@ def test_kneedle_finds_the_bend_of_a_convex_latency_curve() -> None:
 
 def test_no_knee_when_the_first_step_breaks_and_a_floor_when_none_does() -> None:
     first_broken = knee(steps_of([(10, 900, 0), (20, 950, 0)]), national_peak_rps=5.0)
-    assert first_broken["rps"] is None
-    assert first_broken["multiple_of_national_peak"] is None
+    assert first_broken.rps is None
+    assert first_broken.multiple_of_national_peak is None
     never = knee(steps_of([(10, 50, 0), (20, 60, 0)]), national_peak_rps=5.0)
-    assert never["rps"] == 60
-    assert never["saturated"] is False
+    assert never.rps == 60
+    assert never.saturated is False
 
 
 def test_a_step_run_is_valid_when_it_kept_to_schedule_up_to_the_knee() -> None:
     steps = steps_of([(10, 50, 0), (20, 60, 0), (30, 2000, 0)])
-    for step, (offered, late) in zip(steps, [(1000, 0), (2000, 15), (3000, 900)], strict=True):
-        step.update(offered=offered, late=late)
+    steps = [
+        step.model_copy(update={"offered": offered, "late": late})
+        for step, (offered, late) in zip(steps, [(1000, 0), (2000, 15), (3000, 900)], strict=True)
+    ]
     # 15 of 3,000 before the knee: within 1%; the saturated step's 900 do not count.
     assert kept_to_schedule(steps, 0.01) is True
-    steps[1]["late"] = 40
+    steps[1] = steps[1].model_copy(update={"late": 40})
     assert kept_to_schedule(steps, 0.01) is False
     assert kept_to_schedule(steps_of([(10, 5000, 0)]), 0.01) is False  # nothing before a knee

@@ -16,6 +16,7 @@ import pytest
 
 from loadtest.compare import compare_runs
 from loadtest.results import EXIT_THRESHOLDS
+from loadtest.results_model import Results
 from loadtest.run import RunOptions, run
 
 pytestmark = pytest.mark.skipif(
@@ -108,7 +109,7 @@ def test_compare_sees_faults_on_one_group_and_nothing_elsewhere(
     # The same schedule: what differs between the runs is the faults (and the machine's noise).
     code, said, faulted = _run(tmp_path, "faulted", duration="60s", seed=6)
     assert code == 0, "\n".join(said)
-    comparison = compare_runs(baseline, faulted)
+    comparison = compare_runs(Results.model_validate(baseline), Results.model_validate(faulted))
     verdicts = {(r.metric, r.group): r.verdict for r in comparison.rows}
     assert verdicts[("latency p50", "catalogue")] == "worse"
     # Other groups' requests were not delayed: none is judged worse. (One may be judged better:

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from loadtest.results import EXIT_AUDIT, EXIT_TARGET, Verdict, summary_lines
+from loadtest.results_model import Target
 from loadtest.target import TargetWatch, http_failure
 from tests.loadtest.test_results import minimal_results
 
@@ -20,10 +21,10 @@ def test_a_stall_lasts_from_the_first_unanswered_probe_to_the_next_answer() -> N
     assert watch.silent_for(6.0) == 4.0
     watch.observe(6.0, 7.2, None)  # the next probe waited for the thaw
     assert watch.answering
-    found = watch.as_dict()
-    assert found["stalls"] == [[2.0, 5.2]]
-    assert found["longest_silence_s"] == 5.2
-    assert found["stopped_answering_at_s"] is None
+    found = watch.section()
+    assert found.stalls == [(2.0, 5.2)]
+    assert found.longest_silence_s == 5.2
+    assert found.stopped_answering_at_s is None
 
 
 def test_a_silence_that_never_ends_counts_to_the_last_probe() -> None:
@@ -31,9 +32,9 @@ def test_a_silence_that_never_ends_counts_to_the_last_probe() -> None:
     watch.observe(1.0, 1.02, None)
     watch.observe(15.3, 15.31, "connection refused (GET /healthz)")
     watch.observe(25.0, 25.01, "connection refused (GET /healthz)")
-    found = watch.as_dict()
-    assert found["answering"] is False
-    assert found["longest_silence_s"] == 9.71
+    found = watch.section()
+    assert found.answering is False
+    assert found.longest_silence_s == 9.71
     assert watch.line() == "the portal stopped answering at 15 s: connection refused (GET /healthz)"
 
 
@@ -68,14 +69,16 @@ def test_the_summary_says_when_the_target_stalled_and_why_the_audit_was_not_done
     tmp_path: Path,
 ) -> None:
     results = minimal_results()
-    results["target"] = {
-        "answering": False,
-        "stopped_answering_at_s": 15.2,
-        "why": "connection refused (GET /healthz)",
-        "longest_silence_s": 10.1,
-        "stalls": [[4.0, 5.1]],
-    }
-    results["audit"] = {**results["audit"], "ok": False, "not_performed": "the portal stopped"}
+    target = Target(
+        answering=False,
+        stopped_answering_at_s=15.2,
+        why="connection refused (GET /healthz)",
+        longest_silence_s=10.1,
+        stalls=[(4.0, 5.1)],
+        probe="GET /healthz every second, 3 s time-out",
+    )
+    audit = results.audit.model_copy(update={"ok": False, "not_performed": "the portal stopped"})
+    results = results.model_copy(update={"target": target, "audit": audit})
     lines = summary_lines(results, tmp_path)
     assert "  target    did not answer its health probe for 5.1 s from 4 s" in lines
     assert "  target    stopped answering at 15 s: connection refused (GET /healthz)" in lines
