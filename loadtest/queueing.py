@@ -174,7 +174,7 @@ def sampling_error(share: float, n: int) -> float:
 
 def batch_means_error(outcomes: Sequence[bool]) -> float | None:
     """The 95% half-width of an on-time share from the method of batch means: `outcomes` (on
-    time or not) in order of arrival, cut into `BATCHES` consecutive batches of equal size, the
+    time or not) in order of acceptance, cut into `BATCHES` consecutive batches of equal size, the
     spread of the batches' shares (Student's t, 9 degrees of freedom). Neighbours in a queue
     wait alike, so this is the honest error of a simulated share where `sampling_error`, which
     assumes independent customers, is several times too small. None below 2 outcomes a batch."""

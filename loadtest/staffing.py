@@ -45,15 +45,13 @@ from loadtest.arrivals import DemandProfile
 from loadtest.audit import LedgerRecord, PortalDossier, instant
 from loadtest.distortion import ON_TIME, judged_views
 from loadtest.officers import OfficerQueue, mean_service_hours, service_hours_array
-from loadtest.queueing import MMc
+from loadtest.queueing import MMc, batch_means_error
 from loadtest.results_model import Staffing, StaffingAgency, StaffingShare
 from loadtest.workload import DiurnalShape, ScopeSection, Workload, WorkloadError, load_workload
 from loadtest.world import Agency, Procedure, Timeline, World, build_world, generated_catalogue
 
 HOUR = timedelta(hours=1)
 QUARTER = timedelta(minutes=15)
-BATCHES = 10  # batch means over the measured span: its error holds for correlated dossiers
-T_975 = 2.262  # Student's t, 9 degrees of freedom (BATCHES - 1), two-sided 95%
 WARM_UP_DAYS = 3  # working days simulated before dossiers are counted
 MIN_MEASURED_DAYS = 5
 MIN_MEASURED_DOSSIERS = 3000
@@ -300,26 +298,19 @@ class Share:
 
 def steady_share(dossiers: Dossiers, officers: int, span: tuple[float, float]) -> Share:
     """The on-time share of the dossiers accepted within `span`, and its error from batch means
-    over BATCHES equal parts of the span (dossiers in a queue are correlated: a plain binomial
-    error would be too small)."""
+    (`queueing.batch_means_error`: dossiers in a queue are correlated, a plain binomial error
+    would be too small). Too few dossiers for batch means give an error of 1: no answer is firm
+    on them."""
     decided, due = (np.array(column) for column in decided_at(dossiers, officers))
-    accepted = np.array(dossiers.ready)
+    accepted = np.array(dossiers.ready)  # sorted: the batches are consecutive by acceptance
     low, high = span
     inside = (accepted >= low) & (accepted < high)
-    batch = np.minimum(BATCHES - 1, ((accepted[inside] - low) / (high - low) * BATCHES).astype(int))
     on_time = (decided <= due + 1e-9)[inside]
-    counted = np.bincount(batch, minlength=BATCHES)
-    n = int(counted.sum())
+    n = len(on_time)
     if n == 0:
         return Share(1.0, 0.0, 0)
-    value = float(on_time.sum()) / n
-    shares = (np.bincount(batch, weights=on_time, minlength=BATCHES) / np.maximum(counted, 1))[
-        counted > 0
-    ]
-    error = (
-        T_975 * float(np.std(shares, ddof=1)) / math.sqrt(len(shares)) if len(shares) > 1 else 1.0
-    )
-    return Share(value, error, n)
+    error = batch_means_error(on_time.tolist())
+    return Share(float(on_time.sum()) / n, 1.0 if error is None else error, n)
 
 
 # ---------------------------------------------------------------------------------------------
