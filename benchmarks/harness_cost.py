@@ -142,10 +142,10 @@ def generate(options: argparse.Namespace) -> dict[str, Any]:
     from locust.env import Environment
     from pydantic import BaseModel
 
-    from loadtest.engine import Simulation, Task, TaskQueue
+    from loadtest.drive.engine import Simulation, Task, TaskQueue
+    from loadtest.drive.runtime import this_process
+    from loadtest.drive.users.base import ActorUser, expect_status
     from loadtest.metrics import Book, percentiles_ms
-    from loadtest.runtime import this_process
-    from loadtest.users.base import ActorUser, expect_status
 
     class Status(BaseModel):
         status: int

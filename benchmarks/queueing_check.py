@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from app.core.calendar import WorkingCalendar
-from loadtest.officers import OfficerQueue
-from loadtest.queueing import sampling_error
-from loadtest.workload import load_workload
+from loadtest.model.officers import OfficerQueue
+from loadtest.model.queueing import sampling_error
+from loadtest.model.workload import load_workload
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOADS = [

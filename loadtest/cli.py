@@ -71,9 +71,9 @@ def run(
     valid, audited run that met its thresholds."""
     import httpx
 
-    from loadtest.run import RunError, RunOptions, ThresholdError, WorkloadError
-    from loadtest.run import plan as resolve_plan
-    from loadtest.run import run as run_experiment
+    from loadtest.drive.run import RunError, RunOptions, ThresholdError, WorkloadError
+    from loadtest.drive.run import plan as resolve_plan
+    from loadtest.drive.run import run as run_experiment
 
     options = RunOptions(
         workload=workload,
@@ -126,9 +126,9 @@ def staffing(
     target, and the share at today's staffing: an offline simulation of each back office (no
     portal needed), checked against Erlang C where M/M/c holds."""
     from app.core.config import get_settings
-    from loadtest.report.staffing import level_lines, write_staffing
-    from loadtest.staffing import plan_staffing
-    from loadtest.workload import WorkloadError
+    from loadtest.judge.report.staffing import level_lines, write_staffing
+    from loadtest.model.staffing import plan_staffing
+    from loadtest.model.workload import WorkloadError
 
     try:
         found = plan_staffing(
@@ -165,8 +165,8 @@ def report(
     ] = False,
 ) -> None:
     """Rebuild report.html and report.md of a run from its results.json."""
-    from loadtest.compare import CompareError, compare_runs
-    from loadtest.report import ReportError, read_results, write_reports
+    from loadtest.judge.compare import CompareError, compare_runs
+    from loadtest.judge.report import ReportError, read_results, write_reports
 
     try:
         results = read_results(run_dir)
@@ -199,8 +199,8 @@ def compare(
     """Compare two runs of one plan: per route group and for the business figures, the change
     and a Mann-Whitney verdict on per-interval samples (better, worse, or ~ for no significant
     change)."""
-    from loadtest.compare import CompareError, compare_runs
-    from loadtest.report import ReportError, read_results
+    from loadtest.judge.compare import CompareError, compare_runs
+    from loadtest.judge.report import ReportError, read_results
 
     try:
         comparison = compare_runs(

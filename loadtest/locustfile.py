@@ -1,9 +1,9 @@
 """portalsim's load harness for Locust: `locust -f loadtest/locustfile.py --headless` (or with
 the web UI, or --master/--worker). The user classes, the shape and the harness's hooks."""
 
-import loadtest.harness  # noqa: F401  (its Locust event hooks register on import)
-from loadtest.shapes.open_model import OpenModelShape
-from loadtest.users import (
+import loadtest.drive.harness  # noqa: F401  (its Locust event hooks register on import)
+from loadtest.drive.open_model import OpenModelShape
+from loadtest.drive.users import (
     BackOffice,
     BrowsingCitizen,
     Citizen,

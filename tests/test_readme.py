@@ -110,8 +110,14 @@ RUN_HERE: dict[tuple[str, int], Expected] = {
 # the end-to-end tests named; the rest are run by hand before a release.
 NOT_RUN_HERE: dict[tuple[str, int], str] = {
     ("Two commands", 0): "they are CI itself (`make test`) and its end-to-end run (`make run`)",
-    ("Load runs", 0): "runs of 1 to 8 minutes; tests/loadtest/test_run_e2e.py runs the harness",
-    ("Comparing runs", 0): "two 60 s runs; tests/loadtest/test_shapes_e2e.py compares two runs",
+    (
+        "Load runs",
+        0,
+    ): "runs of 1 to 8 minutes; tests/loadtest/drive/test_run_e2e.py runs the harness",
+    (
+        "Comparing runs",
+        0,
+    ): "two 60 s runs; tests/loadtest/drive/test_shapes_e2e.py compares two runs",
     ("Against a portal you started yourself", 0): "a 60 s run; run by hand",
     ("Plain Locust, the web UI, several machines", 0): "two 30 s Locust runs; run by hand",
     ("PostgreSQL", 0): "seeds 3.6 million accounts; CI runs the whole suite on PostgreSQL",

@@ -1,0 +1,262 @@
+"""The open model on one Locust process: every arrival and every follow-up (a back office's next
+step, a citizen's poll) is a task with an intended start, queued per actor; the actor's users
+take tasks when they fall due. A task that starts late is counted as lag, never hidden: the
+generator, not the target, was then the limit.
+
+The process simulates the agencies of its partition whole (citizens, officers, sync pushes), so
+a dossier's life never crosses processes; only measurements and the ledger go to the master."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import gevent
+from gevent import Greenlet
+from gevent.event import Event
+from gevent.lock import BoundedSemaphore
+from gevent.queue import Empty, Queue
+
+from app.core.calendar import WorkingCalendar
+from loadtest.metrics import Book, interval_for
+from loadtest.model.arrivals import Arrival, generate_arrivals
+from loadtest.model.officers import OfficerPool
+from loadtest.model.workload import Workload
+from loadtest.model.world import Agency, World
+
+ACTORS = ("citizen", "browse", "backoffice", "sync", "payer", "reviewer")
+
+
+@dataclass(order=True)
+class Task:
+    at: float  # the intended start, real wall-clock time
+    seq: int
+    kind: str = field(compare=False)
+    data: dict[str, Any] = field(compare=False, default_factory=dict)
+    arrival: bool = field(compare=False, default=False)  # an arrival of the schedule
+
+
+class TaskQueue:
+    """An actor's tasks by intended start. One dispatcher greenlet hands each task, once due,
+    to a ready queue, where exactly one waiting user takes it: a pool of hundreds of users
+    costs one wake-up per task, not one per user."""
+
+    def __init__(self) -> None:
+        self._heap: list[Task] = []
+        self._changed = Event()
+        self._ready: Queue[Task] = Queue()
+        self._dispatcher: Greenlet[[float], None] | None = None
+
+    def put(self, task: Task) -> None:
+        heapq.heappush(self._heap, task)
+        if self._heap[0] is task:  # a new earliest task: the dispatcher's wait is too long
+            self._changed.set()
+
+    def _dispatch(self, until: float) -> None:
+        while True:
+            now = time.time()
+            while self._heap and self._heap[0].at <= now:
+                self._ready.put(heapq.heappop(self._heap))
+            if now >= until:
+                return
+            wait = until - now
+            if self._heap:
+                wait = min(wait, self._heap[0].at - now)
+            self._changed.clear()
+            self._changed.wait(timeout=max(wait, 0.0))
+
+    def take(self, until: float) -> Task | None:
+        """The next task once it is due, or None when none falls due before `until`."""
+        if self._dispatcher is None:
+            self._dispatcher = gevent.spawn(self._dispatch, until)
+        try:
+            return self._ready.get(timeout=max(0.0, until - time.time()))
+        except Empty:
+            return None
+
+    def due_before(self, instant: float) -> int:
+        """Tasks that should have started before `instant` and did not."""
+        ready = sum(1 for task in self._ready.queue if task.at < instant)
+        return ready + sum(1 for task in self._heap if task.at < instant)
+
+    def __len__(self) -> int:
+        return len(self._heap) + self._ready.qsize()
+
+
+@dataclass
+class DossierRecord:
+    """What the harness saw acknowledged for one dossier: the audit checks the portal against
+    these facts, the business metrics are computed from them and the portal's own."""
+
+    code: str
+    agency: str
+    procedure: str
+    channel: int  # KenhThucHien: 1 counter (synced), 2 online
+    identity: str
+    status: int  # the last status the harness drove the dossier to, acknowledged by a 2xx
+    submitted_real: float
+    submitted_at: str | None = None  # the portal's instant (ISO), or the back office's
+    accepted_at: str | None = None
+    finished_real: float | None = None
+    # The simulated instants the workload meant for the steps that decide lateness (ISO): the
+    # inbox poll that took the dossier in, and the officer's finish (or stop). The portal stamps
+    # each step when its request lands; the gaps are what the chain added
+    # (loadtest/judge/distortion.py).
+    accept_intended: str | None = None
+    finish_intended: str | None = None
+    returned_real: float | None = None
+    supplements: int = 0
+    payments_confirmed: list[str] = field(default_factory=list)
+    sync_items: int = 0  # items of this dossier the portal accepted
+    synced_status: int | None = None  # the status of the latest item accepted (by its time)
+    synced_at: str = ""  # that item's time, yyyyMMddHHmmss
+    events: list[list[Any]] = field(default_factory=list)  # counter: [status, ISO instant]
+    procedure_hours: float = 0.0
+    revision: int = 0  # raised at every change: the master keeps the newest snapshot
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Simulation:
+    """The state of one process's share of the run."""
+
+    def __init__(
+        self,
+        world: World,
+        workload: Workload,
+        partition: int,
+        calendar: WorkingCalendar,
+        *,
+        lag_budget_ms: float,
+    ) -> None:
+        self.world = world
+        self.workload = workload
+        self.partition = partition
+        self.calendar = calendar
+        self.lag_budget_ms = lag_budget_ms
+        self.timeline = world.timeline
+        self.ends_at = self.timeline.start_real + self.timeline.real_seconds
+        self.book = Book(
+            started_at=self.timeline.start_real,
+            interval_seconds=interval_for(self.timeline.real_seconds),
+        )
+        self.queues = {actor: TaskQueue() for actor in ACTORS}
+        self.agencies: dict[str, Agency] = {a.code: a for a in world.agencies_of(partition)}
+        opening = self.sim_datetime(self.timeline.start_real)
+        self.officers = {
+            code: OfficerPool(a.officers, calendar, opening) for code, a in self.agencies.items()
+        }
+        self.ledger: dict[str, DossierRecord] = {}
+        self._dirty: set[str] = set()
+        self._locks: dict[str, BoundedSemaphore] = defaultdict(BoundedSemaphore)
+        self._seq = itertools.count()
+        self._rngs: dict[str, random.Random] = {}
+        self.tokens: dict[str, str] = {}
+        self.taken: set[str] = set()  # online dossiers a back office has taken from its inbox
+        self.outbox: dict[str, list[dict[str, Any]]] = defaultdict(list)  # per agency, sync
+        self.sent: dict[str, list[dict[str, Any]]] = defaultdict(list)  # for resends
+        self.sync_sessions: dict[str, str] = {}
+        self.counter_numbers: dict[tuple[str, str], int] = defaultdict(int)
+        self._busy: dict[str, int] = defaultdict(int)
+        self.stopping = False
+        # This process's share of each actor's pool (the plan's pools are for the whole run).
+        self._pool = {
+            actor: max(1, round(size / world.partitions))
+            for actor, size in world.plan.get("pools", {}).items()
+        }
+
+    # -- time ----------------------------------------------------------------------------------
+
+    def sim_datetime(self, real: float | None = None) -> datetime:
+        return datetime.fromtimestamp(self.timeline.sim(time.time() if real is None else real), UTC)
+
+    def real_of(self, instant: datetime) -> float:
+        return self.timeline.real(instant.timestamp())
+
+    def rng(self, agency: str) -> random.Random:
+        """The agency's own generator for its follow-ups, so that a run's outcomes do not
+        depend on how many workers share its agencies."""
+        if agency not in self._rngs:
+            self._rngs[agency] = random.Random(f"{self.world.seed}:{agency}:follow-ups")
+        return self._rngs[agency]
+
+    # -- the schedule --------------------------------------------------------------------------
+
+    def seed_arrivals(self) -> int:
+        arrivals = generate_arrivals(self.world, self.workload, self.partition, self.calendar)
+        for arrival in arrivals:
+            self._put(arrival)
+        return len(arrivals)
+
+    def _put(self, arrival: Arrival) -> None:
+        self.queues[arrival.actor].put(
+            Task(arrival.at, next(self._seq), arrival.kind, arrival.data, arrival=True)
+        )
+
+    def later(self, actor: str, kind: str, at: datetime | float, **data: Any) -> None:
+        """A follow-up task at a simulated instant (datetime) or a real one (float)."""
+        real = self.real_of(at) if isinstance(at, datetime) else at
+        if real < self.ends_at:
+            self.queues[actor].put(Task(real, next(self._seq), kind, data))
+
+    def after_working_hours(self, actor: str, kind: str, hours: float, **data: Any) -> None:
+        instant = self.calendar.add(self.sim_datetime(), timedelta(hours=max(0.0, hours)))
+        self.later(actor, kind, instant, **data)
+
+    def stop(self, at: float) -> None:
+        """End the run early: no task is taken from now on, and no follow-up is scheduled
+        past `at`; the tasks under way finish, so that the ledger knows what they did."""
+        self.stopping = True
+        self.ends_at = min(self.ends_at, at)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(self._busy.values())
+
+    def take(self, actor: str) -> Task | None:
+        if self.stopping:
+            return None
+        task = self.queues[actor].take(self.ends_at)
+        if task is not None:
+            self.book.arrival(task.at, time.time(), self.lag_budget_ms)
+        return task
+
+    def busy(self, actor: str, change: int) -> None:
+        """Users of `actor` at work; every user busy means arrivals wait for one: counted, so
+        that lag from a used-up pool is told apart from a saturated generator."""
+        self._busy[actor] += change
+        if change > 0 and self._busy[actor] >= self._pool.get(actor, 1 << 30):
+            self.book.count(f"pool.exhausted.{actor}")
+
+    def unstarted(self, now: float) -> int:
+        """Arrivals never started that were due more than the lag budget before `now` (or the
+        end): late by any measure. A run stopped early does not count what was still to come."""
+        due = min(self.ends_at, now - self.lag_budget_ms / 1000)
+        return sum(queue.due_before(due) for queue in self.queues.values())
+
+    # -- the ledger ----------------------------------------------------------------------------
+
+    def record(self, record: DossierRecord) -> DossierRecord:
+        self.ledger[record.code] = record
+        self.touch(record.code)
+        return record
+
+    def touch(self, code: str) -> None:
+        self.ledger[code].revision += 1
+        self._dirty.add(code)
+
+    def lock(self, code: str) -> BoundedSemaphore:
+        """Tasks on one dossier run one at a time, as one person's clicks would."""
+        return self._locks[code]
+
+    def drain(self) -> dict[str, Any]:
+        changed = {code: self.ledger[code].as_dict() for code in self._dirty}
+        self._dirty.clear()
+        return {"book": self.book.drain(), "ledger": changed}
