@@ -454,11 +454,14 @@ def serve(
     counts = asyncio.run(_load_catalogue(settings, only_if_empty=True))
     if counts:
         console.print(f"loaded the catalogue: {counts}")
-    if settings.clock_mode == "accelerated" and settings.clock_anchor is None:
-        # Workers are separate processes that read settings from the environment.
-        os.environ["CLOCK_ANCHOR"] = datetime.now(UTC).isoformat()
+    if settings.clock_mode == "accelerated":
+        # Workers are separate processes that read settings from the environment: they must
+        # agree on the start and the anchor (or the file that will name it).
+        now = datetime.now(UTC).isoformat()
+        if settings.clock_anchor is None and settings.clock_anchor_file is None:
+            os.environ["CLOCK_ANCHOR"] = now
         if settings.clock_start is None:
-            os.environ["CLOCK_START"] = os.environ["CLOCK_ANCHOR"]
+            os.environ["CLOCK_START"] = now
         from app.core import config
 
         config.get_settings.cache_clear()  # a single worker builds its app in this process

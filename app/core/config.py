@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     # The real instant at which virtual time equals clock_start. `portalsim serve` fixes it once
     # for all its worker processes, so that they agree on the virtual time; unset: app start.
     clock_anchor: datetime | None = None
+    # Instead of an anchor: a file that will name it. The clock holds at clock_start until the
+    # file appears (a load run's harness writes it when it is ready to start).
+    clock_anchor_file: Path | None = None
 
     # Server
     host: str = "127.0.0.1"

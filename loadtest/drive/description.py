@@ -60,6 +60,8 @@ class RunDescription(BaseModel):
     gateway: str
     portal_pid: int | None = None  # a local portal whose memory the run samples
     fresh_portal: bool = False  # the portal holds this run's dossiers alone
+    # The servers' held clocks start when this file names the instant (servers the run started).
+    clock_anchor_file: Path | None = None
 
 
 def describe_run(

@@ -24,7 +24,7 @@ from locust import events
 from locust.env import Environment
 from locust.runners import CPU_WARNING_THRESHOLD, MasterRunner, WorkerRunner
 
-from app.core.calendar import calendar_from_settings
+from app.core.calendar import VIETNAM_TZ, calendar_from_settings
 from app.core.config import Settings
 from loadtest.drive.description import (
     PlannedRun,
@@ -70,7 +70,7 @@ from loadtest.model.workload import (
     WorkloadError,
     check_ceiling,
 )
-from loadtest.model.world import World, fetch_catalogue, timeline_from_clock
+from loadtest.model.world import Timeline, World, fetch_catalogue, timeline_from_clock
 from loadtest.results_model import (
     Arrivals,
     Audit,
@@ -212,17 +212,7 @@ def _test_start(environment: Environment, **_: Any) -> None:
     world, description = current_run.world, current_run.description
     if isinstance(runner, WorkerRunner) or world is None or description is None:
         return
-    # The time line starts now: read the clock again, so that every process agrees on it.
-    with httpx.Client(base_url=environment.host or "", timeout=30) as client:
-        measured_at = time.time()
-        clock = client.get("/api/v1/clock").raise_for_status().json()
-    world.timeline = timeline_from_clock(
-        clock,
-        measured_at=measured_at,
-        start_in=START_LEAD_SECONDS,
-        real_seconds=description.real_seconds,
-        workload_start=description.workload.run.start,
-    )
+    world.timeline = _start_timeline(environment, description)
     current_run.started_at = datetime.now(UTC)
     current_run.book = Book(
         started_at=world.timeline.start_real,
@@ -239,6 +229,36 @@ def _test_start(environment: Environment, **_: Any) -> None:
         _start_simulation(world, description, 0)
     gevent.spawn(_watch, environment, world, description)
     gevent.spawn(_probe_target, environment, world)
+
+
+def _start_timeline(environment: Environment, description: RunDescription) -> Timeline:
+    """The run's time line, from now. Servers this run started hold their clocks at the
+    workload's start: name the instant they start at, so that the run begins exactly at the
+    workload's start however long the start-up took. Another target's clock runs already: read
+    it, so that every process agrees on it."""
+    if description.clock_anchor_file is not None:
+        anchor = time.time() + START_LEAD_SECONDS
+        written = description.clock_anchor_file.with_suffix(".writing")
+        written.write_text(datetime.fromtimestamp(anchor, UTC).isoformat(), encoding="utf-8")
+        written.replace(description.clock_anchor_file)  # whole, for a clock that reads it
+        start = description.workload.run.start
+        return Timeline(
+            real_zero=anchor,
+            sim_at_zero=(start if start.tzinfo else start.replace(tzinfo=VIETNAM_TZ)).timestamp(),
+            speed=description.speed,
+            start_real=anchor,
+            real_seconds=description.real_seconds,
+        )
+    with httpx.Client(base_url=environment.host or "", timeout=30) as client:
+        measured_at = time.time()
+        clock = client.get("/api/v1/clock").raise_for_status().json()
+    return timeline_from_clock(
+        clock,
+        measured_at=measured_at,
+        start_in=START_LEAD_SECONDS,
+        real_seconds=description.real_seconds,
+        workload_start=description.workload.run.start,
+    )
 
 
 WATCH_SECONDS = 1.0

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -43,7 +42,6 @@ LOCUSTFILE = PROJECT_ROOT / "loadtest" / "locustfile.py"
 READY_TIMEOUT_SECONDS = 90.0
 # The servers' virtual clock equals the workload's start this long after they are launched,
 # which is about when the harness's first arrival is due on this machine.
-CLOCK_LEAD_SECONDS = 15.0
 HARNESS_GRACE_SECONDS = 180.0  # beyond the duration: start-up, the audit, writing results
 
 
@@ -118,7 +116,6 @@ def server_environment(
 ) -> tuple[dict[str, str], int, int]:
     portal_port, gateway_port = free_port(), free_port()
     portal, gateway = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{gateway_port}"
-    anchor = datetime.now(UTC) + timedelta(seconds=CLOCK_LEAD_SECONDS)
     var = folder / "var"
     environment = {
         "DATABASE_URL": database_url or f"sqlite:///{var / 'portal.db'}",
@@ -132,7 +129,10 @@ def server_environment(
         "CLOCK_MODE": "accelerated",
         "CLOCK_SPEED": repr(speed),
         "CLOCK_START": workload.run.start.isoformat(),
-        "CLOCK_ANCHOR": anchor.isoformat(),
+        # The servers' clocks hold at the workload's start until the harness, ready to run,
+        # names the instant it starts at (loadtest/drive/harness.py): a slow start-up never
+        # moves the run's schedule.
+        "CLOCK_ANCHOR_FILE": str(var / "clock-anchor"),
         # A run lasts minutes: reconcile payments whose IPN never came within seconds.
         "PAYMENT_RECONCILE_AFTER_MINUTES": "0.2",
         "PAYMENT_RECONCILE_INTERVAL_SECONDS": "5",
@@ -155,6 +155,8 @@ def started_servers(
         workload, speed, folder, database_url
     )
     env = {**os.environ, **environment}
+    # An earlier run's anchor in a reused folder would start these clocks at once.
+    Path(environment["CLOCK_ANCHOR_FILE"]).unlink(missing_ok=True)
     portalsim = _binary("portalsim")
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -299,6 +301,7 @@ def drive(
             "portal_pid": portal_pid,
             # The portal this run started on a new SQLite file holds this run's dossiers alone.
             "fresh_portal": portal_pid is not None and options.database_url is None,
+            "clock_anchor_file": env.get("CLOCK_ANCHOR_FILE"),
         }
     )
     folder = description.out / description.run_id

@@ -480,10 +480,11 @@ def timeline_from_clock(
     real_seconds: float,
     workload_start: datetime | None = None,
 ) -> Timeline:
-    """The time line from the portal's `GET /api/v1/clock`, read at wall time `measured_at`.
-    Arrivals start `start_in` seconds from now, or when the portal's clock reaches the
-    workload's start if that comes within a minute (the servers `portalsim run` starts are
-    anchored so that it does): runs of one workload and seed then share their schedule."""
+    """The time line from a running target's `GET /api/v1/clock`, read at wall time
+    `measured_at`. Arrivals start `start_in` seconds from now, or when the portal's clock
+    reaches the workload's start if that comes within a minute: runs of one workload and seed
+    then share their schedule. (The servers `portalsim run` starts hold their clocks at the
+    workload's start until the harness names the instant: loadtest/drive/harness.py.)"""
     now_utc = datetime.fromisoformat(clock["now_utc"])
     if now_utc.tzinfo is None:
         now_utc = now_utc.replace(tzinfo=UTC)

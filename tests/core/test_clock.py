@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -62,3 +63,36 @@ def test_a_clock_refuses_nonsense() -> None:
         AcceleratedClock(datetime(2026, 3, 2), 10)
     with pytest.raises(ValueError, match="positive"):
         Settings(_env_file=None, clock_speed=-1)
+
+
+def test_a_clock_given_an_anchor_file_holds_at_its_start_until_the_file_names_the_anchor(
+    wall: list[float], tmp_path: Path
+) -> None:
+    anchor_file = tmp_path / "clock-anchor"
+    first = AcceleratedClock(START, 3600, anchor_file=anchor_file)
+    wall[0] += 30  # start-up, however long it takes, is not simulated time
+    assert first.now() == START
+    anchor_file.write_text((ANCHOR + timedelta(seconds=40)).isoformat(), encoding="utf-8")
+    wall[0] += 10  # the named instant
+    assert first.now() == START
+    wall[0] += 2
+    second = AcceleratedClock(START, 3600, anchor_file=anchor_file)  # a later worker agrees
+    assert first.now() == second.now() == START + timedelta(hours=2)
+
+
+def test_settings_with_an_anchor_file_make_a_held_clock(wall: list[float], tmp_path: Path) -> None:
+    anchor_file = tmp_path / "clock-anchor"
+    held = clock_from_settings(
+        Settings(
+            _env_file=None,
+            clock_mode="accelerated",
+            clock_start=START,
+            clock_speed=60,
+            clock_anchor_file=anchor_file,
+        )
+    )
+    wall[0] += 600
+    assert held.now() == START
+    anchor_file.write_text(ANCHOR.isoformat(), encoding="utf-8")  # named late: the run began
+    wall[0] += 1  # the clock looks again (every 50 ms at most)
+    assert held.now() == START + timedelta(seconds=601 * 60)
