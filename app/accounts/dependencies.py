@@ -32,6 +32,7 @@ class _CitizenBearer(HTTPBearer):
     dependency of a route separately, and a graph of them (the scheme, the settings, the
     check) cost more than a cached token's check."""
 
+    # Answers the principal where the parent answers the credentials: hence the override.
     async def __call__(self, request: HTTPConnection) -> Principal:  # type: ignore[override]
         credentials = await super().__call__(request)
         if credentials is None:

@@ -23,6 +23,7 @@ class AgencyPrincipal:
 class _AgencyKeyHeader(APIKeyHeader):
     """The key's header and its check in one dependency (see accounts/dependencies.py)."""
 
+    # Answers the principal where the parent answers the key: hence the override.
     async def __call__(self, request: HTTPConnection) -> AgencyPrincipal:  # type: ignore[override]
         key = await super().__call__(request)
         if not key:
