@@ -5,7 +5,8 @@ calendar, document store, the gateway's client, the catalogue's kept answers. Th
 builds one; `portalsim reconcile` builds one from the settings. Each of its methods builds a
 domain service over a session whose transaction the caller owns, the same way for every caller.
 The `...Dep` aliases below are the FastAPI side: the request's session (a read or a write
-transaction, committed before the response) and the service over it.
+transaction, committed before the response) and the service over it. The hottest reads take
+`services_of(request).dossier_reads()` instead, which opens its own read connection.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from app.core.config import Settings
 from app.core.db import Database, ReadSession, SessionT, WriteSession
 from app.core.dependencies import ReadSessionDep, SessionDep
 from app.dossiers.repository import DossierRepository
-from app.dossiers.service import DossierService
+from app.dossiers.service import DossierReads, DossierService
 from app.dossiers.storage import DocumentStore
 from app.indicators.repository import IndicatorRepository
 from app.indicators.service import IndicatorService
@@ -82,6 +83,17 @@ class Services:
 
     def indicators(self, session: ReadSession) -> IndicatorService:
         return IndicatorService(IndicatorRepository(session), self.clock)
+
+    def dossier_reads(self) -> DossierReads:
+        """The hottest reads, each on a read connection of its own (no session to pass)."""
+        return DossierReads(self.database, self.clock)
+
+
+def services_of(request: Request) -> Services:
+    """The running app's services: for the hot routes, which take the request itself rather
+    than one more dependency to solve."""
+    services: Services = request.app.state.services
+    return services
 
 
 def _over_write_session(build: Callable[[Services, WriteSession], Built]) -> Any:

@@ -22,10 +22,12 @@ class PageParams(BaseModel):
         return (self.page - 1) * self.size
 
 
-async def _page_params(
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")] = 20,
-) -> PageParams:
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
+PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
+DEFAULT_PAGE_SIZE = 20
+
+
+async def _page_params(page: PageNumber = 1, size: PageSize = DEFAULT_PAGE_SIZE) -> PageParams:
     return PageParams(page=page, size=size)
 
 

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from typing import TypeVarTuple
 
 from sqlalchemy import Row, Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 Columns = TypeVarTuple("Columns")
 
 
 async def fetch_page(
-    session: AsyncSession, statement: Select[*Columns], *, offset: int, limit: int
+    session: AsyncSession | AsyncConnection, statement: Select[*Columns], *, offset: int, limit: int
 ) -> tuple[Sequence[Row[*Columns]], int]:
     """One page of rows of an ordered statement, and how many rows the whole statement has.
 

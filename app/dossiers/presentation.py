@@ -1,10 +1,10 @@
 """A dossier as the API shows it, built straight to JSON bytes.
 
 The hot reads (a dossier by code, the agency's inbox) and the answers of the writes go from a
-row (a Core row or an ORM object: both carry the column names as attributes) to bytes in one
-pass, with orjson: no Pydantic model is built, and none validated again on the way out.
-`DossierOut` stays the published schema; tests/dossiers/test_presentation.py holds these bytes
-to it.
+row (a Core row, read through its mapping; anything else that carries the columns as
+attributes) to bytes in one pass, with orjson: no Pydantic model is built, and none validated
+again on the way out. `DossierOut` stays the published schema;
+tests/dossiers/test_presentation.py holds these bytes to it.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
+from sqlalchemy import Row
 
 from app.core.calendar import VIETNAM_TZ
 from app.core.pagination import PageParams
 from app.dossiers.deadlines import classify, due_disagrees
 from app.dossiers.lifecycle import StoredProgress
-from app.dossiers.states import Status
+from app.dossiers.states import STATUS_LABELS
 
 
 class DossierColumns(StoredProgress, Protocol):
@@ -63,41 +64,70 @@ def _local(instant: datetime | None) -> str | None:
     return None if instant is None else instant.astimezone(VIETNAM_TZ).isoformat()
 
 
+class _ColumnValues(Protocol):
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+class _ByAttribute:
+    """Any other object's columns, by name (a test's namespace, say)."""
+
+    __slots__ = ("_of",)
+
+    def __init__(self, of: DossierColumns) -> None:
+        self._of = of
+
+    def __getitem__(self, name: str, /) -> Any:
+        return getattr(self._of, name)
+
+
+def _column_values(dossier: DossierColumns) -> _ColumnValues:
+    # A Core row's attribute access costs about 0.9 µs a column (a failed look-up through its
+    # classes first), its mapping's about 0.2: a page of 20 took 0.8 ms by attribute.
+    return dossier._mapping if isinstance(dossier, Row) else _ByAttribute(dossier)
+
+
 def dossier_fields(dossier: DossierColumns, now: datetime) -> dict[str, Any]:
     """The fields of DossierOut, as JSON values."""
+    values = _column_values(dossier)
+    due_at = values["due_at"]
+    paused_at = values["paused_at"]
+    finished_at = values["finished_at"]
+    claimed_due_at = values["claimed_due_at"]
+    supplement_requests = values["supplement_requests"]
+    status = values["status"]
     return {
-        "code": dossier.code,
-        "status": dossier.status,
-        "status_label": Status(dossier.status).label,
-        "procedure_code": dossier.procedure_code,
-        "agency_code": dossier.agency_code,
-        "channel": dossier.channel,
-        "applicant": dossier.applicant,
-        "form": dossier.form,
-        "submitted_at": _local(dossier.submitted_at),
-        "acked_at": _local(dossier.acked_at),
-        "accepted_at": _local(dossier.accepted_at),
-        "due_at": _local(dossier.due_at),
-        "finished_at": _local(dossier.finished_at),
-        "returned_at": _local(dossier.returned_at),
-        "paused_since": _local(dossier.paused_at),
-        "supplement_requests": dossier.supplement_requests,
+        "code": values["code"],
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "procedure_code": values["procedure_code"],
+        "agency_code": values["agency_code"],
+        "channel": values["channel"],
+        "applicant": values["applicant"],
+        "form": values["form"],
+        "submitted_at": _local(values["submitted_at"]),
+        "acked_at": _local(values["acked_at"]),
+        "accepted_at": _local(values["accepted_at"]),
+        "due_at": _local(due_at),
+        "finished_at": _local(finished_at),
+        "returned_at": _local(values["returned_at"]),
+        "paused_since": _local(paused_at),
+        "supplement_requests": supplement_requests,
         "timeliness": classify(
-            due_at=dossier.due_at,
-            finished_at=dossier.finished_at,
-            paused_at=dossier.paused_at,
-            supplement_requests=dossier.supplement_requests,
+            due_at=due_at,
+            finished_at=finished_at,
+            paused_at=paused_at,
+            supplement_requests=supplement_requests,
             now=now,
         ),
-        "processing_agency_code": dossier.processing_agency_code,
-        "claimed_due_at": _local(dossier.claimed_due_at),
-        "due_disagreement": due_disagrees(dossier.claimed_due_at, dossier.due_at),
-        "synced_at": _local(dossier.synced_at),
-        "paid_online": dossier.paid_online,
-        "digitised": dossier.digitised,
-        "electronic_result": dossier.electronic_result,
-        "rating": dossier.rating,
-        "rating_comment": dossier.rating_comment,
+        "processing_agency_code": values["processing_agency_code"],
+        "claimed_due_at": _local(claimed_due_at),
+        "due_disagreement": due_disagrees(claimed_due_at, due_at),
+        "synced_at": _local(values["synced_at"]),
+        "paid_online": values["paid_online"],
+        "digitised": values["digitised"],
+        "electronic_result": values["electronic_result"],
+        "rating": values["rating"],
+        "rating_comment": values["rating_comment"],
     }
 
 

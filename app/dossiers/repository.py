@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 
 from app.accounts.models import Account
-from app.core.db import SessionT, WriteSession
+from app.core.db import ReadConnection, SessionT, WriteSession
 from app.core.models import table_of
 from app.core.repository import fetch_page
 from app.core.upsert import dialect_insert
@@ -60,10 +60,69 @@ _ROW_BY_KEY = select(DOSSIERS).where(
 _WAITING = select(AgencyInboxTally.waiting).where(
     AgencyInboxTally.agency_code == bindparam("agency_code")
 )
+# The default inbox (online, not yet acknowledged), which back offices poll: its page and its
+# kept total in one statement, so one round trip. The page is outer-joined to one row, so an
+# empty page still carries the total (on a row of NULL columns).
+_WAITING_PAGE = (
+    select(DOSSIERS)
+    .where(
+        DOSSIERS.c.agency_code == bindparam("agency_code"),
+        DOSSIERS.c.channel == Channel.ONLINE,
+        DOSSIERS.c.acked_at.is_(None),
+    )
+    .order_by(DOSSIERS.c.submitted_at, DOSSIERS.c.id)
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+    .subquery("page")
+)
+_WAITING_PAGE_AND_TOTAL = (
+    select(_WAITING.scalar_subquery().label("inbox_total"), *_WAITING_PAGE.c)
+    .select_from(select(literal(1)).subquery("one").outerjoin(_WAITING_PAGE, true()))
+    .order_by(_WAITING_PAGE.c.submitted_at, _WAITING_PAGE.c.id)
+)
 ACCOUNTS = table_of(Account)
 COUNTERS = table_of(DossierCodeCounter)
 EVENTS = table_of(DossierEvent)
 SUBMITTED = 1  # Status.SUBMITTED: the status module imports nothing of this one's
+
+
+class DossierReader:
+    """The hottest reads (a dossier by code, the agency's inbox): Core statements on a pooled
+    read connection, with no ORM session around them."""
+
+    def __init__(self, connection: ReadConnection) -> None:
+        self.connection = connection
+
+    async def row(self, code: str) -> DossierRow | None:
+        return (await self.connection.execute(_ROW_BY_CODE, {"code": code})).first()
+
+    async def agency_inbox(
+        self,
+        agency_code: str,
+        *,
+        status: int | None,
+        include_acknowledged: bool,
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[DossierRow], int]:
+        if status is None and not include_acknowledged:
+            # The default listing: its total is kept by the database (agency_inbox_tally).
+            rows = (
+                await self.connection.execute(
+                    _WAITING_PAGE_AND_TOTAL,
+                    {"agency_code": agency_code, "offset": offset, "limit": limit},
+                )
+            ).all()
+            first = rows[0]._mapping
+            return ([] if first["id"] is None else rows), first["inbox_total"] or 0
+        columns = DOSSIERS.c
+        conditions = [columns.agency_code == agency_code, columns.channel == Channel.ONLINE]
+        if status is not None:
+            conditions.append(columns.status == status)
+        if not include_acknowledged:
+            conditions.append(columns.acked_at.is_(None))
+        statement = select(DOSSIERS).where(*conditions).order_by(columns.submitted_at, columns.id)
+        return await fetch_page(self.connection, statement, offset=offset, limit=limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,29 +346,6 @@ class DossierRepository(Generic[SessionT]):
             .order_by(DOSSIERS.c.submitted_at.desc(), DOSSIERS.c.id.desc())
         )
         return await fetch_page(self.session, statement, offset=offset, limit=limit)
-
-    async def agency_inbox(
-        self,
-        agency_code: str,
-        *,
-        status: int | None,
-        include_acknowledged: bool,
-        offset: int,
-        limit: int,
-    ) -> tuple[Sequence[DossierRow], int]:
-        columns = DOSSIERS.c
-        conditions = [columns.agency_code == agency_code, columns.channel == Channel.ONLINE]
-        if status is not None:
-            conditions.append(columns.status == status)
-        if not include_acknowledged:
-            conditions.append(columns.acked_at.is_(None))
-        statement = select(DOSSIERS).where(*conditions).order_by(columns.submitted_at, columns.id)
-        if status is not None or include_acknowledged:
-            return await fetch_page(self.session, statement, offset=offset, limit=limit)
-        # The default listing, which back offices poll: its total is kept by the database.
-        waiting = await self.session.scalar(_WAITING, {"agency_code": agency_code})
-        rows = (await self.session.execute(statement.offset(offset).limit(limit))).all()
-        return rows, waiting or 0
 
     async def complaints(self, dossier_id: int) -> Sequence[DossierComplaint]:
         statement = (

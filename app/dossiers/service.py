@@ -17,7 +17,7 @@ from app.accounts.models import Account
 from app.catalogue.service import CatalogueService
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from app.core.clock import Clock
-from app.core.db import SessionT, WriteSession, on_rollback
+from app.core.db import Database, SessionT, WriteSession, on_rollback
 from app.core.errors import InvalidInput
 from app.core.pagination import Page, PageParams
 from app.dossiers.errors import (
@@ -33,7 +33,12 @@ from app.dossiers.kinds import ActorKind, EventOrigin
 from app.dossiers.lifecycle import advance, processing_of, progress_columns, progress_of
 from app.dossiers.models import DossierComplaint, DossierDocument, DossierEvent
 from app.dossiers.presentation import DossierColumns, dossier_json, page_json
-from app.dossiers.repository import DossierRepository, DossierRow, OnlineSubmission
+from app.dossiers.repository import (
+    DossierReader,
+    DossierRepository,
+    DossierRow,
+    OnlineSubmission,
+)
 from app.dossiers.schemas import ComplaintOut, DossierSubmit
 from app.dossiers.states import Status, TransitionRefused
 from app.dossiers.storage import DocumentStore, folder_for
@@ -88,6 +93,61 @@ def submission_hash(body: DossierSubmit) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
+def owned(dossier: DossierRow | None, owner_id: int, code: str) -> DossierRow:
+    """The dossier if `owner_id` owns it; otherwise 404, the same as for a code that does not
+    exist, so codes cannot be probed."""
+    if dossier is None or dossier.owner_id != owner_id:
+        raise DossierNotFound(f"no dossier {code!r} of yours", field="code")
+    return dossier
+
+
+def at_agency(dossier: DossierRow | None, agency_code: str, code: str) -> DossierRow:
+    """The dossier if `agency_code` receives or processes it; otherwise 404, as for a
+    citizen."""
+    if dossier is None or agency_code not in (dossier.agency_code, dossier.processing_agency_code):
+        raise DossierNotFound(f"no dossier {code!r} at agency {agency_code}", field="code")
+    return dossier
+
+
+@dataclass(frozen=True, slots=True)
+class DossierReads:
+    """The hottest reads, as the JSON bytes sent: a dossier by code (its owner's, its
+    agency's) and the agency's inbox. Each on a read connection of its own (Core, no ORM
+    session), with the same rules and answers as DossierService's."""
+
+    database: Database
+    clock: Clock
+
+    async def for_owner_json(self, owner_id: int, code: str) -> bytes:
+        async with self.database.read_connection() as connection:
+            row = await DossierReader(connection).row(code)
+        return dossier_json(owned(row, owner_id, code), self.clock.now())
+
+    async def for_agency_json(self, agency_code: str, code: str) -> bytes:
+        async with self.database.read_connection() as connection:
+            row = await DossierReader(connection).row(code)
+        return dossier_json(at_agency(row, agency_code, code), self.clock.now())
+
+    async def agency_page(
+        self,
+        agency_code: str,
+        *,
+        status: int | None,
+        include_acknowledged: bool,
+        page: PageParams,
+    ) -> bytes:
+        """A `Page[DossierOut]` of the agency's online dossiers, oldest first."""
+        async with self.database.read_connection() as connection:
+            rows, total = await DossierReader(connection).agency_inbox(
+                agency_code,
+                status=status,
+                include_acknowledged=include_acknowledged,
+                offset=page.offset,
+                limit=page.size,
+            )
+        return page_json(rows, total, page, self.clock.now())
+
+
 class DossierService(Generic[SessionT]):
     def __init__(
         self,
@@ -113,24 +173,6 @@ class DossierService(Generic[SessionT]):
         """A `Page[DossierOut]` of the owner's dossiers, newest first."""
         rows, total = await self.repository.list_for_owner(
             owner_id, offset=page.offset, limit=page.size
-        )
-        return page_json(rows, total, page, self.clock.now())
-
-    async def agency_page(
-        self,
-        agency_code: str,
-        *,
-        status: int | None,
-        include_acknowledged: bool,
-        page: PageParams,
-    ) -> bytes:
-        """A `Page[DossierOut]` of the agency's online dossiers, oldest first."""
-        rows, total = await self.repository.agency_inbox(
-            agency_code,
-            status=status,
-            include_acknowledged=include_acknowledged,
-            offset=page.offset,
-            limit=page.size,
         )
         return page_json(rows, total, page, self.clock.now())
 
@@ -203,25 +245,12 @@ class DossierService(Generic[SessionT]):
     # -- look-ups with ownership ----------------------------------------------------------
 
     async def for_owner(self, owner_id: int, code: str, *, for_update: bool = False) -> DossierRow:
-        """The dossier if `owner_id` owns it; otherwise 404, the same as for a code that does
-        not exist, so codes cannot be probed."""
-        dossier = await self.repository.row(code, for_update=for_update)
-        if dossier is None or dossier.owner_id != owner_id:
-            raise DossierNotFound(f"no dossier {code!r} of yours", field="code")
-        return dossier
+        return owned(await self.repository.row(code, for_update=for_update), owner_id, code)
 
     async def for_agency(
         self, agency_code: str, code: str, *, for_update: bool = False
     ) -> DossierRow:
-        """The dossier if `agency_code` receives or processes it; otherwise 404, as for a
-        citizen."""
-        dossier = await self.repository.row(code, for_update=for_update)
-        if dossier is None or agency_code not in (
-            dossier.agency_code,
-            dossier.processing_agency_code,
-        ):
-            raise DossierNotFound(f"no dossier {code!r} at agency {agency_code}", field="code")
-        return dossier
+        return at_agency(await self.repository.row(code, for_update=for_update), agency_code, code)
 
     # -- the one transition service -------------------------------------------------------
 

@@ -64,3 +64,13 @@ async def test_the_database_refuses_a_write_through_a_read_session(settings: Set
             await session.execute(text("DELETE FROM accounts"))  # the same, where it may
     finally:
         await database.dispose()
+
+
+async def test_the_database_refuses_a_write_through_a_read_connection(settings: Settings) -> None:
+    database = Database.from_settings(settings)
+    try:
+        with pytest.raises(DBAPIError, match=r"read-only|readonly"):
+            async with database.read_connection() as connection:
+                await connection.execute(text("DELETE FROM accounts"))
+    finally:
+        await database.dispose()
