@@ -94,7 +94,7 @@ def run(
     )
     try:
         if plan:
-            typer.echo(json.dumps(resolve_plan(options), indent=2))
+            typer.echo(json.dumps(resolve_plan(options).model_dump(mode="json"), indent=2))
             return
         code = run_experiment(options, typer.echo)
     except (RunError, WorkloadError, ThresholdError, httpx.HTTPError) as exc:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,7 +32,7 @@ from loadtest.model.workload import (
     WorkloadError,
     load_workload,
 )
-from loadtest.model.world import Timeline, World, build_world
+from loadtest.model.world import Catalogue, Timeline, World, build_world, check_ceiling
 
 AnyShape = Annotated[DiurnalShape | SurgeShape | SoakShape | StepShape, Field(discriminator="name")]
 
@@ -93,9 +93,8 @@ def describe_run(
     rules_file = load_thresholds_file(thresholds) if thresholds else None
     officers = read_officers(Path(staffing)) if staffing else None
     loaded = load_workload(workload)
-    chosen = loaded.shape(shape)
-    run_speed = loaded.run_speed(chosen, speed)
-    real_seconds = loaded.run_seconds(chosen, duration)
+    chosen = loaded.choose_run(shape=shape, speed=speed, duration=duration)
+    run_speed = chosen.speed
     if read_clock_speed is not None:
         clock_speed = read_clock_speed()
         if speed is not None and abs(clock_speed - speed) > 1e-9:
@@ -107,11 +106,11 @@ def describe_run(
     return RunDescription(
         workload_file=str(workload),
         workload=loaded,
-        shape=chosen,
+        shape=chosen.shape,
         scale=scale if scale is not None else loaded.run.scale,
         seed=seed if seed is not None else loaded.run.seed,
         speed=run_speed,
-        real_seconds=real_seconds,
+        real_seconds=chosen.real_seconds,
         thresholds=rules_file if rules_file is not None else loaded.thresholds,
         staffing_file=str(staffing) if staffing else None,
         officers=officers,
@@ -134,20 +133,21 @@ def run_salt() -> str:
     return "".join(reversed(digits))
 
 
-def plan_world(
+def plan_run(
     description: RunDescription,
+    catalogue: Catalogue,
     *,
-    procedures: list[dict[str, Any]],
-    agencies: list[dict[str, Any]],
-) -> World:
-    """The world of a described run on this catalogue, and its plan. Its time line is the
-    plan's (the run's speed and length); the master sets the real one when the run starts."""
+    refuse_above_ceiling: bool = True,
+) -> PlannedRun:
+    """A described run planned on this catalogue: its world and the world's plan, refused
+    above the workload's ceiling (unless --force, or when the plan is only printed). The
+    world's time line is the plan's (the run's speed and length); the master sets the real one
+    when the run starts."""
     now = time.time()
     workload = description.workload
-    return build_world(
+    world = build_world(
         workload,
-        procedures=procedures,
-        agencies=agencies,
+        catalogue,
         timeline=Timeline(
             now, workload.run.start.timestamp(), description.speed, now, description.real_seconds
         ),
@@ -158,6 +158,10 @@ def plan_world(
         shape=description.shape,
         staffing=description.officers,
     )
+    planned = PlannedRun(description, world)
+    if refuse_above_ceiling:
+        check_ceiling(world.require_plan(), force=description.force)
+    return planned
 
 
 def clock_speed_of(client: httpx.Client) -> float:

@@ -168,8 +168,7 @@ class Simulation:
         self.stopping = False
         # This process's share of each actor's pool (the plan's pools are for the whole run).
         self._pool = {
-            actor: max(1, round(size / world.partitions))
-            for actor, size in world.plan.get("pools", {}).items()
+            actor: max(1, round(size / world.partitions)) for actor, size in world.pools.items()
         }
 
     # -- time ----------------------------------------------------------------------------------

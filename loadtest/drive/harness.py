@@ -31,7 +31,7 @@ from loadtest.drive.description import (
     RunDescription,
     clock_speed_of,
     describe_run,
-    plan_world,
+    plan_run,
 )
 from loadtest.drive.engine import Simulation
 from loadtest.drive.memory import MemorySampler
@@ -68,7 +68,6 @@ from loadtest.model.workload import (
     StepShape,
     Workload,
     WorkloadError,
-    check_ceiling,
 )
 from loadtest.model.world import Timeline, World, fetch_catalogue, timeline_from_clock
 from loadtest.results_model import (
@@ -80,7 +79,6 @@ from loadtest.results_model import (
     Interval,
     Memory,
     Payments,
-    PlanSection,
     Queueing,
     Results,
     RunSection,
@@ -172,10 +170,8 @@ def _planned_run(environment: Environment) -> PlannedRun:
             fresh_portal=options.fresh_portal,
             read_clock_speed=lambda: clock_speed_of(client),
         )
-        procedures, agencies = fetch_catalogue(client)
-    world = plan_world(description, procedures=procedures, agencies=agencies)
-    check_ceiling(world.plan, force=description.force)
-    return PlannedRun(description, world)
+        catalogue = fetch_catalogue(client)
+    return plan_run(description, catalogue)
 
 
 @events.init.add_listener
@@ -200,9 +196,9 @@ def _init(environment: Environment, **_: Any) -> None:
         raise SystemExit(2) from None
     current_run.description, current_run.world = planned.description, planned.world
     for user_class in USER_CLASSES:
-        user_class.fixed_count = int(planned.world.plan["pools"][user_class.actor])
+        user_class.fixed_count = planned.world.pools[user_class.actor]
     if options.plan_only:
-        print(json.dumps(planned.world.plan, indent=2))
+        print(json.dumps(planned.world.require_plan().model_dump(mode="json"), indent=2))
         raise SystemExit(0)
 
 
@@ -525,7 +521,7 @@ def finish(environment: Environment) -> None:
     timeseries = current_run.book.timeseries()
     results = Results(
         run=_run_section(environment, world, description, real_seconds),
-        plan=PlanSection.model_validate(world.plan),
+        plan=world.require_plan(),
         requests=current_run.book.requests_section(real_seconds),
         groups=current_run.book.groups_section(),
         all=figures_of(current_run.book.all_requests()),
@@ -672,7 +668,7 @@ def _shape_sections(world: World, workload: Workload, timeseries: list[Interval]
             levels=[shape.level_of(i) for i in range(shape.steps)],
             judged=current_run.steps,
             kept_to_schedule=kept_to_schedule(current_run.steps, workload.run.lag_budget_share),
-            knee=knee(current_run.steps, float(world.plan["national_peak_rps"])),
+            knee=knee(current_run.steps, world.require_plan().national_peak_rps),
         )
     if isinstance(shape, SoakShape):
         soak = drift_section(timeseries, current_run.memory)

@@ -23,5 +23,5 @@ class OpenModelShape(LoadTestShape):
         timeline = world.timeline
         if time.time() > timeline.start_real + timeline.real_seconds + GRACE_SECONDS:
             return None
-        users = sum(int(pool) for pool in world.plan["pools"].values())
+        users = sum(world.pools.values())
         return users, float(users)

@@ -52,6 +52,7 @@ from loadtest.model.workload import (
 )
 from loadtest.model.world import (
     Agency,
+    Catalogue,
     Procedure,
     Timeline,
     World,
@@ -568,7 +569,7 @@ def staffing_world(
     scale: float,
     seed: int,
     agencies: int | None,
-    catalogue: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    catalogue: Catalogue,
     workload_name: str,
 ) -> World:
     """The run's world without a run: the same agencies in scope, demand and staffing."""
@@ -579,12 +580,10 @@ def staffing_world(
     now = time.time()
     start = workload.run.start
     start = start if start.tzinfo else start.replace(tzinfo=VIETNAM_TZ)
-    procedures, catalogue_agencies = catalogue
     try:
         return build_world(
             workload,
-            procedures=procedures,
-            agencies=catalogue_agencies,
+            catalogue,
             timeline=Timeline(now, start.timestamp(), 1.0, now, 1.0),
             scale=scale,
             seed=seed,

@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -185,6 +185,14 @@ class QueueingSection(_Section):
     officers: Annotated[int, Field(ge=1)] = 4
     service_mean_hours: Positive = 2.0
 
+    @property
+    def day_hours(self) -> float:
+        """Working hours in a day of the windows."""
+        return sum(
+            (end.hour - start.hour) + (end.minute - start.minute) / 60
+            for start, end in self.windows
+        )
+
 
 class DiurnalShape(_Section):
     """The workload's own profiles: the intra-day, counter and weekly curves, as published."""
@@ -225,14 +233,6 @@ class SurgeShape(DiurnalShape):
     def mean_multiplier(self, seconds: float) -> float:
         surge = min(parse_duration(self.lasting), seconds)
         return 1 + (self.factor - 1) * surge / seconds
-
-    def check_within(self, seconds: float) -> None:
-        end = parse_duration(self.at) + parse_duration(self.lasting)
-        if end > seconds:
-            raise WorkloadError(
-                f"the surge ends {end:g} s into a run of {seconds:g} s: lengthen --duration or "
-                "move shapes.surge.at / lasting"
-            )
 
 
 class SoakShape(DiurnalShape):
@@ -324,11 +324,6 @@ class ShapesSection(_Section):
     step: StepShape = StepShape()
 
 
-def window_hours(windows: list[tuple[time, time]]) -> float:
-    """Working hours in a day of these windows."""
-    return sum((end.hour - start.hour) + (end.minute - start.minute) / 60 for start, end in windows)
-
-
 class Workload(_Section):
     run: RunSection = RunSection()
     scope: ScopeSection = ScopeSection()
@@ -350,6 +345,19 @@ class Workload(_Section):
     def is_queueing(self) -> bool:
         return self.queueing is not None
 
+    def choose_run(
+        self, *, shape: str | None, speed: float | None, duration: str | None
+    ) -> RunChoice:
+        """The shape, clock speed and real length a run's options choose, the workload's own
+        where an option is None: `--shape`, `--speed` and `--duration` resolved together,
+        because a shape brings its own speed and length."""
+        chosen = self.shape(shape)
+        return RunChoice(
+            shape=chosen,
+            speed=self.run_speed(chosen, speed),
+            real_seconds=self.run_seconds(chosen, duration),
+        )
+
     def run_speed(self, shape: DiurnalShape, speed: float | None) -> float:
         """The servers' clock speed: --speed, else a step shape's own, else [run] speed."""
         if speed is not None:
@@ -369,7 +377,12 @@ class Workload(_Section):
             return parse_duration(shape.duration)
         seconds = parse_duration(duration or self.run.duration)
         if isinstance(shape, SurgeShape):
-            shape.check_within(seconds)
+            end = parse_duration(shape.at) + parse_duration(shape.lasting)
+            if end > seconds:
+                raise WorkloadError(
+                    f"the surge ends {end:g} s into a run of {seconds:g} s: lengthen --duration "
+                    "or move shapes.surge.at / lasting"
+                )
         return seconds
 
     def shape(self, spec: str | None) -> DiurnalShape:
@@ -392,6 +405,15 @@ class Workload(_Section):
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
             raise WorkloadError(f"--shape {name}: {where}: {first['msg']}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class RunChoice:
+    """What a run's options chose from the workload: its shape, clock speed and real length."""
+
+    shape: DiurnalShape
+    speed: float
+    real_seconds: float
 
 
 def _scalar(text: str) -> float | str:
@@ -492,73 +514,3 @@ def officers_for(
         return fixed
     offered = work_hours_per_day / day_hours
     return max(1, math.ceil(offered / workload.staffing.target_utilisation))
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """The resolved plan of a run: what each actor offers in real time, printed before a run
-    starts (`--plan`) and kept in results.json."""
-
-    workload: str
-    scale: float
-    speed: float
-    real_seconds: float
-    simulated_hours: float
-    agencies: int
-    officers: int
-    arrivals_per_s: dict[str, float]
-    requests_per_s: dict[str, float]
-    pools: dict[str, int]
-    ceiling_rps: float
-    shape: dict[str, Any]
-    national_peak_rps: float
-    demand_rps: float  # the dossier-driven part of requests_per_s: what a step level scales
-
-    @property
-    def total_rps(self) -> float:
-        return sum(self.requests_per_s.values())
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "workload": self.workload,
-            "scale": self.scale,
-            "speed": self.speed,
-            "real_seconds": self.real_seconds,
-            "simulated_hours": round(self.simulated_hours, 3),
-            "agencies": self.agencies,
-            "officers": self.officers,
-            "arrivals_per_s": {k: round(v, 4) for k, v in self.arrivals_per_s.items()},
-            "requests_per_s": {k: round(v, 3) for k, v in self.requests_per_s.items()},
-            "total_rps": round(self.total_rps, 3),
-            "pools": self.pools,
-            "ceiling_rps": self.ceiling_rps,
-            "shape": self.shape,
-            "national_peak_rps": round(self.national_peak_rps, 3),
-            "demand_rps": round(self.demand_rps, 3),
-        }
-
-    def check_ceiling(self, *, force: bool) -> None:
-        check_ceiling(self.as_dict(), force=force)
-
-
-def check_ceiling(plan: dict[str, Any], *, force: bool) -> None:
-    """Refuse a plan (as `Plan.as_dict()` gives it) above its ceiling, naming the numbers. A
-    step run is exempt: going past what the target takes is its purpose, and its lag check
-    still says when the generator, not the target, was the limit."""
-    total, ceiling = float(plan["total_rps"]), float(plan["ceiling_rps"])
-    if (plan.get("shape") or {}).get("name") == "step":
-        return
-    if total > ceiling and not force:
-        name, rate = max(plan["requests_per_s"].items(), key=lambda item: item[1])
-        raise WorkloadError(
-            f"the plan offers {total:,.0f} requests/s at the busiest hour (scale "
-            f"{plan['scale']:g} x speed {plan['speed']:g}; busiest: {name} {rate:,.0f}/s), above "
-            f"the ceiling of {ceiling:,.0f}/s: lower --scale or --speed, raise "
-            "run.ceiling_rps, or pass --force"
-        )
-
-
-def pool_size(arrivals_per_s: float, seconds_each: float, *, minimum: int = 2) -> int:
-    """Users an actor needs so that arrivals rarely wait for one: Little's law (L = λW) with a
-    fourfold margin for bursts of a Poisson stream."""
-    return max(minimum, math.ceil(arrivals_per_s * seconds_each * 4) + 1)

@@ -4,31 +4,31 @@ master (or the only process), from the portal's public API, then sent to every w
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
+from app.catalogue.schemas import AgencyOut, FeeOut, ProcedureOut
 from app.core.calendar import VIETNAM_TZ
 from loadtest.model.workload import (
     LEVELS,
     SHAPES,
     DiurnalShape,
     Level,
-    Plan,
     SoakShape,
     StepShape,
     Workload,
     WorkloadError,
     agency_demand,
     officers_for,
-    pool_size,
     service_mean_share,
-    window_hours,
 )
+from loadtest.results_model import PlanSection
 
 WORKING_DAY_HOURS = 8.0  # the calendar's default windows; used only to size the plan
 
@@ -98,15 +98,28 @@ class World:
     procedures: dict[str, Procedure]
     agencies: list[Agency]
     partitions: int = 1
-    plan: dict[str, Any] = field(default_factory=dict)
+    plan: PlanSection | None = None  # None only in a world built for a test of its parts
     shape: dict[str, Any] = field(default_factory=lambda: {"name": "diurnal"})
 
     @property
     def shape_model(self) -> DiurnalShape:
         return SHAPES[self.shape["name"]].model_validate(self.shape)
 
+    def require_plan(self) -> PlanSection:
+        """The plan: every world `build_world` makes has one."""
+        if self.plan is None:
+            raise WorkloadError("this world was built without a plan")
+        return self.plan
+
+    @property
+    def pools(self) -> dict[str, int]:
+        """Locust users per actor, as planned."""
+        return dict(self.plan.pools) if self.plan is not None else {}
+
     def as_message(self) -> dict[str, Any]:
-        return asdict(self)
+        message = asdict(self)
+        message["plan"] = self.plan.model_dump(mode="json") if self.plan is not None else {}
+        return message
 
     @classmethod
     def from_message(cls, data: dict[str, Any]) -> World:
@@ -118,7 +131,7 @@ class World:
             procedures={k: Procedure(**v) for k, v in data["procedures"].items()},
             agencies=[Agency(**a) for a in data["agencies"]],
             partitions=data["partitions"],
-            plan=data["plan"],
+            plan=PlanSection.model_validate(data["plan"]) if data["plan"] else None,
             shape=data["shape"],
         )
 
@@ -138,17 +151,25 @@ def legal_hours(processing_time: int, unit: str) -> float:
     return processing_time * (WORKING_DAY_HOURS if unit == "working_day" else 1.0)
 
 
-def procedure_from_api(item: dict[str, Any]) -> Procedure:
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """The portal's procedures and agencies, in its public API's schemas."""
+
+    procedures: list[ProcedureOut]
+    agencies: list[AgencyOut]
+
+
+def procedure_from_api(item: ProcedureOut) -> Procedure:
     return Procedure(
-        code=item["code"],
-        name=item["name"],
-        level=item["agency_level"],
-        field=item["field"],
-        legal_hours=legal_hours(item["processing_time"], item["processing_unit"]),
-        processing_time=item["processing_time"],
-        processing_unit=item["processing_unit"],
-        fees_total=sum(int(fee["amount"]) for fee in item["fees"]),
-        online_level=item["online_level"],
+        code=item.code,
+        name=item.name,
+        level=item.agency_level,
+        field=item.field,
+        legal_hours=legal_hours(item.processing_time, item.processing_unit),
+        processing_time=item.processing_time,
+        processing_unit=item.processing_unit,
+        fees_total=sum(fee.amount for fee in item.fees),
+        online_level=item.online_level,
     )
 
 
@@ -175,28 +196,27 @@ def apportion(seats: int, shares: dict[Level, float]) -> dict[Level, int]:
 
 
 def _sample_scope(
-    agencies: list[dict[str, Any]], workload: Workload, rng: random.Random
-) -> list[dict[str, Any]]:
+    agencies: list[AgencyOut], workload: Workload, rng: random.Random
+) -> list[AgencyOut]:
     """A sample of `scope.agencies` agencies, stratified by level in proportion to the levels'
     dossier shares (each level with a share gets at least one), in a seeded order."""
     wanted = workload.scope.agencies
     if wanted == 0 or wanted >= len(agencies):
         return list(agencies)
-    by_level = {level: [a for a in agencies if a["level"] == level] for level in LEVELS}
+    by_level = {level: [a for a in agencies if a.level == level] for level in LEVELS}
     shares = {lv: workload.levels.share(lv) for lv in LEVELS if by_level[lv]}
     counts = apportion(wanted, shares)
-    chosen: list[dict[str, Any]] = []
+    chosen: list[AgencyOut] = []
     for level, count in counts.items():
-        pool = sorted(by_level[level], key=lambda a: a["code"])
+        pool = sorted(by_level[level], key=lambda a: a.code)
         chosen.extend(rng.sample(pool, min(count, len(pool))))
     return chosen
 
 
 def build_world(
     workload: Workload,
+    catalogue: Catalogue,
     *,
-    procedures: list[dict[str, Any]],
-    agencies: list[dict[str, Any]],
     timeline: Timeline,
     scale: float,
     seed: int,
@@ -208,11 +228,11 @@ def build_world(
     """The world from the portal's catalogue (`GET /api/v1/procedures` and `/agencies` items).
     `staffing` (officers by agency code, from `--staffing`) replaces the workload's staffing of
     the agencies it names; an agency it names that the catalogue lacks is refused."""
-    catalogue = {p.code: p for p in map(procedure_from_api, procedures)}
+    procedures = {p.code: p for p in map(procedure_from_api, catalogue.procedures)}
     choose = _queueing_scope if workload.queueing is not None else _mixed_scope
-    scoped = choose(workload, catalogue, agencies, scale, seed)
+    scoped = choose(workload, procedures, catalogue.agencies, scale, seed)
     if staffing:
-        unknown = sorted(set(staffing) - {a["code"] for a in agencies})
+        unknown = sorted(set(staffing) - {a.code for a in catalogue.agencies})
         if unknown:
             raise WorkloadError(
                 f"--staffing names {len(unknown)} agencies the catalogue lacks, e.g. {unknown[0]}"
@@ -225,7 +245,7 @@ def build_world(
         salt=salt,
         scale=scale,
         timeline=timeline,
-        procedures={code: catalogue[code] for code in sorted(used)},
+        procedures={code: procedures[code] for code in sorted(used)},
         agencies=scoped,
         shape=(shape or DiurnalShape()).model_dump(),
     )
@@ -235,25 +255,25 @@ def build_world(
         flat = make_plan(workload, world, workload_name)
         unit = flat.national_peak_rps / flat.demand_rps if flat.demand_rps else 1.0
         world.shape = shape.model_copy(update={"unit": unit}).model_dump()
-    world.plan = make_plan(workload, world, workload_name).as_dict()
+    world.plan = make_plan(workload, world, workload_name).section()
     return world
 
 
 def _mixed_scope(
     workload: Workload,
     catalogue: dict[str, Procedure],
-    agencies: list[dict[str, Any]],
+    agencies: list[AgencyOut],
     scale: float,
     seed: int,
 ) -> list[Agency]:
     """The sampled agencies, each with its procedures by popularity, demand and staffing."""
     rng = random.Random(seed)
-    per_level = {lv: sum(1 for a in agencies if a["level"] == lv) for lv in LEVELS}
+    per_level = {lv: sum(1 for a in agencies if a.level == lv) for lv in LEVELS}
     mean_share = service_mean_share(workload.backoffice)
     scoped: list[Agency] = []
     for item in _sample_scope(agencies, workload, rng):
-        level = cast(Level, item["level"])
-        fields = set(item["field_codes"])
+        level = item.level
+        fields = set(item.field_codes)
         received = sorted(
             (p for p in catalogue.values() if p.level == level and p.field in fields),
             key=lambda p: p.code,
@@ -269,10 +289,10 @@ def _mixed_scope(
         )
         scoped.append(
             Agency(
-                code=item["code"],
-                name=item["name"],
+                code=item.code,
+                name=item.name,
                 level=level,
-                province_code=item["province_code"],
+                province_code=item.province_code,
                 procedures=[p.code for p in received],
                 weights=weights,
                 online_per_day=demand.online_per_day,
@@ -288,7 +308,7 @@ def _mixed_scope(
 def _queueing_scope(
     workload: Workload,
     catalogue: dict[str, Procedure],
-    agencies: list[dict[str, Any]],
+    agencies: list[AgencyOut],
     scale: float,
     seed: int,
 ) -> list[Agency]:
@@ -305,9 +325,9 @@ def _queueing_scope(
             (
                 a
                 for a in agencies
-                if a["level"] == procedure.level and procedure.field in a["field_codes"]
+                if a.level == procedure.level and procedure.field in a.field_codes
             ),
-            key=lambda a: a["code"],
+            key=lambda a: a.code,
         )
         if len(receiving) >= queueing.agencies:
             break
@@ -316,13 +336,13 @@ def _queueing_scope(
             f"queueing: no {queueing.level} procedure of {queueing.deadline_hours} working hours "
             f"is received by {queueing.agencies} agencies"
         )
-    per_day = queueing.arrivals_per_hour * window_hours(queueing.windows) * scale
+    per_day = queueing.arrivals_per_hour * queueing.day_hours * scale
     return [
         Agency(
-            code=item["code"],
-            name=item["name"],
+            code=item.code,
+            name=item.name,
             level=queueing.level,
-            province_code=item["province_code"],
+            province_code=item.province_code,
             procedures=[procedure.code],
             weights=[1.0],
             online_per_day=per_day,
@@ -331,6 +351,73 @@ def _queueing_scope(
         )
         for item in random.Random(seed).sample(receiving, queueing.agencies)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The resolved plan of a run: what each actor offers in real time, unrounded; its
+    `section()` is what `--plan` prints, plan.json carries and results.json keeps."""
+
+    workload: str
+    scale: float
+    speed: float
+    real_seconds: float
+    simulated_hours: float
+    agencies: int
+    officers: int
+    arrivals_per_s: dict[str, float]
+    requests_per_s: dict[str, float]
+    pools: dict[str, int]
+    ceiling_rps: float
+    shape: dict[str, Any]
+    national_peak_rps: float
+    demand_rps: float  # the dossier-driven part of requests_per_s: what a step level scales
+
+    @property
+    def total_rps(self) -> float:
+        return sum(self.requests_per_s.values())
+
+    def section(self) -> PlanSection:
+        return PlanSection(
+            workload=self.workload,
+            scale=self.scale,
+            speed=self.speed,
+            real_seconds=self.real_seconds,
+            simulated_hours=round(self.simulated_hours, 3),
+            agencies=self.agencies,
+            officers=self.officers,
+            arrivals_per_s={k: round(v, 4) for k, v in self.arrivals_per_s.items()},
+            requests_per_s={k: round(v, 3) for k, v in self.requests_per_s.items()},
+            total_rps=round(self.total_rps, 3),
+            pools=self.pools,
+            ceiling_rps=self.ceiling_rps,
+            shape=self.shape,
+            national_peak_rps=round(self.national_peak_rps, 3),
+            demand_rps=round(self.demand_rps, 3),
+        )
+
+
+def check_ceiling(plan: PlanSection, *, force: bool) -> None:
+    """Refuse a plan above its ceiling, naming the numbers. A step run is exempt: going past
+    what the target takes is its purpose, and its lag check still says when the generator, not
+    the target, was the limit."""
+    total, ceiling = plan.total_rps, plan.ceiling_rps
+    if plan.shape.get("name") == "step":
+        return
+    if total > ceiling and not force:
+        name, rate = max(plan.requests_per_s.items(), key=lambda item: item[1])
+        raise WorkloadError(
+            f"the plan offers {total:,.0f} requests/s at the busiest hour (scale "
+            f"{plan.scale:g} x speed {plan.speed:g}; busiest: {name} {rate:,.0f}/s), above "
+            f"the ceiling of {ceiling:,.0f}/s: lower --scale or --speed, raise "
+            "run.ceiling_rps, or pass --force"
+        )
+
+
+def pool_size(arrivals_per_s: float, seconds_each: float, *, minimum: int = 2) -> int:
+    """Users an actor needs so that arrivals rarely wait for one: Little's law (L = λW) with a
+    fourfold margin for bursts of a Poisson stream."""
+    return max(minimum, math.ceil(arrivals_per_s * seconds_each * 4) + 1)
 
 
 # Requests a journey makes, for the plan's estimate of each route group's load.
@@ -359,7 +446,7 @@ def make_plan(workload: Workload, world: World, workload_name: str) -> Plan:
     diurnal_peak = max(workload.profile.weekly) * max(workload.profile.online_hourly) * 24
     peak_factor = (week_mean if shape.flat else diurnal_peak) * shape.peak_multiplier
     if workload.queueing is not None:  # flat over the working windows, 5 days of 7
-        day = window_hours(workload.queueing.windows)
+        day = workload.queueing.day_hours
         week_mean, peak_factor = day / 24 * 5 / 7, 24 / day
         diurnal_peak = peak_factor
     mean_factor = week_mean * shape.mean_multiplier(timeline.real_seconds)
@@ -509,51 +596,53 @@ def timeline_from_clock(
 PAGE_SIZE = 200
 
 
-def fetch_catalogue(client: httpx.Client) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def fetch_catalogue(client: httpx.Client) -> Catalogue:
     """Every procedure and agency of a running portal, from its public API."""
 
-    def every(path: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
+    def every(path: str) -> Iterator[object]:
         page = 1
         while True:
             body = client.get(path, params={"page": page, "size": PAGE_SIZE}).raise_for_status()
             found = body.json()
-            items.extend(found["items"])
+            yield from found["items"]
             if page * PAGE_SIZE >= found["total"]:
-                return items
+                return
             page += 1
 
-    return every("/api/v1/procedures"), every("/api/v1/agencies")
+    return Catalogue(
+        [ProcedureOut.model_validate(item) for item in every("/api/v1/procedures")],
+        [AgencyOut.model_validate(item) for item in every("/api/v1/agencies")],
+    )
 
 
-def generated_catalogue(
-    seed: int, communes_per_province: int
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def generated_catalogue(seed: int, communes_per_province: int) -> Catalogue:
     """The catalogue a portal started on an empty database would serve (its deterministic
-    generator), in the API's shape: a plan needs no running portal."""
-    from app.catalogue.generator import generate_agencies, generate_procedures
+    generator), in the API's schemas: a plan needs no running portal."""
+    from app.catalogue.generator import FIELDS, generate_agencies, generate_procedures
 
+    field_names = {field.code: field.name for field in FIELDS}
     procedures = [
-        {
-            "code": p.code,
-            "name": p.name,
-            "agency_level": p.agency_level,
-            "field": p.field_code,
-            "processing_time": p.processing_time,
-            "processing_unit": p.processing_unit,
-            "fees": [{"amount": fee.amount} for fee in p.fees],
-            "online_level": p.online_level,
-        }
+        ProcedureOut(
+            code=p.code,
+            name=p.name,
+            field=p.field_code,
+            field_name=field_names[p.field_code],
+            agency_level=p.agency_level,
+            processing_time=p.processing_time,
+            processing_unit=p.processing_unit,
+            fees=[FeeOut(code=fee.code, name=fee.name, amount=fee.amount) for fee in p.fees],
+            online_level=p.online_level,
+        )
         for p in generate_procedures(seed)
     ]
     agencies = [
-        {
-            "code": a.code,
-            "name": a.name,
-            "level": a.level,
-            "province_code": a.province_code,
-            "field_codes": list(a.field_codes),
-        }
+        AgencyOut(
+            code=a.code,
+            name=a.name,
+            level=a.level,
+            province_code=a.province_code,
+            field_codes=list(a.field_codes),
+        )
         for a in generate_agencies(seed, communes_per_province)
     ]
-    return procedures, agencies
+    return Catalogue(procedures, agencies)

@@ -19,7 +19,8 @@ import loadtest.drive.description
 import loadtest.model.workload
 import loadtest.model.world
 from loadtest.drive.description import PlannedRun, RunDescription, describe_run
-from loadtest.drive.run import LOCUSTFILE, PROJECT_ROOT, RunOptions, prepare
+from loadtest.drive.processes import LOCUSTFILE, PROJECT_ROOT
+from loadtest.drive.run import RunOptions, prepare
 from loadtest.model.thresholds import ThresholdError
 from loadtest.model.workload import DEFAULT_WORKLOAD, StepShape, WorkloadError, load_workload
 from portalsim.cli import app
@@ -144,7 +145,7 @@ def test_portalsim_run_reads_the_workload_and_builds_the_world_once(
         counted(module, "build_world")
     planned = prepare(RunOptions(scale=0.01, speed=1200))
     assert calls == {"load_workload": 1, "build_world": 1}
-    assert planned.world.plan["scale"] == 0.01
+    assert planned.world.require_plan().scale == 0.01
 
 
 def test_plan_json_gives_back_the_same_run(tmp_path: Path) -> None:
@@ -177,7 +178,7 @@ def test_the_locust_master_takes_the_plan_as_written(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout[done.stdout.index("{") :])
-    assert printed == json.loads(json.dumps(planned.world.plan))
+    assert printed == planned.world.require_plan().model_dump(mode="json")
 
 
 def test_plain_locust_refuses_a_bad_option_in_one_line_with_exit_2() -> None:

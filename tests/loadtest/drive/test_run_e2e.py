@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
-from loadtest.drive.run import RunOptions, drive, prepare, started_servers
+from loadtest.drive.processes import drive, started_servers
+from loadtest.drive.run import RunOptions, prepare
 from loadtest.judge.audit import Procedure, audit_portal
 from loadtest.model.workload import DEFAULT_WORKLOAD, load_workload
 from loadtest.model.world import generated_catalogue
@@ -69,12 +70,13 @@ def _scenario(database_url: str, out: Path) -> None:
         env = {**os.environ, **servers.environment}
         code = drive(
             planned,
-            options,
             servers.portal,
             env,
             said.append,
-            servers.gateway,
-            servers.portal_pid,
+            processes=options.processes,
+            gateway=servers.gateway,
+            portal_pid=servers.portal_pid,
+            fresh_portal=options.database_url is None,
         )
         assert code == 0, "\n".join(said)
         assert said[-1] == "OK: valid run, audit passed"
@@ -111,13 +113,13 @@ def _scenario(database_url: str, out: Path) -> None:
         returned = sorted(c for c, r in ledger.items() if r["status"] == 10 and r["channel"] == 2)
         lost, changed = returned[0], returned[1]
         _tamper(database_url, lost, changed)
-        procedures, _ = generated_catalogue(0, 3)
+        procedures = generated_catalogue(0, 3).procedures
         report = audit_portal(
             servers.portal,
             ledger,
             agencies=sorted({r["agency"] for r in ledger.values()}),
             procedures={
-                p["code"]: Procedure(p["processing_time"], p["processing_unit"]) for p in procedures
+                p.code: Procedure(p.processing_time, p.processing_unit) for p in procedures
             },
             since=datetime.fromisoformat(results["run"]["simulated_from"]).astimezone(UTC),
             settings=Settings(),  # the servers inherit this environment's SECRET_KEY and calendar
@@ -153,9 +155,17 @@ def _counts(out: Path, processes: int) -> dict[str, int]:
     planned = prepare(options)  # as `portalsim run`: before the servers start
     with started_servers(workload, SPEED, folder, None) as servers:
         env = {**os.environ, **servers.environment}
-        assert drive(planned, options, servers.portal, env, said.append, servers.gateway) == 0, (
-            "\n".join(said)
-        )
+        assert (
+            drive(
+                planned,
+                servers.portal,
+                env,
+                said.append,
+                processes=options.processes,
+                gateway=servers.gateway,
+            )
+            == 0
+        ), "\n".join(said)
     results = json.loads((folder / "results.json").read_text())
     ledger = json.loads((folder / "ledger.json").read_text())
     requests = results["requests"]

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from app.core.config import Settings
+from loadtest.drive.processes import drive, started_servers
 from loadtest.drive.requests import REQUESTS
-from loadtest.drive.run import RunOptions, drive, prepare, started_servers
+from loadtest.drive.run import RunOptions, prepare
 from loadtest.judge.results import EXIT_TARGET
 from loadtest.model.workload import DEFAULT_WORKLOAD, load_workload
 
@@ -65,13 +66,14 @@ def _run(
             killer.start()
         code = drive(
             planned,
-            options,
             servers.portal,
             {**os.environ, **servers.environment},
             said.append,
-            servers.gateway,
-            servers.portal_pid,
-            servers.portal_exit,
+            processes=options.processes,
+            gateway=servers.gateway,
+            portal_pid=servers.portal_pid,
+            portal_exit=servers.portal_exit,
+            fresh_portal=options.database_url is None,
         )
     if kill_after is not None:
         killer.join()

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from app.core.config import Settings
-from loadtest.drive.run import PROJECT_ROOT, RunOptions, drive, prepare, started_servers
+from loadtest.drive.processes import PROJECT_ROOT, drive, started_servers
+from loadtest.drive.run import RunOptions, prepare
 from loadtest.judge.distortion import chain_line
 from loadtest.judge.results import EXIT_INVALID
 from loadtest.model.workload import load_workload
@@ -45,7 +46,14 @@ def _scenario(database_url: str, out: Path) -> None:
     planned = prepare(options)  # as `portalsim run`: before the servers start
     with started_servers(workload, speed, folder, database_url) as servers:
         env = {**os.environ, **servers.environment}
-        code = drive(planned, options, servers.portal, env, said.append, servers.gateway)
+        code = drive(
+            planned,
+            servers.portal,
+            env,
+            said.append,
+            processes=options.processes,
+            gateway=servers.gateway,
+        )
     results: dict[str, Any] = json.loads((folder / "results.json").read_text())
     chain = results["chain"]
     ledger: dict[str, dict[str, Any]] = json.loads((folder / "ledger.json").read_text())

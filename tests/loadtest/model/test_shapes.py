@@ -113,13 +113,11 @@ def test_the_plan_sizes_pools_and_the_ceiling_for_the_shapes_peak() -> None:
     line = timeline(MONDAY, 24, speed=2400)
     diurnal = make_world(workload, catalogue, line, scale=0.05)
     step = StepShape(start=2, increment=2, steps=5)
-    procedures, agencies = catalogue
     from loadtest.model.world import build_world
 
     stepped = build_world(
         workload,
-        procedures=procedures,
-        agencies=agencies,
+        catalogue,
         timeline=line,
         scale=0.05,
         seed=1,
@@ -127,12 +125,13 @@ def test_the_plan_sizes_pools_and_the_ceiling_for_the_shapes_peak() -> None:
         workload_name="test",
         shape=step,
     )
-    assert stepped.plan["shape"]["name"] == "step"
-    assert stepped.plan["pools"]["citizen"] > diurnal.plan["pools"]["citizen"]
-    assert stepped.plan["pools"]["backoffice"] > diurnal.plan["pools"]["backoffice"]
-    assert stepped.plan["requests_per_s"]["catalogue"] > diurnal.plan["requests_per_s"]["catalogue"]
+    step_plan, diurnal_plan = stepped.require_plan(), diurnal.require_plan()
+    assert step_plan.shape["name"] == "step"
+    assert step_plan.pools["citizen"] > diurnal_plan.pools["citizen"]
+    assert step_plan.pools["backoffice"] > diurnal_plan.pools["backoffice"]
+    assert step_plan.requests_per_s["catalogue"] > diurnal_plan.requests_per_s["catalogue"]
     # The national peak is a property of the workload, not of the run's shape.
-    assert stepped.plan["national_peak_rps"] == diurnal.plan["national_peak_rps"]
+    assert step_plan.national_peak_rps == diurnal_plan.national_peak_rps
 
 
 @settings(max_examples=20, deadline=None)
@@ -142,8 +141,8 @@ def test_the_national_peak_does_not_depend_on_scale_or_speed(scale: float, speed
     workload = load_workload()
     base = make_world(workload, catalogue, timeline(MONDAY, 24, speed=2400), scale=0.05)
     other = make_world(workload, catalogue, timeline(MONDAY, 24, speed=speed), scale=scale)
-    assert other.plan["national_peak_rps"] == pytest.approx(
-        base.plan["national_peak_rps"], rel=1e-2
+    assert other.require_plan().national_peak_rps == pytest.approx(
+        base.require_plan().national_peak_rps, rel=1e-2
     )
 
 

@@ -19,7 +19,6 @@ from loadtest.model.workload import (
     DEFAULT_WORKLOAD,
     LEVELS,
     Level,
-    Plan,
     ProfileSection,
     VolumesSection,
     Workload,
@@ -30,8 +29,8 @@ from loadtest.model.workload import (
     officers_for,
     parse_duration,
     period_dossiers,
-    pool_size,
 )
+from loadtest.model.world import Plan, check_ceiling, pool_size
 
 # --- load_workload ---------------------------------------------------------------------------
 
@@ -227,9 +226,9 @@ def test_the_2022_calibration_keeps_its_national_peak() -> None:
     assert workload.volumes.dossiers_per_working_day == 39_000
     assert workload.volumes.online_share == pytest.approx(0.58)
     assert workload.run.scale == 0.05
-    assert plan(RunOptions(workload=path))["national_peak_rps"] == pytest.approx(22.3, abs=0.05)
+    assert plan(RunOptions(workload=path)).national_peak_rps == pytest.approx(22.3, abs=0.05)
     # ... and the default workload's is the 2025 one, 4.1 times the online dossiers.
-    assert plan(RunOptions())["national_peak_rps"] == pytest.approx(91.4, abs=0.1)
+    assert plan(RunOptions()).national_peak_rps == pytest.approx(91.4, abs=0.1)
 
 
 # --- hourly_rate -----------------------------------------------------------------------------
@@ -323,7 +322,7 @@ def test_officers_have_capacity_for_the_target_utilisation(
         assert work / 8.0 > (officers - 1) * utilisation * (1 - 1e-9)
 
 
-# --- Plan.check_ceiling ----------------------------------------------------------------------
+# --- check_ceiling ---------------------------------------------------------------------------
 
 
 def make_plan(requests_per_s: dict[str, float], ceiling: float) -> Plan:
@@ -349,7 +348,7 @@ def test_a_plan_above_the_ceiling_is_refused_naming_the_rate() -> None:
     plan = make_plan({"catalogue": 180.0, "citizen": 120.0}, ceiling=250.0)
     assert plan.total_rps == 300.0
     with pytest.raises(WorkloadError) as caught:
-        plan.check_ceiling(force=False)
+        check_ceiling(plan.section(), force=False)
     message = str(caught.value)
     assert "300 requests/s" in message
     assert "catalogue 180/s" in message  # the busiest route group
@@ -358,14 +357,18 @@ def test_a_plan_above_the_ceiling_is_refused_naming_the_rate() -> None:
 
 
 def test_force_runs_a_plan_above_the_ceiling_and_a_plan_below_passes() -> None:
-    make_plan({"catalogue": 180.0, "citizen": 120.0}, ceiling=250.0).check_ceiling(force=True)
-    make_plan({"catalogue": 100.0, "citizen": 150.0}, ceiling=250.0).check_ceiling(force=False)
+    check_ceiling(
+        make_plan({"catalogue": 180.0, "citizen": 120.0}, ceiling=250.0).section(), force=True
+    )
+    check_ceiling(
+        make_plan({"catalogue": 100.0, "citizen": 150.0}, ceiling=250.0).section(), force=False
+    )
 
 
-def test_plan_as_dict_carries_the_total() -> None:
-    figures = make_plan({"catalogue": 1.23456, "citizen": 2.0}, ceiling=250.0).as_dict()
-    assert figures["total_rps"] == pytest.approx(3.235, abs=1e-3)
-    assert figures["requests_per_s"] == {"catalogue": 1.235, "citizen": 2.0}
+def test_plan_section_carries_the_total() -> None:
+    figures = make_plan({"catalogue": 1.23456, "citizen": 2.0}, ceiling=250.0).section()
+    assert figures.total_rps == pytest.approx(3.235, abs=1e-3)
+    assert figures.requests_per_s == {"catalogue": 1.235, "citizen": 2.0}
 
 
 # --- pool_size -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from loadtest.model.queueing import MMc
 from loadtest.model.workload import DEFAULT_WORKLOAD, LEVELS, Workload, agency_demand, load_workload
 from loadtest.model.world import (
     Agency,
+    Catalogue,
     Procedure,
     Timeline,
     World,
@@ -38,7 +39,6 @@ from loadtest.model.world import (
     zipf_weights,
 )
 
-Catalogue = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 SPEED = 600.0
 LEAD = 60.0  # real seconds between the time line's zero and the first arrival
 # Monday 2 March 2026, Vietnam time: seven plain working weeks follow (Hùng Kings day, observed
@@ -75,11 +75,9 @@ def local(line: Timeline, at: float) -> datetime:
 def make_world(
     workload: Workload, catalogue: Catalogue, line: Timeline, *, scale: float, seed: int = 1
 ) -> World:
-    procedures, agencies = catalogue
     return build_world(
         workload,
-        procedures=procedures,
-        agencies=agencies,
+        catalogue,
         timeline=line,
         scale=scale,
         seed=seed,
@@ -168,7 +166,7 @@ def test_scope_sample_size_is_exact_when_rounding_does_not_add_up(
 def test_scope_zero_takes_every_agency_receiving_a_procedure(catalogue: Catalogue) -> None:
     workload = Workload.model_validate({"scope": {"agencies": 0}})
     world = make_world(workload, catalogue, timeline(MONDAY, 24), scale=0.01)
-    _, agencies = catalogue
+    agencies = catalogue.agencies
     assert 0 < len(world.agencies) <= len(agencies)
     assert {a.level for a in world.agencies} == set(LEVELS)
 
@@ -176,8 +174,8 @@ def test_scope_zero_takes_every_agency_receiving_a_procedure(catalogue: Catalogu
 def test_each_agency_receives_procedures_of_its_level_and_fields(
     week_world: World, catalogue: Catalogue
 ) -> None:
-    _, agencies = catalogue
-    fields_of = {a["code"]: set(a["field_codes"]) for a in agencies}
+    agencies = catalogue.agencies
+    fields_of = {a.code: set(a.field_codes) for a in agencies}
     for agency in week_world.agencies:
         assert agency.procedures, agency.code
         assert len(set(agency.procedures)) == len(agency.procedures)
@@ -209,16 +207,16 @@ def test_zipf_weights_property(count: int, exponent: float) -> None:
 def test_each_agency_gets_its_levels_national_demand_share(
     week_world: World, catalogue: Catalogue
 ) -> None:
-    _, agencies = catalogue
+    agencies = catalogue.agencies
     workload = load_workload()
-    per_level = Counter(a["level"] for a in agencies)
+    per_level = Counter(a.level for a in agencies)
     for agency in week_world.agencies:
         demand = agency_demand(workload, agency.level, per_level[agency.level], 0.05)
         assert agency.online_per_day == pytest.approx(demand.online_per_day)
         assert agency.counter_per_day == pytest.approx(demand.counter_per_day)
         assert agency.officers >= 1
-    assert week_world.plan["agencies"] == len(week_world.agencies)
-    assert week_world.plan["officers"] == sum(a.officers for a in week_world.agencies)
+    assert week_world.require_plan().agencies == len(week_world.agencies)
+    assert week_world.require_plan().officers == sum(a.officers for a in week_world.agencies)
 
 
 def test_the_world_is_seeded(catalogue: Catalogue) -> None:
@@ -288,7 +286,7 @@ def test_shipped_queueing_workloads_build_on_the_portals_catalogue(
     assert len(world.agencies) == queueing.agencies
     [procedure] = world.procedures.values()
     assert procedure.legal_hours == queueing.deadline_hours
-    assert world.plan["total_rps"] <= world.plan["ceiling_rps"]
+    assert world.require_plan().total_rps <= world.require_plan().ceiling_rps
 
 
 # --- the schedule ----------------------------------------------------------------------------
