@@ -144,8 +144,8 @@ def staffing(
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     typer.echo(
-        f"{len(found['agencies'])} agencies at scale {found['scale']:g}, target "
-        f"{found['target']:.0%}, in {found['seconds']:g} s"
+        f"{len(found.agencies)} agencies at scale {found.scale:g}, target "
+        f"{found.target:.0%}, in {found.seconds:g} s"
     )
     for line in level_lines(found):
         typer.echo(line)
