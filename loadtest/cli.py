@@ -144,8 +144,8 @@ def staffing(
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     typer.echo(
-        f"{len(found['agencies'])} agencies at scale {found['scale']:g}, target "
-        f"{found['target']:.0%}, in {found['seconds']:g} s"
+        f"{len(found.agencies)} agencies at scale {found.scale:g}, target "
+        f"{found.target:.0%}, in {found.seconds:g} s"
     )
     for line in level_lines(found):
         typer.echo(line)
@@ -173,9 +173,7 @@ def report(
         comparison = None
         if compare_with is not None:
             baseline = read_results(compare_with)
-            comparison = compare_runs(
-                baseline, results, allow_plan_change=allow_plan_change
-            ).as_dict()
+            comparison = compare_runs(baseline, results, allow_plan_change=allow_plan_change)
         written = write_reports(run_dir, results, comparison)
     except (ReportError, CompareError, OSError) as exc:
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
@@ -210,7 +208,7 @@ def compare(
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if as_json:
-        typer.echo(json.dumps(comparison.as_dict(), ensure_ascii=False, indent=2))
+        typer.echo(comparison.to_json())
     else:
         for line in comparison.lines():
             typer.echo(line)

@@ -61,11 +61,13 @@ Verdicts
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field, replace
 from statistics import median
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from scipy.stats import (  # type: ignore[import-untyped]
     false_discovery_control,
     mannwhitneyu,
@@ -75,6 +77,9 @@ from scipy.stats import (  # type: ignore[import-untyped]
 from loadtest.results_model import Business, Interval, IntervalGroup, Percentiles, Results
 
 SCHEMA = "portalsim.compare/1"
+TEST = "Mann-Whitney U, two-sided, over per-interval samples"
+SHARES_TEST = "two-proportion z-test"
+MULTIPLICITY = "Benjamini-Hochberg over every test of the comparison"
 # What makes two runs the same experiment; the seed is deliberately not here.
 PLAN_KEYS = ("workload", "scale", "speed", "real_seconds", "agencies", "shape")
 WARMUP_SHARE = 0.1
@@ -99,40 +104,68 @@ class CompareError(ValueError):
     """The two runs can't be compared (different plans)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Row:
-    """One figure of both runs: values, change, the test's p and the verdict."""
+    """One figure of both runs: values, change, the test's p and the verdict. The fields are in
+    the order of a row of the comparison's JSON."""
 
     metric: str
     group: str
+    unit: str = ""  # "ms", "share", "rps", "h"
     baseline: float | None
     candidate: float | None
     change: float | None  # relative (0.1 = +10%) or points (0.1 = +10 pt); None: undefined
-    p_value: float | None  # None: no test was possible
-    verdict: Verdict
-    q_value: float | None = None  # p adjusted for every test of the comparison (BH)
-    note: str = ""
-    unit: str = ""  # "ms", "share", "rps", "h"
     change_unit: ChangeUnit = "relative"
+    p_value: float | None  # None: no test was possible
+    q_value: float | None = None  # p adjusted for every test of the comparison (BH)
     n_baseline: int = 0  # samples: intervals, or dossiers / payments / items for shares
     n_candidate: int = 0
+    verdict: Verdict
+    note: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "group": self.group,
-            "unit": self.unit,
-            "baseline": self.baseline,
-            "candidate": self.candidate,
-            "change": self.change,
-            "change_unit": self.change_unit,
-            "p_value": self.p_value,
-            "q_value": self.q_value,
-            "n_baseline": self.n_baseline,
-            "n_candidate": self.n_candidate,
-            "verdict": self.verdict,
-            "note": self.note,
-        }
+
+# -- the comparison's JSON (`portalsim.compare/1`) ---------------------------------------------
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RunRef(_Part):
+    id: str
+    seed: int | None
+
+
+class Method(_Part):
+    test: str = TEST
+    shares: str = SHARES_TEST
+    multiplicity: str = MULTIPLICITY
+    alpha: float
+    min_effect: float
+    min_points: float
+    warmup_share: float = WARMUP_SHARE
+    min_count: dict[str, int] = Field(default_factory=lambda: dict(MIN_COUNT_FOR))
+    min_samples: int = MIN_SAMPLES
+
+
+class Summary(_Part):
+    worse: int
+    better: int
+    same: int
+
+
+class ComparisonFile(_Part):
+    """What `portalsim compare --json` prints, and what the report's template reads."""
+
+    format: Literal["portalsim.compare/1"] = Field("portalsim.compare/1", alias="schema")
+    baseline: RunRef
+    candidate: RunRef
+    method: Method
+    plan_changes: dict[str, tuple[JsonValue, JsonValue]]  # plan key: (baseline's, candidate's)
+    notes: list[str]
+    summary: Summary
+    regressions: list[str]  # "metric group"
+    rows: list[Row]
 
 
 @dataclass(frozen=True)
@@ -145,8 +178,8 @@ class Comparison:
     rows: list[Row]
     plan_changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    baseline_seed: Any = None
-    candidate_seed: Any = None
+    baseline_seed: int | None = None
+    candidate_seed: int | None = None
 
     @property
     def regressions(self) -> list[Row]:
@@ -156,32 +189,26 @@ class Comparison:
     def improvements(self) -> list[Row]:
         return [row for row in self.rows if row.verdict == "better"]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA,
-            "baseline": {"id": self.baseline_id, "seed": self.baseline_seed},
-            "candidate": {"id": self.candidate_id, "seed": self.candidate_seed},
-            "method": {
-                "test": "Mann-Whitney U, two-sided, over per-interval samples",
-                "shares": "two-proportion z-test",
-                "multiplicity": "Benjamini-Hochberg over every test of the comparison",
-                "alpha": self.alpha,
-                "min_effect": self.min_effect,
-                "min_points": self.min_points,
-                "warmup_share": WARMUP_SHARE,
-                "min_count": MIN_COUNT_FOR,
-                "min_samples": MIN_SAMPLES,
-            },
-            "plan_changes": {k: [b, c] for k, (b, c) in self.plan_changes.items()},
-            "notes": list(self.notes),
-            "summary": {
-                "worse": len(self.regressions),
-                "better": len(self.improvements),
-                "same": sum(1 for row in self.rows if row.verdict == "~"),
-            },
-            "regressions": [f"{row.metric} {row.group}" for row in self.regressions],
-            "rows": [row.as_dict() for row in self.rows],
-        }
+    def document(self) -> ComparisonFile:
+        return ComparisonFile(
+            baseline=RunRef(id=self.baseline_id, seed=self.baseline_seed),
+            candidate=RunRef(id=self.candidate_id, seed=self.candidate_seed),
+            method=Method(alpha=self.alpha, min_effect=self.min_effect, min_points=self.min_points),
+            plan_changes=self.plan_changes,
+            notes=list(self.notes),
+            summary=Summary(
+                worse=len(self.regressions),
+                better=len(self.improvements),
+                same=sum(1 for row in self.rows if row.verdict == "~"),
+            ),
+            regressions=[f"{row.metric} {row.group}" for row in self.regressions],
+            rows=self.rows,
+        )
+
+    def to_json(self) -> str:
+        """`portalsim.compare/1`, as `portalsim compare --json` prints it."""
+        data = self.document().model_dump(by_alias=True)
+        return json.dumps(data, ensure_ascii=False, indent=2)
 
     def lines(self) -> list[str]:
         """A benchstat-like table: a header naming the runs, the test and the thresholds, then

@@ -33,10 +33,11 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import Field
 
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar, calendar_from_settings
 from app.core.config import Settings
@@ -59,6 +60,7 @@ from loadtest.model.world import (
     build_world,
     generated_catalogue,
 )
+from loadtest.results_model import Section
 
 HOUR = timedelta(hours=1)
 QUARTER = timedelta(minutes=15)
@@ -70,11 +72,87 @@ MAX_REFINEMENTS = 2  # the measured span doubles at most this often when the ans
 # the sample's leaves the queue without bound, whatever its share over the simulated weeks.
 MAX_UTILISATION = 0.98
 MAX_EXTRA_OFFICERS = 200  # beyond the offered load: a target no staffing reaches is said so
-SCHEMA = "portalsim.staffing/1"
 
 
 class StaffingError(WorkloadError):
     """A staffing request that cannot be answered: one line for the user."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The report (staffing.json, `portalsim.staffing/1`): frozen, keys in the file's order, built
+# on results.json's `Section` (extra keys refused, keys without a value absent, not null)
+
+
+class ShareFigure(Section):
+    """An on-time share, its 95% sampling error and the dossiers behind it; in the M/M/c case
+    Erlang C's share (error 0) with the simulation's beside it."""
+
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"simulated", "simulated_error"})
+
+    share: float
+    error: float
+    n: int
+    simulated: float | None = None
+    simulated_error: float | None = None
+
+
+class AgencyRow(Section):
+    """One agency: its demand, today's staffing and share, and the recommendation."""
+
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"erlang_c"})
+
+    code: str
+    name: str
+    level: str
+    arrivals_per_day: float
+    offered_load: float  # erlangs
+    officers: int
+    utilisation: float
+    current: ShareFigure
+    meets_target: bool
+    recommended: int | None  # None: no staffing within the search's limit reaches the target
+    recommended_utilisation: float | None
+    at_recommended: ShareFigure | None
+    firm: bool
+    curve: list[tuple[int, float, float]]  # (officers, simulated share, its error)
+    erlang_c: dict[str, float] | None = None  # M/M/c: Erlang C's share by officers
+
+
+class LevelSummary(Section):
+    """One level's agencies: how many miss the target today, officers today and recommended,
+    and the dossier-weighted share with each."""
+
+    agencies: int
+    missing_target: int
+    officers: int
+    officers_recommended: int
+    unreachable: int
+    share: float
+    share_recommended: float
+
+
+class CalendarFigures(Section):
+    day_hours: float
+    cutoff_working_hours: float | None  # None: no agency was simulated
+
+
+class StaffingReport(Section):
+    """`portalsim staffing`'s answer, as staffing.json holds it."""
+
+    format: Literal["portalsim.staffing/1"] = Field("portalsim.staffing/1", alias="schema")
+    workload: str
+    scale: float
+    seed: int
+    target: float
+    method: str
+    calendar: CalendarFigures
+    seconds: float
+    agencies: list[AgencyRow]
+    levels: dict[str, LevelSummary]
+    officers: dict[str, int]  # what `portalsim run --staffing` reads
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(by_alias=True), indent=2, ensure_ascii=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,8 +380,8 @@ class Share:
     error: float
     n: int
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"share": round(self.value, 4), "error": round(self.error, 4), "n": self.n}
+    def figure(self) -> ShareFigure:
+        return ShareFigure(share=round(self.value, 4), error=round(self.error, 4), n=self.n)
 
 
 def steady_share(dossiers: Dossiers, officers: int, span: tuple[float, float]) -> Share:
@@ -343,50 +421,47 @@ class AgencyStaffing:
     def utilisation(self) -> float:
         return self.offered_load / self.agency.officers
 
-    def figure(self, officers: int) -> dict[str, Any]:
+    def figure(self, officers: int) -> ShareFigure:
         """The share with `officers`: Erlang C's where M/M/c holds (the simulation beside it),
         else the simulation's with its error."""
         simulated = self.curve[officers]
         exact = self.erlang.get(officers)
         if exact is None:
-            return simulated.as_dict()
-        return {
-            "share": round(exact, 4),
-            "error": 0.0,
-            "n": simulated.n,
-            "simulated": round(simulated.value, 4),
-            "simulated_error": round(simulated.error, 4),
-        }
+            return simulated.figure()
+        return ShareFigure(
+            share=round(exact, 4),
+            error=0.0,
+            n=simulated.n,
+            simulated=round(simulated.value, 4),
+            simulated_error=round(simulated.error, 4),
+        )
 
-    def as_dict(self, target: float) -> dict[str, Any]:
+    def row(self, target: float) -> AgencyRow:
         a = self.agency
-        return {
-            "code": a.code,
-            "name": a.name,
-            "level": a.level,
-            "arrivals_per_day": round(self.arrivals_per_day, 2),
-            "offered_load": round(self.offered_load, 3),
-            "officers": a.officers,
-            "utilisation": round(self.utilisation, 4),
-            "current": self.figure(a.officers),
-            "meets_target": self.figure(a.officers)["share"] >= target,
-            "recommended": self.recommended,
-            "recommended_utilisation": (
+        current = self.figure(a.officers)
+        return AgencyRow(
+            code=a.code,
+            name=a.name,
+            level=a.level,
+            arrivals_per_day=round(self.arrivals_per_day, 2),
+            offered_load=round(self.offered_load, 3),
+            officers=a.officers,
+            utilisation=round(self.utilisation, 4),
+            current=current,
+            meets_target=current.share >= target,
+            recommended=self.recommended,
+            recommended_utilisation=(
                 round(self.offered_load / self.recommended, 4) if self.recommended else None
             ),
-            "at_recommended": self.figure(self.recommended) if self.recommended else None,
-            "firm": self.firm,
-            "curve": [[c, *_rounded(s)] for c, s in sorted(self.curve.items())],
-            **(
-                {"erlang_c": {str(c): round(v, 4) for c, v in self.erlang.items()}}
-                if self.erlang
-                else {}
+            at_recommended=self.figure(self.recommended) if self.recommended else None,
+            firm=self.firm,
+            curve=[
+                (c, round(s.value, 4), round(s.error, 4)) for c, s in sorted(self.curve.items())
+            ],
+            erlang_c=(
+                {str(c): round(v, 4) for c, v in self.erlang.items()} if self.erlang else None
             ),
-        }
-
-
-def _rounded(share: Share) -> tuple[float, float]:
-    return round(share.value, 4), round(share.error, 4)
+        )
 
 
 class Office:
@@ -601,7 +676,7 @@ def staffing_report(
     *,
     target: float,
     workload_name: str,
-) -> dict[str, Any]:
+) -> StaffingReport:
     """Every agency of the world: the recommendation, a summary per level, and the officers
     map `portalsim run --staffing` reads."""
     if not 0 < target < 1:
@@ -612,53 +687,47 @@ def staffing_report(
         recommend(Office(workload, calendar, world, agency, axes), target)
         for agency in world.agencies
     ]
-    rows = [r.as_dict(target) for r in results]
-    return {
-        "schema": SCHEMA,
-        "workload": workload_name,
-        "scale": world.scale,
-        "seed": world.seed,
-        "target": target,
-        "method": ("simulation, checked against Erlang C" if workload.queueing else "simulation"),
-        "calendar": {
-            "day_hours": calendar.working_day_length / HOUR,
-            "cutoff_working_hours": next(iter(axes.values())).cutoff if axes else None,
-        },
-        "seconds": round(time.perf_counter() - began, 2),
-        "agencies": rows,
-        "levels": level_summary(rows, target),
-        "officers": {row["code"]: row["recommended"] or row["officers"] for row in rows},
-    }
+    rows = [r.row(target) for r in results]
+    return StaffingReport(
+        workload=workload_name,
+        scale=world.scale,
+        seed=world.seed,
+        target=target,
+        method=("simulation, checked against Erlang C" if workload.queueing else "simulation"),
+        calendar=CalendarFigures(
+            day_hours=calendar.working_day_length / HOUR,
+            cutoff_working_hours=next(iter(axes.values())).cutoff if axes else None,
+        ),
+        seconds=round(time.perf_counter() - began, 2),
+        agencies=rows,
+        levels=level_summary(rows, target),
+        officers={row.code: row.recommended or row.officers for row in rows},
+    )
 
 
-def level_summary(rows: list[dict[str, Any]], target: float) -> dict[str, dict[str, Any]]:
+def level_summary(rows: list[AgencyRow], target: float) -> dict[str, LevelSummary]:
     """Per level: agencies, how many miss the target today, officers today and recommended,
     and the dossier-weighted share with each."""
-    levels: dict[str, dict[str, Any]] = {}
+    levels: dict[str, LevelSummary] = {}
     for level in ("central", "province", "commune"):
-        group = [r for r in rows if r["level"] == level]
+        group = [r for r in rows if r.level == level]
         if not group:
             continue
-        weight = sum(r["arrivals_per_day"] for r in group) or 1.0
-        recommended = [r for r in group if r["recommended"] is not None]
-        levels[level] = {
-            "agencies": len(group),
-            "missing_target": sum(1 for r in group if r["current"]["share"] < target),
-            "officers": sum(r["officers"] for r in group),
-            "officers_recommended": sum(r["recommended"] or r["officers"] for r in group),
-            "unreachable": len(group) - len(recommended),
-            "share": round(
-                sum(r["current"]["share"] * r["arrivals_per_day"] for r in group) / weight, 4
-            ),
-            "share_recommended": round(
-                sum(
-                    (r["at_recommended"] or r["current"])["share"] * r["arrivals_per_day"]
-                    for r in group
-                )
+        weight = sum(r.arrivals_per_day for r in group) or 1.0
+        recommended = [r for r in group if r.recommended is not None]
+        levels[level] = LevelSummary(
+            agencies=len(group),
+            missing_target=sum(1 for r in group if r.current.share < target),
+            officers=sum(r.officers for r in group),
+            officers_recommended=sum(r.recommended or r.officers for r in group),
+            unreachable=len(group) - len(recommended),
+            share=round(sum(r.current.share * r.arrivals_per_day for r in group) / weight, 4),
+            share_recommended=round(
+                sum((r.at_recommended or r.current).share * r.arrivals_per_day for r in group)
                 / weight,
                 4,
             ),
-        }
+        )
     return levels
 
 
@@ -684,7 +753,7 @@ def plan_staffing(
     agencies: int | None,
     target: float,
     settings: Settings,
-) -> dict[str, Any]:
+) -> StaffingReport:
     """`portalsim staffing`: the world a run of the workload would play in, built from the
     catalogue generator (the catalogue a portal started on an empty database serves, so no
     portal is needed), and every agency's recommendation."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from loadtest.judge.compare import Comparison, Row
 from loadtest.judge.distortion import chain_line
 from loadtest.judge.report.figures import all_figures, local_time
 from loadtest.judge.report.markdown import render_markdown
@@ -46,12 +46,12 @@ def pct(value: float | None, *, signed: bool = False) -> str:
     return f"{value:+.1%}" if signed else f"{value:.1%}"
 
 
-def change(row: dict[str, Any]) -> str:
-    """A comparison row's change (compare.py's rows, as the comparison's JSON holds them)."""
-    value = row.get("change")
+def change(row: Row) -> str:
+    """A comparison row's change."""
+    value = row.change
     if value is None:
-        return "+inf" if row.get("candidate") and not row.get("baseline") else "n/a"
-    if row.get("change_unit") == "points":
+        return "+inf" if row.candidate and not row.baseline else "n/a"
+    if row.change_unit == "points":
         return f"{value * 100:+.1f} pts"
     return f"{value:+.1%}"
 
@@ -129,7 +129,7 @@ def group_rows(results: Results) -> list[GroupRow]:
     ]
 
 
-def context(results: Results, comparison: dict[str, Any] | None) -> dict[str, object]:
+def context(results: Results, comparison: Comparison | None) -> dict[str, object]:
     """The template's names: every section of results.json, and what the report derives."""
     verdict: Verdict = verdict_of_results(results)
     rules = results.thresholds.rules
@@ -167,7 +167,8 @@ def context(results: Results, comparison: dict[str, Any] | None) -> dict[str, ob
         "as_recorded_known": "on_time_share_as_recorded" in results.business.model_fields_set,
         "queueing_error": _sampling_error(results.queueing),
         "chain_text": chain_line(results.chain) if results.chain is not None else "",
-        "comparison": comparison,
+        # The template names the comparison's parts as its JSON does (`portalsim.compare/1`).
+        "comparison": comparison.document() if comparison is not None else None,
         "ms": ms,
         "local_time": local_time,
         "pct": pct,
@@ -193,12 +194,12 @@ def _sampling_error(queueing: Queueing | None) -> float:
     return 1.96 * math.sqrt(share * (1 - share) / queueing.n)
 
 
-def render_html(results: Results, comparison: dict[str, Any] | None = None) -> str:
+def render_html(results: Results, comparison: Comparison | None = None) -> str:
     return _ENVIRONMENT.get_template("report.html.j2").render(context(results, comparison))
 
 
 def write_reports(
-    folder: Path, results: Results, comparison: dict[str, Any] | None = None
+    folder: Path, results: Results, comparison: Comparison | None = None
 ) -> list[Path]:
     html, markdown = folder / "report.html", folder / "report.md"
     html.write_text(render_html(results, comparison), encoding="utf-8")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from loadtest.judge.compare import Comparison
 from loadtest.judge.distortion import chain_line
 from loadtest.judge.report.staffing import predicted_beside_measured
 from loadtest.judge.results import measured, ms, verdict_of_results
@@ -14,14 +13,14 @@ def _share(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-def render_markdown(results: Results, comparison: dict[str, Any] | None = None) -> str:
+def render_markdown(results: Results, comparison: Comparison | None = None) -> str:
     lines = [*_head(results), *_group_table(results)]
     rules = results.thresholds.rules
     if rules:
         lines += ["", "| threshold | measured | status |", "|---|---:|---|"]
         for t in rules:
             lines.append(f"| `{t.rule}` | {measured(t.measured)} | {t.status} |")
-    if comparison:
+    if comparison is not None:
         lines += _comparison(comparison)
     if results.staffing is not None:
         lines += ["", *predicted_beside_measured(results.staffing)]
@@ -97,12 +96,12 @@ def _group_table(results: Results) -> list[str]:
     return lines
 
 
-def _comparison(comparison: dict[str, Any]) -> list[str]:
-    """The significant changes against a baseline (compare.py's JSON)."""
-    changed = [r for r in comparison["rows"] if r["verdict"] != "~"]
+def _comparison(comparison: Comparison) -> list[str]:
+    """The significant changes against a baseline."""
+    changed = [r for r in comparison.rows if r.verdict != "~"]
     lines = [
         "",
-        f"**Compared with `{comparison['baseline']['id']}`**: "
+        f"**Compared with `{comparison.baseline_id}`**: "
         + (f"{len(changed)} significant change(s)" if changed else "no significant change"),
     ]
     if changed:
@@ -113,7 +112,7 @@ def _comparison(comparison: dict[str, Any]) -> list[str]:
         ]
         for r in changed:
             lines.append(
-                f"| {r['metric']} | {r['group']} | {measured(r['baseline'])} | "
-                f"{measured(r['candidate'])} | {r['verdict']} |"
+                f"| {r.metric} | {r.group} | {measured(r.baseline)} | "
+                f"{measured(r.candidate)} | {r.verdict} |"
             )
     return lines

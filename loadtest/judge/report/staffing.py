@@ -5,11 +5,10 @@ with `--staffing`."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from loadtest.judge.report.charts import Series, line_chart
+from loadtest.model.staffing import AgencyRow, StaffingReport
 from loadtest.results_model import Staffing, StaffingAgency
 
 CHARTED = 6  # agencies on the chart: those furthest below the target today
@@ -28,40 +27,40 @@ def _pct(value: float | None, error: float | None = None) -> str:
     return f"{text} ± {error * 100:.1f}" if error else text
 
 
-def level_lines(report: dict[str, Any]) -> list[str]:
+def level_lines(report: StaffingReport) -> list[str]:
     """One line per level: how many agencies miss the target today, and what fixes it."""
-    target = report["target"]
+    target = report.target
     lines = []
-    for level, row in report["levels"].items():
+    for level, row in report.levels.items():
         line = (
-            f"{level}: {row['missing_target']} of {row['agencies']} agencies below "
-            f"{target:.0%} on time today ({row['officers']:,} officers, "
-            f"{_pct(row['share'])}); {row['officers_recommended']:,} officers reach it "
-            f"({_pct(row['share_recommended'])})"
+            f"{level}: {row.missing_target} of {row.agencies} agencies below "
+            f"{target:.0%} on time today ({row.officers:,} officers, "
+            f"{_pct(row.share)}); {row.officers_recommended:,} officers reach it "
+            f"({_pct(row.share_recommended)})"
         )
-        if row["unreachable"]:
-            line += f"; {row['unreachable']} cannot reach it with any staffing"
+        if row.unreachable:
+            line += f"; {row.unreachable} cannot reach it with any staffing"
         lines.append(line)
     return lines
 
 
-def furthest(report: dict[str, Any], count: int = CHARTED) -> list[dict[str, Any]]:
+def furthest(report: StaffingReport, count: int = CHARTED) -> list[AgencyRow]:
     """The agencies furthest below the target at today's staffing (closest above if none is
     below)."""
-    return sorted(report["agencies"], key=lambda row: row["current"]["share"])[:count]
+    return sorted(report.agencies, key=lambda row: row.current.share)[:count]
 
 
-def staffing_chart(report: dict[str, Any]) -> str:
-    target = report["target"]
+def staffing_chart(report: StaffingReport) -> str:
+    target = report.target
     chosen = furthest(report)
     series = [
         Series(
-            f"{row['code']} ({row['level']}, today {row['officers']})",
-            [(c, share) for c, share, _ in row["curve"]],
+            f"{row.code} ({row.level}, today {row.officers})",
+            [(c, share) for c, share, _ in row.curve],
         )
         for row in chosen
     ]
-    xs = [c for row in chosen for c, _, _ in row["curve"]]
+    xs = [c for row in chosen for c, _, _ in row.curve]
     if xs:
         series.append(Series(f"target {target:.0%}", [(min(xs), target), (max(xs), target)]))
     return line_chart(
@@ -75,13 +74,13 @@ def staffing_chart(report: dict[str, Any]) -> str:
     )
 
 
-def staffing_markdown(report: dict[str, Any], chart: str | None = "staffing.svg") -> str:
-    target = report["target"]
+def staffing_markdown(report: StaffingReport, chart: str | None = "staffing.svg") -> str:
+    target = report.target
     out = [
         f"# Staffing for {target:.0%} on time",
         "",
-        f"Workload `{report['workload']}`, scale {report['scale']:g}, seed {report['seed']}; "
-        f"{len(report['agencies'])} agencies; {report['method']}; {report['seconds']:g} s.",
+        f"Workload `{report.workload}`, scale {report.scale:g}, seed {report.seed}; "
+        f"{len(report.agencies)} agencies; {report.method}; {report.seconds:g} s.",
         "Shares are the portal's on-time classification (early + on time) of dossiers decided, "
         "± the 95% sampling error of the simulation (batch means).",
         "",
@@ -95,24 +94,24 @@ def staffing_markdown(report: dict[str, Any], chart: str | None = "staffing.svg"
         "on time today | officers for target | on time with them | firm |",
         "|---|---|--:|--:|--:|--:|--:|--:|---|",
     ]
-    for row in sorted(report["agencies"], key=lambda r: (r["current"]["share"], r["code"])):
-        at = row["at_recommended"]
+    for row in sorted(report.agencies, key=lambda r: (r.current.share, r.code)):
+        at = row.at_recommended
         out.append(
-            f"| {row['code']} {row['name']} | {row['level']} | {row['arrivals_per_day']:,.1f} | "
-            f"{row['officers']:,} | {row['utilisation']:.0%} | "
-            f"{_pct(row['current']['share'], row['current']['error'])} | "
-            f"{row['recommended'] if row['recommended'] is not None else 'none'} | "
-            f"{_pct(at['share'], at['error']) if at else '–'} | "
-            f"{'yes' if row['firm'] else 'no'} |"
+            f"| {row.code} {row.name} | {row.level} | {row.arrivals_per_day:,.1f} | "
+            f"{row.officers:,} | {row.utilisation:.0%} | "
+            f"{_pct(row.current.share, row.current.error)} | "
+            f"{row.recommended if row.recommended is not None else 'none'} | "
+            f"{_pct(at.share, at.error) if at else '–'} | "
+            f"{'yes' if row.firm else 'no'} |"
         )
     return "\n".join(out) + "\n"
 
 
-def write_staffing(folder: Path, report: dict[str, Any]) -> list[Path]:
+def write_staffing(folder: Path, report: StaffingReport) -> list[Path]:
     """staffing.json, staffing.md and staffing.svg in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / name for name in ("staffing.json", "staffing.md", "staffing.svg")]
-    paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths[0].write_text(report.to_json() + "\n", encoding="utf-8")
     paths[1].write_text(staffing_markdown(report), encoding="utf-8")
     chart = staffing_chart(report)
     paths[2].write_text(chart.replace(">", ">" + SVG_STYLE, 1), encoding="utf-8")

@@ -32,7 +32,7 @@ def test_a_run_at_the_recommended_staffing_measures_the_predicted_share(tmp_path
     report = plan_staffing(
         WORKLOAD, scale=None, seed=None, agencies=None, target=TARGET, settings=Settings()
     )
-    assert {row["recommended"] for row in report["agencies"]} == {5}
+    assert {row.recommended for row in report.agencies} == {5}
     assert MMc(1.2, 2.0, 4).on_time_share(4) < TARGET <= MMc(1.2, 2.0, 5).on_time_share(4)
     staffing_json = write_staffing(tmp_path / "staffing", report)[0]
 

@@ -232,3 +232,27 @@ def test_portalsim_compare_refuses_different_plans_in_one_line(tmp_path: Path) -
 def test_write_reports_writes_both(tmp_path: Path) -> None:
     written = write_reports(tmp_path, Results.model_validate(sample()))
     assert [p.name for p in written] == ["report.html", "report.md"]
+
+
+COMPARED = Path("tests/data/compared")
+
+
+def test_a_comparison_prints_and_embeds_the_same_bytes_as_stored(tmp_path: Path) -> None:
+    """`portalsim compare` (its table and `--json`, `portalsim.compare/1`) and the report with a
+    comparison embedded, byte for byte as stored in tests/data/compared/ (written before the
+    comparison reached the report as a typed value rather than its JSON)."""
+    baseline = run_folder(tmp_path, typed(make_results(1, run_id="base")), "base")
+    slower = make_results(3, run_id="slower", slower={"catalogue": 2.0})
+    candidate = run_folder(tmp_path, typed(slower), "slower")
+    table = runner.invoke(app, ["compare", str(baseline), str(candidate)])
+    as_json = runner.invoke(app, ["compare", str(baseline), str(candidate), "--json"])
+    report = runner.invoke(app, ["report", str(candidate), "--compare", str(baseline)])
+    assert report.exit_code == 0, report.output
+    found = {
+        "compare.txt": table.output,
+        "compare.json": as_json.output,
+        "report.md": (candidate / "report.md").read_text(encoding="utf-8"),
+        "report.html": (candidate / "report.html").read_text(encoding="utf-8"),
+    }
+    for name, text in found.items():
+        assert text == (COMPARED / name).read_text(encoding="utf-8"), name

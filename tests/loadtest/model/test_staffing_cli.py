@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from loadtest.judge.report.staffing import staffing_markdown
-from loadtest.model.staffing import StaffingError, read_officers
+from loadtest.model.staffing import StaffingError, StaffingReport, read_officers
 from portalsim.cli import app
 
 runner = CliRunner()
@@ -27,20 +27,22 @@ def test_staffing_writes_json_markdown_and_a_chart_and_says_one_line_per_level(
     lines = result.output.splitlines()
     assert lines[0].startswith("6 agencies at scale 1, target 80%")
     assert lines[1].startswith("commune: 0 of 6 agencies below 80% on time today (24 officers")
-    report = json.loads((tmp_path / "staffing.json").read_text())
-    assert report["schema"] == "portalsim.staffing/1"
-    row = report["agencies"][0]
+    written = (tmp_path / "staffing.json").read_text()
+    assert json.loads(written)["schema"] == "portalsim.staffing/1"
+    # The file is the model's: read back, it writes the same bytes.
+    report = StaffingReport.model_validate_json(written)
+    assert report.to_json() + "\n" == written
+    current = report.agencies[0].current
     # M/M/c: Erlang C's share is the figure, the simulation's beside it within its error.
-    assert row["current"]["error"] == 0.0
-    assert (
-        abs(row["current"]["simulated"] - row["current"]["share"])
-        <= row["current"]["simulated_error"]
-    )
-    assert report["officers"] == {r["code"]: r["recommended"] for r in report["agencies"]}
+    assert current.error == 0.0
+    assert current.simulated is not None
+    assert current.simulated_error is not None
+    assert abs(current.simulated - current.share) <= current.simulated_error
+    assert report.officers == {r.code: r.recommended for r in report.agencies}
     assert (tmp_path / "staffing.svg").read_text().startswith("<svg")
     assert (tmp_path / "staffing.md").read_text() == staffing_markdown(report)
     # The officers map is what `portalsim run --staffing` reads.
-    assert read_officers(tmp_path / "staffing.json") == report["officers"]
+    assert read_officers(tmp_path / "staffing.json") == report.officers
 
 
 @pytest.mark.parametrize(
