@@ -81,18 +81,24 @@ class TargetWatch:
     def answering(self) -> bool:
         return self.silent_since is None
 
+    @property
+    def stopped_answering_at_s(self) -> float | None:
+        """When the silence began, seconds into the run, to the tenth results.json keeps."""
+        return None if self.silent_since is None else round(self.silent_since, 1)
+
     def line(self) -> str:
-        """What happened, for the last line of a run whose target stopped answering."""
-        return f"the portal stopped answering at {self.silent_since or 0:.0f} s: {self.why}"
+        """What happened, for the last line of a run whose target stopped answering: the
+        instant as results.json has it, so the two never disagree by a rounding."""
+        return (
+            f"the portal stopped answering at {self.stopped_answering_at_s or 0:.0f} s: {self.why}"
+        )
 
     def section(self) -> Target:
         """results.json's `target`."""
         ongoing = self.silent_for(self.last_probe)
         return Target(
             answering=self.answering,
-            stopped_answering_at_s=(
-                None if self.silent_since is None else round(self.silent_since, 1)
-            ),
+            stopped_answering_at_s=self.stopped_answering_at_s,
             why=self.why or None,
             longest_silence_s=round(max(self.longest, ongoing), 2),
             stalls=self.stalls,

@@ -92,3 +92,13 @@ def test_an_http_failure_is_named_in_a_few_words() -> None:
     assert http_failure(error) == "HTTP 500 to GET /api/v1/agency/dossiers/X-1"
     refused = httpx.ConnectError("refused", request=request)
     assert http_failure(refused) == "connection refused (GET /api/v1/agency/dossiers/X-1)"
+
+
+def test_the_last_line_and_results_json_give_the_same_second() -> None:
+    """6.53 s is 6.5 in results.json, which a reader rounds to 6: the line says 6 too."""
+    watch = TargetWatch()
+    watch.observe(1.0, 1.02, None)
+    watch.observe(6.53, 6.54, "connection refused (GET /healthz)")
+    stopped = watch.section().stopped_answering_at_s
+    assert stopped == 6.5
+    assert watch.line().startswith(f"the portal stopped answering at {round(stopped)} s:")
