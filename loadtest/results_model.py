@@ -248,6 +248,9 @@ class Chain(Section):
     budget_share: float
     within_budget: bool | None  # None when no dossier was decided
     reclassified: int
+    # Dossiers that joined the officers' queue after a later place (the intake line stopped
+    # waiting for them): the one way the chain can still reach the intended figures.
+    out_of_order: int = 0
 
 
 class Payments(Section):

@@ -8,6 +8,7 @@ a dossier's life never crosses processes; only measurements and the ledger go to
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import random
@@ -24,12 +25,17 @@ from gevent.lock import BoundedSemaphore
 from gevent.queue import Empty, Queue
 
 from app.core.calendar import WorkingCalendar
+from loadtest.judge.audit import instant
 from loadtest.metrics import Book, interval_for
 from loadtest.model.arrivals import Arrival, generate_arrivals
-from loadtest.model.officers import OfficerPool
+from loadtest.model.officers import Admitted, IntakeLine, OfficerPool
 from loadtest.model.workload import Workload
 from loadtest.model.world import Agency, World
 
+# How long (real seconds) a dossier taken in waits for an earlier place that has not come: long
+# enough for a late chain on a loaded machine (its p99 was 24 s at x2400), short enough that a
+# place nothing will ever bring (a harness crash) holds its agency's queue back only briefly.
+LINE_PATIENCE_SECONDS = 30.0
 ACTORS = ("citizen", "browse", "backoffice", "sync", "payer", "reviewer")
 
 
@@ -105,13 +111,15 @@ class DossierRecord:
     accepted_at: str | None = None
     finished_real: float | None = None
     # The simulated instants the workload meant for the steps that decide lateness (ISO): the
-    # inbox poll that took the dossier in, and the officer's finish (or stop). The portal stamps
-    # each step when its request lands; the gaps are what the chain added
-    # (loadtest/judge/distortion.py).
+    # submission, the inbox poll the schedule has after it (the acceptance, known from the
+    # submission on), and the officer's finish (or stop). The portal stamps each step when its
+    # request lands; the gaps are what the chain added (loadtest/judge/distortion.py).
+    submit_intended: str | None = None
     accept_intended: str | None = None
     finish_intended: str | None = None
     returned_real: float | None = None
     supplements: int = 0
+    place: int | None = None  # the rank of an online dossier among its agency's submissions
     payments_confirmed: list[str] = field(default_factory=list)
     sync_items: int = 0  # items of this dossier the portal accepted
     synced_status: int | None = None  # the status of the latest item accepted (by its time)
@@ -153,6 +161,8 @@ class Simulation:
         self.officers = {
             code: OfficerPool(a.officers, calendar, opening) for code, a in self.agencies.items()
         }
+        self.lines = {code: IntakeLine(pool) for code, pool in self.officers.items()}
+        self._polls: dict[str, list[datetime]] = defaultdict(list)  # per agency, in order
         self.ledger: dict[str, DossierRecord] = {}
         self._dirty: set[str] = set()
         self._locks: dict[str, BoundedSemaphore] = defaultdict(BoundedSemaphore)
@@ -192,7 +202,29 @@ class Simulation:
         arrivals = generate_arrivals(self.world, self.workload, self.partition, self.calendar)
         for arrival in arrivals:
             self._put(arrival)
+            if arrival.kind == "inbox":
+                self._polls[arrival.data["agency"]].append(self.sim_datetime(arrival.at))
         return len(arrivals)
+
+    def scheduled_acceptance(self, agency: str, submitted: datetime) -> datetime | None:
+        """The agency's first inbox poll the schedule has at or after `submitted`: the instant
+        the workload means a dossier submitted then to be taken in, however late the poll's
+        request or the submission itself lands; None past the last poll."""
+        polls = self._polls[agency]
+        index = bisect.bisect_left(polls, submitted)
+        return polls[index] if index < len(polls) else None
+
+    def catch_up_intake(self, record: DossierRecord) -> None:
+        """A dossier whose submission landed after the inbox poll meant to take it in had come
+        (the request straddled the poll): taken in now, as that poll would have, not left to
+        the next poll a whole interval later."""
+        if record.accept_intended is None or record.code in self.taken:
+            return
+        if instant(record.accept_intended) <= self.sim_datetime():
+            self.taken.add(record.code)
+            self.later(
+                "backoffice", "intake", time.time(), code=record.code, meant=record.accept_intended
+            )
 
     def _put(self, arrival: Arrival) -> None:
         self.queues[arrival.actor].put(
@@ -208,6 +240,54 @@ class Simulation:
     def after_working_hours(self, actor: str, kind: str, hours: float, **data: Any) -> None:
         instant = self.calendar.add(self.sim_datetime(), timedelta(hours=max(0.0, hours)))
         self.later(actor, kind, instant, **data)
+
+    # -- the officers ---------------------------------------------------------------------------
+
+    def enter_line(self, record: DossierRecord, ready_at: datetime, hours: float) -> None:
+        """An online dossier taken in, ready for the officers at its intended acceptance: it
+        joins the queue in its place (`IntakeLine`), or waits for the places before it, at most
+        `LINE_PATIENCE_SECONDS`."""
+        assert record.place is not None, "an online dossier has its place in the schedule"
+        line = self.lines[record.agency]
+        before = line.out_of_order
+        self.admit(line.enter(record.place, record.code, ready_at, hours))
+        if line.out_of_order > before:
+            self.book.count("officers.out_of_order")
+        if line.waiting(record.place):
+            self.later(
+                "backoffice",
+                "line",
+                time.time() + LINE_PATIENCE_SECONDS,
+                agency=record.agency,
+                place=record.place,
+            )
+
+    def leave_line(self, agency: str, place: int | None) -> None:
+        """The dossier at `place` will not join its agency's queue at intake (its submission
+        failed, it was refused, withdrawn or sent back for a supplement first)."""
+        if place is not None:
+            self.admit(self.lines[agency].skip(place))
+
+    def stop_waiting(self, agency: str, place: int) -> None:
+        """The patience of a dossier waiting in line ran out: the places before it that have
+        not come are not waited for any longer (counted)."""
+        line = self.lines[agency]
+        if line.waiting(place):
+            self.book.count("officers.gave_up")
+            self.admit(line.give_up(place))
+
+    def admit(self, admitted: list[Admitted[datetime]]) -> None:
+        """The officers' finish of each dossier the queue took, as a back office's task: a
+        finish the chain's delay already put in the past runs now, meant when it was."""
+        now = self.sim_datetime()
+        for dossier in admitted:
+            self.later(
+                "backoffice",
+                "done",
+                max(dossier.done, now),
+                code=dossier.code,
+                meant=dossier.done.isoformat(),
+            )
 
     def stop(self, at: float) -> None:
         """End the run early: no task is taken from now on, and no follow-up is scheduled

@@ -628,6 +628,7 @@ def _judged_sections(
             calendar,
             accepted_from=warm_up_instant(world, workload),
             budget_share=workload.run.chain_budget_share,
+            out_of_order=book.counters.get("officers.out_of_order", 0),
         ),
         "payments": payments_section(book),
         "sync": sync_section(book),

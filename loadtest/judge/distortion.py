@@ -89,20 +89,36 @@ def timeliness_as_intended(
     )
 
 
+def judged_view(
+    view: PortalDossier,
+    record: LedgerRecord | None,
+    procedure: Procedure,
+    calendar: WorkingCalendar,
+) -> PortalDossier:
+    """The portal's view of a dossier as the workload intended it: its acceptance, due date,
+    end and timeliness from the intended instants where the harness knows them, so that which
+    dossiers a figure counts (accepted after the warm-up, due before the end) does not depend
+    on the machine either; the portal's own otherwise."""
+    if record is None or not _intended(record, view):
+        return view
+    return {
+        **view,
+        "accepted_at": record["accept_intended"],
+        "due_at": intended_due(view, record, procedure, calendar).isoformat(),
+        "finished_at": record["finish_intended"],
+        "timeliness": timeliness_as_intended(view, record, procedure, calendar),
+    }
+
+
 def judged_views(
     views: dict[str, PortalDossier],
     ledger: dict[str, LedgerRecord],
     procedures: Mapping[str, Procedure],
     calendar: WorkingCalendar,
 ) -> dict[str, PortalDossier]:
-    """The portal's views with each timeliness as intended (`timeliness_as_intended`)."""
+    """The portal's views as the workload intended them (`judged_view`)."""
     return {
-        code: {
-            **view,
-            "timeliness": timeliness_as_intended(
-                view, ledger.get(code), procedures[view["procedure_code"]], calendar
-            ),
-        }
+        code: judged_view(view, ledger.get(code), procedures[view["procedure_code"]], calendar)
         for code, view in views.items()
     }
 
@@ -133,12 +149,14 @@ def chain_section(
     *,
     accepted_from: datetime,
     budget_share: float,
+    out_of_order: int,
 ) -> Chain:
     """What the chain added to each decided dossier accepted from `accepted_from` (after the
     warm-up), in working minutes of simulated time: to its processing time (recorded minus
     intended: what lands in the portal's figures), and at each hop (intended to recorded
     acceptance, and end). Within budget when the p99 of |added| over each dossier's deadline is
-    at most `budget_share`; None when no dossier was decided."""
+    at most `budget_share`; None when no dossier was decided. `out_of_order` dossiers joined
+    the officers' queue after a later place (`IntakeLine`)."""
     added: list[float] = []
     acceptance: list[float] = []
     end: list[float] = []
@@ -177,6 +195,7 @@ def chain_section(
         budget_share=budget_share,
         within_budget=None if p99_share is None else p99_share <= budget_share,
         reclassified=reclassified,
+        out_of_order=out_of_order,
     )
 
 
@@ -192,4 +211,9 @@ def chain_line(chain: Chain) -> str:
         f"working hours (p99 |added| {chain.p99_share_of_deadline:.1%} of it, {verdict} the "
         f"budget of {chain.budget_share * 100:g}%); {chain.reclassified} of "
         f"{chain.dossiers} dossiers judged otherwise by their intended instants"
+        + (
+            f"; {chain.out_of_order} joined the officers' queue out of their place"
+            if chain.out_of_order
+            else ""
+        )
     )

@@ -216,6 +216,7 @@ def generate_arrivals(
                         "procedure": _pick(online_rng, agency),
                         "identity": identity(world, agency.code, number, workload),
                         "key": f"{world.salt}-{world.seed}-{agency.code}-{number}",
+                        "place": number,
                     },
                 )
             )

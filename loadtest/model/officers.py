@@ -10,8 +10,10 @@ from __future__ import annotations
 import heapq
 import math
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import NormalDist
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -67,6 +69,84 @@ class OfficerPool:
         return calendar.add(max(freed, ready_at), timedelta(0)), calendar.add(
             self.opening, timedelta(hours=done)
         )
+
+
+Ready = TypeVar("Ready", float, datetime)
+
+
+class Assigns(Protocol[Ready]):
+    def assign(self, ready: Ready, hours: float, /) -> tuple[Ready, Ready]: ...
+
+
+@dataclass(frozen=True)
+class Admitted(Generic[Ready]):
+    """A dossier the officers' queue took: its work's start and finish."""
+
+    code: str
+    start: Ready
+    done: Ready
+
+
+class IntakeLine(Generic[Ready]):
+    """An agency's online dossiers enter its officers' queue in the order the schedule meant,
+    whatever order the back office's chain delivers them in (issue 20). A dossier's place is its
+    rank among the agency's intended submissions; the poll due after each is its intended
+    acceptance, so places come in the order of intended acceptances. A dossier waits here until
+    every earlier place has entered or is known never to (refused or withdrawn at intake, a
+    failed submission): first come, first served over the intended instants is then exactly the
+    model's queue, and a late hand-off no longer leaves an officer's time unused (the FCFS queue
+    cannot go back to fill it). `give_up` lets the waiting ones in past an earlier place that
+    stays away; that place, when it comes, enters as it comes and is counted."""
+
+    def __init__(self, queue: Assigns[Ready]) -> None:
+        self.queue: Assigns[Ready] = queue
+        self._next = 0  # the lowest place neither in the queue nor given up
+        self._waiting: dict[int, tuple[str, Ready, float]] = {}
+        self._skipped: set[int] = set()
+        self.out_of_order = 0  # dossiers that entered after a later place (see give_up)
+
+    def enter(self, place: int, code: str, ready: Ready, hours: float) -> list[Admitted[Ready]]:
+        """The dossier at `place` is ready at `ready` (its intended acceptance) with `hours`
+        of work; returns the dossiers this lets into the queue, in order."""
+        if place < self._next:
+            self.out_of_order += 1
+            return [self._admit(code, ready, hours)]
+        self._waiting[place] = (code, ready, hours)
+        return self._advance()
+
+    def skip(self, place: int) -> list[Admitted[Ready]]:
+        """The dossier at `place` will not enter: the places after it need not wait for it."""
+        if place >= self._next and place not in self._waiting:
+            self._skipped.add(place)
+        return self._advance()
+
+    def waiting(self, place: int) -> bool:
+        return place in self._waiting
+
+    def give_up(self, place: int) -> list[Admitted[Ready]]:
+        """Stop waiting for the places before `place` that have not come."""
+        admitted = []
+        while self._next < place:
+            if self._next in self._waiting:
+                admitted.append(self._admit(*self._waiting.pop(self._next)))
+            self._skipped.discard(self._next)
+            self._next += 1
+        return admitted + self._advance()
+
+    def _advance(self) -> list[Admitted[Ready]]:
+        admitted = []
+        while True:
+            if self._next in self._waiting:
+                admitted.append(self._admit(*self._waiting.pop(self._next)))
+            elif self._next in self._skipped:
+                self._skipped.remove(self._next)
+            else:
+                return admitted
+            self._next += 1
+
+    def _admit(self, code: str, ready: Ready, hours: float) -> Admitted[Ready]:
+        start, done = self.queue.assign(ready, hours)
+        return Admitted(code, start, done)
 
 
 def service_hours(workload: Workload, rng: random.Random, legal_hours: float) -> float:

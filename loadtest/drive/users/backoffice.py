@@ -14,6 +14,7 @@ from loadtest.drive.engine import DossierRecord, Simulation, Task
 from loadtest.drive.runtime import this_process
 from loadtest.drive.users.base import ActorUser, expect_status
 from loadtest.judge.audit import instant
+from loadtest.model.officers import Admitted
 from loadtest.model.officers import service_hours as draw_service_hours
 
 
@@ -55,8 +56,11 @@ class BackOffice(ActorUser):
         record.status = status
         if status == 2 or (status == 4 and record.accepted_at is None):
             record.accepted_at = body["accepted_at"]
-            # Meant at the poll that found it, never before the portal had it.
-            record.accept_intended = max(intended, instant(body["submitted_at"])).isoformat()
+            if record.accept_intended is None:  # past the schedule's last poll
+                # Meant at the poll that found it, never before the portal had it.
+                assert record.submitted_at is not None
+                accepted = max(intended, instant(record.submitted_at))
+                record.accept_intended = accepted.isoformat()
         if status in (3, 8, 9) and record.finished_real is None:
             record.finished_real = time.time()
             if not paused:  # stopped while a supplement was awaited: the request is the end
@@ -81,16 +85,21 @@ class BackOffice(ActorUser):
             headers=self.headers(agency),
             schema=Page[DossierOut],
         )
+        polled = self.meant(current)
         for item in page["items"]:
             record = self.sim.ledger.get(item["code"])
-            if record is not None and record.status == 1 and record.code not in self.sim.taken:
+            if record is None or record.status != 1 or record.code in self.sim.taken:
+                continue
+            # A poll that runs late leaves what was submitted after its instant to the poll the
+            # schedule has for it.
+            if record.accept_intended is None or instant(record.accept_intended) <= polled:
                 self.sim.taken.add(record.code)  # the next poll, before the ack, leaves it
                 self.sim.later(
                     "backoffice",
                     "intake",
                     time.time(),
                     code=record.code,
-                    meant=self.meant(current).isoformat(),
+                    meant=polled.isoformat(),
                 )
 
     def on_intake(self, current: Task) -> None:
@@ -98,44 +107,46 @@ class BackOffice(ActorUser):
         record = sim.ledger[current.data["code"]]
         with sim.lock(record.code):
             if record.status != 1:  # withdrawn meanwhile
+                sim.leave_line(record.agency, record.place)
                 return
-            self.call(
-                "POST /api/v1/agency/dossiers/[code]/ack",
-                f"/api/v1/agency/dossiers/{record.code}/ack",
-                headers=self.headers(record),
-                schema=DossierOut,
-                check=lambda b: None if b["acked_at"] else "not acknowledged",
-            )
-            simple = sim.workload.queueing is not None
-            draw = sim.rng(record.agency).random()
-            polled = self.meant(current)
-            if not simple and draw < rules.refuse_at_intake:
-                self.move(record, 3, "Hồ sơ không thuộc thẩm quyền", intended=polled)
-                return
-            if not simple and draw < rules.refuse_at_intake + rules.supplement_at_intake:
-                self.request_supplement(record, polled)
-                return
-            self.move(record, 2, intended=polled)
-            self.move(record, 4, intended=polled)
+            try:
+                self.call(
+                    "POST /api/v1/agency/dossiers/[code]/ack",
+                    f"/api/v1/agency/dossiers/{record.code}/ack",
+                    headers=self.headers(record),
+                    schema=DossierOut,
+                    check=lambda b: None if b["acked_at"] else "not acknowledged",
+                )
+                simple = sim.workload.queueing is not None
+                draw = sim.rng(record.agency).random()
+                polled = self.meant(current)
+                if not simple and draw < rules.refuse_at_intake:
+                    self.move(record, 3, "Hồ sơ không thuộc thẩm quyền", intended=polled)
+                    return
+                if not simple and draw < rules.refuse_at_intake + rules.supplement_at_intake:
+                    self.request_supplement(record, polled)
+                    return
+                self.move(record, 2, intended=polled)
+                self.move(record, 4, intended=polled)
+            finally:
+                if record.status != 4:  # it does not join the officers' queue now
+                    sim.leave_line(record.agency, record.place)
         assert record.accept_intended is not None
-        # The officers' queue starts at the acceptance the workload intended, not when the
-        # acceptance's responses came back: the chain's real time stays out of the queue.
-        self.assign(record, instant(record.accept_intended))
+        # The officers' queue takes the dossier at the acceptance the workload intended and in
+        # its place, not when the acceptance's responses came back: the chain's real time and
+        # its order stay out of the queue.
+        sim.enter_line(record, instant(record.accept_intended), service_hours(sim, record))
 
-    def assign(self, record: DossierRecord, ready_at: datetime) -> None:
-        _, done = self.sim.officers[record.agency].assign(ready_at, service_hours(self.sim, record))
-        # A finish the chain's delay already put in the past starts now, meant when it was.
-        self.sim.later(
-            "backoffice",
-            "done",
-            max(done, self.sim.sim_datetime()),
-            code=record.code,
-            meant=done.isoformat(),
-        )
+    def on_line(self, current: Task) -> None:
+        """A dossier's patience in its agency's line ran out (`Simulation.enter_line`)."""
+        self.sim.stop_waiting(current.data["agency"], current.data["place"])
 
     def on_assign(self, current: Task) -> None:
         """A supplement came in (5 -> 4): back to the officers' queue."""
-        self.assign(self.sim.ledger[current.data["code"]], self.meant(current))
+        record = self.sim.ledger[current.data["code"]]
+        pool = self.sim.officers[record.agency]
+        start_done = pool.assign(self.meant(current), service_hours(self.sim, record))
+        self.sim.admit([Admitted(record.code, *start_done)])
 
     def request_supplement(self, record: DossierRecord, intended: datetime) -> None:
         sim, citizen = self.sim, self.sim.workload.citizen

@@ -111,22 +111,28 @@ class Citizen(CitizenSession):
             "Authorization": f"Bearer {self.token(data['identity'], 'Công dân mô phỏng')}",
             "Idempotency-Key": data["key"],
         }
-        body = self.call(
-            "POST /api/v1/dossiers",
-            "/api/v1/dossiers",
-            json={
-                "procedure_code": data["procedure"],
-                "agency_code": data["agency"],
-                "form": {"ho_ten": "Công dân mô phỏng", "so_ban": 1},
-            },
-            headers=headers,
-            schema=DossierOut,
-            check=lambda b: (
-                None
-                if b["status"] == SUBMITTED and b["code"].startswith(data["agency"])
-                else f"unexpected dossier {b['code']} in status {b['status']}"
-            ),
-        )
+        try:
+            body = self.call(
+                "POST /api/v1/dossiers",
+                "/api/v1/dossiers",
+                json={
+                    "procedure_code": data["procedure"],
+                    "agency_code": data["agency"],
+                    "form": {"ho_ten": "Công dân mô phỏng", "so_ban": 1},
+                },
+                headers=headers,
+                schema=DossierOut,
+                check=lambda b: (
+                    None
+                    if b["status"] == SUBMITTED and b["code"].startswith(data["agency"])
+                    else f"unexpected dossier {b['code']} in status {b['status']}"
+                ),
+            )
+        except Exception:  # no dossier: the officers' queue does not wait for its place
+            sim.leave_line(data["agency"], data["place"])
+            raise
+        meant_submission = sim.sim_datetime(current.at)
+        accepted = sim.scheduled_acceptance(data["agency"], meant_submission)
         # The documents go in before any back office may take the dossier in (status 1 only).
         with sim.lock(body["code"]):
             record = sim.record(
@@ -139,6 +145,9 @@ class Citizen(CitizenSession):
                     status=SUBMITTED,
                     submitted_real=time.time(),
                     submitted_at=body["submitted_at"],
+                    submit_intended=meant_submission.isoformat(),
+                    accept_intended=None if accepted is None else accepted.isoformat(),
+                    place=data["place"],
                     procedure_hours=sim.world.procedures[data["procedure"]].legal_hours,
                 )
             )
@@ -161,6 +170,7 @@ class Citizen(CitizenSession):
                     headers={**headers, "Content-Type": content_type},
                     check=lambda b: None if len(DOCUMENTS.validate_python(b)) == count else "lost",
                 )
+        sim.catch_up_intake(record)
         self._follow_ups(record)
 
     def _follow_ups(self, record: DossierRecord) -> None:
@@ -215,6 +225,9 @@ class Citizen(CitizenSession):
                 schema=DossierOut,
                 check=expect_status(7),
             )
+            if record.status == 1 and record.code not in self.sim.taken:
+                # Gone before any back office took it in: its place is not waited for.
+                self.sim.leave_line(record.agency, record.place)
             record.status = 7
             self.sim.touch(record.code)
         hours = self.sim.workload.backoffice.withdrawal_stop_hours

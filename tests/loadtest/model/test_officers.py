@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from app.core.calendar import VIETNAM_TZ, WorkingCalendar
 from loadtest.model.arrivals import working_time_instants
-from loadtest.model.officers import OfficerPool, lognormal_hours
+from loadtest.model.officers import IntakeLine, OfficerPool, OfficerQueue, lognormal_hours
 from loadtest.model.queueing import MMc
 
 CALENDAR = WorkingCalendar()
@@ -139,3 +139,76 @@ def test_an_officer_pool_fed_poisson_arrivals_matches_mmc_theory() -> None:
         on_time += CALENDAR.between(ready, done) <= limit
     predicted = MMc(rate, mean, officers).on_time_share(deadline)
     assert on_time / counted == pytest.approx(predicted, abs=0.02)
+
+
+# -- the intake line (issue 20): the queue's order is the schedule's, not the chain's ----------
+
+
+def _in_order(
+    officers: int, dossiers: list[tuple[float, float]], present: list[bool]
+) -> dict[str, tuple[float, float]]:
+    """The queue fed the present dossiers in their places: the model's FCFS queue."""
+    queue = OfficerQueue(officers)
+    return {
+        f"d{place}": queue.assign(ready, hours)
+        for place, ((ready, hours), here) in enumerate(zip(dossiers, present, strict=True))
+        if here
+    }
+
+
+@st.composite
+def _deliveries(draw: st.DrawFn) -> tuple[int, list[tuple[float, float]], list[bool], list[int]]:
+    officers = draw(st.integers(1, 4))
+    gaps = draw(st.lists(st.floats(0, 3), min_size=1, max_size=40))
+    hours = draw(st.lists(st.floats(0.01, 6), min_size=len(gaps), max_size=len(gaps)))
+    readies = [sum(gaps[: i + 1]) for i in range(len(gaps))]
+    present = draw(st.lists(st.booleans(), min_size=len(gaps), max_size=len(gaps)))
+    order = draw(st.permutations(range(len(gaps))))
+    return officers, list(zip(readies, hours, strict=True)), present, order
+
+
+@given(_deliveries())
+@settings(max_examples=300)
+def test_a_line_fed_in_any_order_gives_every_dossier_the_in_order_queues_start_and_finish(
+    case: tuple[int, list[tuple[float, float]], list[bool], list[int]],
+) -> None:
+    """Whatever order the chain delivers intakes and news of dossiers that will not come, each
+    dossier's (start, done) is the one the FCFS queue fed in intended order gives, and nothing
+    is left waiting once every place is accounted for."""
+    officers, dossiers, present, order = case
+    line = IntakeLine(OfficerQueue(officers))
+    got: dict[str, tuple[float, float]] = {}
+    for place in order:
+        ready, hours = dossiers[place]
+        admitted = (
+            line.enter(place, f"d{place}", ready, hours) if present[place] else line.skip(place)
+        )
+        for dossier in admitted:
+            assert dossier.code not in got
+            got[dossier.code] = (dossier.start, dossier.done)
+    assert got == _in_order(officers, dossiers, present)
+    assert line.out_of_order == 0
+    assert not any(line.waiting(place) for place in range(len(dossiers)))
+
+
+def test_a_line_holds_a_dossier_until_the_earlier_places_come() -> None:
+    line = IntakeLine(OfficerQueue(1))
+    assert line.enter(1, "second", 1.0, 2.0) == []
+    assert line.waiting(1)
+    admitted = line.enter(0, "first", 0.5, 1.0)
+    assert [(a.code, a.start, a.done) for a in admitted] == [
+        ("first", 0.5, 1.5),
+        ("second", 1.5, 3.5),
+    ]
+
+
+def test_a_line_that_gives_up_on_a_place_lets_the_waiting_in_and_counts_the_late_one() -> None:
+    """An FCFS queue fed out of order cannot use the officer's idle time before a later
+    dossier: the line is what keeps it; past its patience the late one is counted."""
+    line = IntakeLine(OfficerQueue(1))
+    assert line.enter(1, "second", 1.0, 2.0) == []
+    assert [(a.code, a.start) for a in line.give_up(1)] == [("second", 1.0)]
+    late = line.enter(0, "first", 0.5, 1.0)
+    assert [(a.code, a.start, a.done) for a in late] == [("first", 3.0, 4.0)]
+    assert line.out_of_order == 1
+    assert [a.code for a in line.enter(2, "third", 2.0, 1.0)] == ["third"]
