@@ -120,6 +120,7 @@ class DossierRecord:
     returned_real: float | None = None
     supplements: int = 0
     place: int | None = None  # the rank of an online dossier among its agency's submissions
+    work_hours: float | None = None  # the officer's working hours drawn for it at intake
     payments_confirmed: list[str] = field(default_factory=list)
     sync_items: int = 0  # items of this dossier the portal accepted
     synced_status: int | None = None  # the status of the latest item accepted (by its time)

@@ -135,7 +135,9 @@ class BackOffice(ActorUser):
         # The officers' queue takes the dossier at the acceptance the workload intended and in
         # its place, not when the acceptance's responses came back: the chain's real time and
         # its order stay out of the queue.
-        sim.enter_line(record, instant(record.accept_intended), service_hours(sim, record))
+        record.work_hours = service_hours(sim, record)
+        sim.touch(record.code)
+        sim.enter_line(record, instant(record.accept_intended), record.work_hours)
 
     def on_line(self, current: Task) -> None:
         """A dossier's patience in its agency's line ran out (`Simulation.enter_line`)."""
