@@ -197,6 +197,12 @@ class Simulation:
             self._rngs[agency] = random.Random(f"{self.world.seed}:{agency}:follow-ups")
         return self._rngs[agency]
 
+    def work_rng(self, agency: str, place: int) -> random.Random:
+        """The stream of an online dossier's work, by its place in the schedule: the same seed
+        gives each dossier the same work whatever order the requests happen in, so the queue,
+        and the on-time share judged from it, are the same on any machine."""
+        return random.Random(f"{self.world.seed}:{agency}:{place}:work")
+
     # -- the schedule --------------------------------------------------------------------------
 
     def seed_arrivals(self) -> int:

@@ -135,7 +135,10 @@ class BackOffice(ActorUser):
         # The officers' queue takes the dossier at the acceptance the workload intended and in
         # its place, not when the acceptance's responses came back: the chain's real time and
         # its order stay out of the queue.
-        record.work_hours = service_hours(sim, record)
+        assert record.place is not None
+        record.work_hours = draw_service_hours(
+            sim.workload, sim.work_rng(record.agency, record.place), record.procedure_hours
+        )
         sim.touch(record.code)
         sim.enter_line(record, instant(record.accept_intended), record.work_hours)
 
