@@ -111,10 +111,12 @@ class DossierRecord:
     accepted_at: str | None = None
     finished_real: float | None = None
     # The simulated instants the workload meant for the steps that decide lateness (ISO): the
-    # submission, the inbox poll the schedule has after it (the acceptance, known from the
-    # submission on), and the officer's finish (or stop). The portal stamps each step when its
-    # request lands; the gaps are what the chain added (loadtest/judge/distortion.py).
+    # submission, the acceptance (the inbox poll the schedule has after the submission, known
+    # from it on as `accept_scheduled`, when the intake accepts it), and the officer's finish
+    # (or stop). The portal stamps each step when its request lands; the gaps are what the
+    # chain added (loadtest/judge/distortion.py).
     submit_intended: str | None = None
+    accept_scheduled: str | None = None
     accept_intended: str | None = None
     finish_intended: str | None = None
     returned_real: float | None = None
@@ -225,12 +227,12 @@ class Simulation:
         """A dossier whose submission landed after the inbox poll meant to take it in had come
         (the request straddled the poll): taken in now, as that poll would have, not left to
         the next poll a whole interval later."""
-        if record.accept_intended is None or record.code in self.taken:
+        if record.accept_scheduled is None or record.code in self.taken:
             return
-        if instant(record.accept_intended) <= self.sim_datetime():
+        if instant(record.accept_scheduled) <= self.sim_datetime():
             self.taken.add(record.code)
             self.later(
-                "backoffice", "intake", time.time(), code=record.code, meant=record.accept_intended
+                "backoffice", "intake", time.time(), code=record.code, meant=record.accept_scheduled
             )
 
     def _put(self, arrival: Arrival) -> None:

@@ -56,11 +56,12 @@ class BackOffice(ActorUser):
         record.status = status
         if status == 2 or (status == 4 and record.accepted_at is None):
             record.accepted_at = body["accepted_at"]
-            if record.accept_intended is None:  # past the schedule's last poll
-                # Meant at the poll that found it, never before the portal had it.
-                assert record.submitted_at is not None
-                accepted = max(intended, instant(record.submitted_at))
-                record.accept_intended = accepted.isoformat()
+            # Meant at the poll the schedule has for it; past the schedule's last poll, at the
+            # poll that found it, never before the portal had it.
+            assert record.submitted_at is not None
+            record.accept_intended = (
+                record.accept_scheduled or max(intended, instant(record.submitted_at)).isoformat()
+            )
         if status in (3, 8, 9) and record.finished_real is None:
             record.finished_real = time.time()
             if not paused:  # stopped while a supplement was awaited: the request is the end
@@ -92,7 +93,7 @@ class BackOffice(ActorUser):
                 continue
             # A poll that runs late leaves what was submitted after its instant to the poll the
             # schedule has for it.
-            if record.accept_intended is None or instant(record.accept_intended) <= polled:
+            if record.accept_scheduled is None or instant(record.accept_scheduled) <= polled:
                 self.sim.taken.add(record.code)  # the next poll, before the ack, leaves it
                 self.sim.later(
                     "backoffice",

@@ -146,7 +146,7 @@ class Citizen(CitizenSession):
                     submitted_real=time.time(),
                     submitted_at=body["submitted_at"],
                     submit_intended=meant_submission.isoformat(),
-                    accept_intended=None if accepted is None else accepted.isoformat(),
+                    accept_scheduled=None if accepted is None else accepted.isoformat(),
                     place=data["place"],
                     procedure_hours=sim.world.procedures[data["procedure"]].legal_hours,
                 )
