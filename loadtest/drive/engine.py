@@ -279,10 +279,9 @@ class Simulation:
 
     def stop_waiting(self, agency: str, place: int) -> None:
         """The patience of a dossier waiting in line ran out: the places before it that have
-        not come are not waited for any longer (counted)."""
+        not come are not waited for any longer (one that comes later counts as out of order)."""
         line = self.lines[agency]
         if line.waiting(place):
-            self.book.count("officers.gave_up")
             self.admit(line.give_up(place))
 
     def admit(self, admitted: list[Admitted[datetime]]) -> None:
