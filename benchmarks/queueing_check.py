@@ -1,7 +1,8 @@
 """The harness against theory (harness.md, "Checking the simulation against theory"): whole
 `portalsim run`s of the M/M/c workloads, the measured on-time share beside Erlang C's.
 
-    uv run python benchmarks/queueing_check.py [--duration 8m] [--database-url URL] [WORKLOAD ...]
+    uv run python benchmarks/queueing_check.py [--duration 8m] [--database-url URL] [--seed N]
+        [WORKLOAD ...]
 
 Each run starts its own portal and gateway (SQLite, or the PostgreSQL database given), drives
 the workload through Locust and the portal's real status machine, calendar and clock, and reads
@@ -24,24 +25,28 @@ already in --out."""
 from __future__ import annotations
 
 import argparse
-import heapq
 import json
 import random
 import statistics
 import subprocess
 import sys
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from app.core.calendar import WorkingCalendar
+from loadtest.judge.audit import instant
+from loadtest.judge.distortion import queue_fidelity
 from loadtest.judge.results import verdict_of_results
 from loadtest.model.officers import OfficerQueue
 from loadtest.model.queueing import sampling_error
 from loadtest.model.workload import load_workload
-from loadtest.results_model import load_results
+from loadtest.results_model import (
+    QueueingModel,
+    Results,
+    ResultsError,
+    Spread,
+    load_results,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOADS = [
@@ -62,88 +67,34 @@ WORKLOADS = [
 REPLAYS = 200
 
 
-def replay_spread(workload_file: Path, results: dict[str, Any]) -> float:
+def replay_spread(
+    calendar: WorkingCalendar, warmup_share: float, results: Results, model: QueueingModel
+) -> float:
     """The 95% run-to-run spread of the measured share: the run's own queue (the harness's FCFS
     `OfficerQueue`, in working hours) replayed offline `REPLAYS` times over the run's working
     hours, warm-up and decided window. A queue's neighbours wait alike over its relaxation time,
     so neither the error for independent dossiers nor batch means shorter than that time is the
     spread of one run; this is."""
-    workload = load_workload(workload_file)
-    queueing = workload.queueing
-    assert queueing is not None
-    model = results["queueing"]["model"]
-    calendar = WorkingCalendar(windows=queueing.windows)
-    run = results["run"]
     span = calendar.between(
-        datetime.fromisoformat(run["simulated_from"]), datetime.fromisoformat(run["simulated_to"])
+        datetime.fromisoformat(results.run.simulated_from),
+        datetime.fromisoformat(results.run.simulated_to),
     )
     hours = span.total_seconds() / 3600
-    warm_up = hours * workload.run.warmup_share
-    deadline = model["deadline_hours"]
+    warm_up = hours * warmup_share
+    deadline = model.deadline_hours
     shares = []
     for seed in range(REPLAYS):
         rng = random.Random(seed)
         on_time = decided = 0
-        for _ in range(model["agencies"]):
-            officers, arrived = OfficerQueue(model["officers"]), 0.0
-            while (arrived := arrived + rng.expovariate(model["arrivals_per_hour"])) < hours:
-                _, done = officers.assign(arrived, rng.expovariate(1 / model["service_mean_hours"]))
+        for _ in range(model.agencies):
+            officers, arrived = OfficerQueue(model.officers), 0.0
+            while (arrived := arrived + rng.expovariate(model.arrivals_per_hour)) < hours:
+                _, done = officers.assign(arrived, rng.expovariate(1 / model.service_mean_hours))
                 if warm_up <= arrived and arrived + deadline < hours:
                     decided += 1
                     on_time += done - arrived <= deadline
         shares.append(on_time / decided)
     return 1.96 * statistics.stdev(shares)
-
-
-def queue_as_model(
-    workload_file: Path, results: dict[str, Any], ledger: dict[str, Any]
-) -> Fidelity:
-    """Whether the run's officers' queue was the model's, dossier by dossier: per agency, in
-    their places, each taken at its intended acceptance by the officer free first (FCFS over
-    the intended instants) must finish its drawn work (`work_hours` in ledger.json) after that
-    start, at its intended finish. A queue that took dossiers out of that order or at other
-    instants finishes some elsewhere; one that was the model's leaves only the draws' chance to
-    the on-time share, so this checks the harness far more tightly than that share's spread."""
-    workload = load_workload(workload_file)
-    assert workload.queueing is not None
-    calendar = WorkingCalendar(windows=workload.queueing.windows)
-    start = datetime.fromisoformat(results["run"]["simulated_from"])
-
-    def hours(iso: str) -> float:
-        return calendar.between(start, datetime.fromisoformat(iso)).total_seconds() / 3600
-
-    by_agency: dict[str, list[tuple[int, float, float | None, float]]] = defaultdict(list)
-    for record in ledger.values():
-        if record.get("place") is not None and record.get("work_hours") is not None:
-            finish = record.get("finish_intended")
-            by_agency[record["agency"]].append(
-                (
-                    record["place"],
-                    hours(record["accept_intended"]),
-                    finish and hours(finish),
-                    record["work_hours"],
-                )
-            )
-    checked = elsewhere = 0
-    for dossiers in by_agency.values():
-        free = [0.0] * results["queueing"]["model"]["officers"]
-        for _, ready, finished, work in sorted(dossiers):
-            if finished is None:  # an officer busy until an unknown instant: stop here
-                break
-            taken = max(ready, free[0])
-            heapq.heapreplace(free, finished)
-            checked += 1
-            elsewhere += abs(taken + work - finished) > SECOND_HOURS
-    return Fidelity(checked, elsewhere)
-
-
-SECOND_HOURS = 1 / 3600  # instants are kept to the microsecond; working hours to float error
-
-
-@dataclass(frozen=True)
-class Fidelity:
-    checked: int  # dossiers finished, in places with every earlier one finished
-    elsewhere: int  # of them, finished elsewhere than the model's queue finishes them
 
 
 def main() -> int:
@@ -159,6 +110,7 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "queueing")
     parser.add_argument("--database-url", help="the portal's database (default: SQLite files)")
+    parser.add_argument("--seed", type=int, help="the runs' seed (default: the workload's)")
     parser.add_argument(
         "--judged-only",
         action="store_true",
@@ -185,6 +137,8 @@ def main() -> int:
             command += ["--duration", args.duration]
         if args.database_url:
             command += ["--database-url", args.database_url]
+        if args.seed is not None:
+            command += ["--seed", str(args.seed)]
         if not args.judged_only:
             completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
             said = completed.stdout[-2000:]
@@ -193,27 +147,49 @@ def main() -> int:
             print(f"{workload.name}: the run wrote no results ({args.out / run_id}):\n{said}")
             failed = True
             continue
-        results = json.loads(results_file.read_text())
+        workload_model = load_workload(workload)
+        if workload_model.queueing is None:
+            print(f"{workload.name}: not an M/M/c workload (no [queueing] section)")
+            failed = True
+            continue
+        calendar = WorkingCalendar(windows=workload_model.queueing.windows)
+        try:
+            results = load_results(results_file)
+        except ResultsError as unreadable:
+            print(f"{workload.name}: {unreadable}")
+            failed = True
+            continue
+        q, chain = results.queueing, results.chain
+        if q is None or q.measured is None or chain is None:
+            print(f"{workload.name}: {results_file} measured no on-time share to check")
+            failed = True
+            continue
         ledger = json.loads((args.out / run_id / "ledger.json").read_text())
-        q, chain = results["queueing"], results["chain"]
-        model = q["model"]
-        difference = q["measured"] - q["predicted"]
+        model = q.model
+        difference = q.measured - q.predicted
         error = max(
-            replay_spread(workload, results),
-            q["batch_error"] or 0.0,
-            sampling_error(q["measured"], q["n"]),
+            replay_spread(calendar, workload_model.run.warmup_share, results, q.model),
+            q.batch_error or 0.0,
+            sampling_error(q.measured, q.n),
         )
-        fidelity = queue_as_model(workload, results, ledger)
+        fidelity = queue_fidelity(
+            ledger,
+            calendar,
+            instant(results.run.simulated_from),
+            model.officers,
+        )
         ok = abs(difference) <= (args.tolerance or error) and fidelity.elsewhere == 0
         failed |= not ok
-        added = chain["added_working_minutes"] or {"p50": 0.0, "p99": 0.0}
-        verdict = verdict_of_results(load_results(results_file)).reason.split(":")[0]
+        added = chain.added_working_minutes or Spread(p50=0.0, p99=0.0, max=0.0)
+        as_recorded = q.measured_as_recorded
+        verdict = verdict_of_results(results).reason.split(":")[0]
         rows.append(
-            f"| {workload.name} | {model['agencies']} | {model['arrivals_per_hour']:g} | "
-            f"{model['service_mean_hours']:g} | {model['officers']} | {model['deadline_hours']} | "
-            f"{q['utilisation']:.2f} | {q['predicted']:.3f} | {q['measured']:.3f} | "
-            f"{difference:+.3f} | ±{error:.3f} | {q['measured_as_recorded']:.3f} | {q['n']} | "
-            f"{added['p50']:+.0f} / {added['p99']:+.0f} | {chain['out_of_order']} | "
+            f"| {workload.name} | {model.agencies} | {model.arrivals_per_hour:g} | "
+            f"{model.service_mean_hours:g} | {model.officers} | {model.deadline_hours} | "
+            f"{q.utilisation:.2f} | {q.predicted:.3f} | {q.measured:.3f} | "
+            f"{difference:+.3f} | ±{error:.3f} | "
+            f"{'–' if as_recorded is None else f'{as_recorded:.3f}'} | {q.n} | "
+            f"{added.p50:+.0f} / {added.p99:+.0f} | {chain.out_of_order} | "
             f"{fidelity.elsewhere} of {fidelity.checked} | {verdict} | "
             f"{'ok' if ok else 'OUT'} |"
         )

@@ -278,8 +278,17 @@ class QueueingModel(Section):
     agencies: int
 
 
+class QueueFidelity(Section):
+    """The run's officers' queue against the model's, dossier by dossier (issue 20)."""
+
+    checked: int  # dossiers finished, in places with every earlier one finished
+    elsewhere: int  # of them, finished elsewhere than FCFS over the intended instants does
+
+
 class Queueing(Section):
     """Erlang C's prediction beside the measured on-time share (M/M/c workloads)."""
+
+    omitted_when_none = frozenset({"queue"})
 
     predicted: float
     measured: float | None
@@ -289,6 +298,7 @@ class Queueing(Section):
     utilisation: float
     wait_probability: float
     model: QueueingModel
+    queue: QueueFidelity | None = None  # absent before the per-dossier check
 
 
 class StaffingShare(Section):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.core.calendar import WorkingCalendar
 from loadtest.judge.audit import LedgerRecord, PortalDossier, instant
-from loadtest.judge.distortion import DECIDED, ON_TIME, judged_views
+from loadtest.judge.distortion import DECIDED, ON_TIME, judged_views, queue_fidelity
 from loadtest.metrics import Book, latency_of, new_histogram, percentiles_ms, record_ms
 from loadtest.model.queueing import MMc, batch_means_error
 from loadtest.model.workload import Workload
@@ -197,6 +197,8 @@ def queueing_section(
     decided, on_time = len(outcomes), sum(ok for _, ok in outcomes)
     batch_error = batch_means_error([ok for _, ok in sorted(outcomes)])
     predicted = model.on_time_share(queueing.deadline_hours)
+    # The harness's officers' queues open at the timeline's start (`Simulation.officers`).
+    queue = queue_fidelity(ledger, calendar, start, model.servers)
     return Queueing(
         predicted=round(predicted, 4),
         measured=round(on_time / decided, 4) if decided else None,
@@ -212,4 +214,5 @@ def queueing_section(
             deadline_hours=queueing.deadline_hours,
             agencies=len(world.agencies),
         ),
+        queue=queue,
     )

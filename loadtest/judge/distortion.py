@@ -15,13 +15,17 @@ recorded, and from them:
   minus as intended, in working time, beside its deadline, and the two hops apart;
 - declares the run invalid past a budget: a p99 added time over a stated share of the deadline
   means the portal's own figures (indicators, dashboards, its timeliness), which nothing
-  corrects, carry the machine's speed more than the model's.
+  corrects, carry the machine's speed more than the model's;
+- checks that the officers' queue was the model's, dossier by dossier (`queue_fidelity`: each
+  finished where FCFS over the intended instants and its drawn work finishes it).
 
 Pure: instants in, figures out."""
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -29,11 +33,13 @@ from app.core.calendar import ProcessingUnit, WorkingCalendar
 from app.dossiers.deadlines import classify
 from loadtest.judge.audit import LedgerRecord, PortalDossier, instant
 from loadtest.model.world import Procedure
-from loadtest.results_model import Chain, Spread
+from loadtest.results_model import Chain, QueueFidelity, Spread
 
 DECIDED = ("early", "on_time", "overdue")
 ON_TIME = ("early", "on_time")
 MINUTE = timedelta(minutes=1)
+# Instants are kept to the microsecond, working hours to float error: a second apart is elsewhere.
+SAME_INSTANT_HOURS = 1 / 3600
 
 
 def working_minutes(start: datetime, end: datetime, calendar: WorkingCalendar) -> float:
@@ -216,4 +222,55 @@ def chain_line(chain: Chain) -> str:
             if chain.out_of_order
             else ""
         )
+    )
+
+
+def queue_fidelity(
+    ledger: Mapping[str, LedgerRecord],
+    calendar: WorkingCalendar,
+    opening: datetime,
+    officers: int,
+) -> QueueFidelity:
+    """Whether a run's officers' queue was the model's, dossier by dossier: per agency, in
+    their places, each taken at its intended acceptance by the officer free first (FCFS over
+    the intended instants, `officers` an agency) must finish its drawn work (`work_hours` in
+    the ledger) at its intended finish. A queue that took dossiers out of that order or at
+    other instants finishes some elsewhere; one that was the model's leaves only the draws'
+    chance to the on-time share, so this checks the harness far more tightly than that share's
+    spread."""
+
+    def hours(iso: str) -> float:
+        return working_minutes(opening, instant(iso), calendar) / 60
+
+    by_agency: dict[str, list[tuple[int, float, float | None, float]]] = defaultdict(list)
+    for record in ledger.values():
+        if record.get("place") is not None and record.get("work_hours") is not None:
+            finish = record.get("finish_intended")
+            by_agency[record["agency"]].append(
+                (
+                    record["place"],
+                    hours(record["accept_intended"]),
+                    finish and hours(finish),
+                    record["work_hours"],
+                )
+            )
+    checked = elsewhere = 0
+    for dossiers in by_agency.values():
+        free = [0.0] * officers
+        for _, ready, finished, work in sorted(dossiers):
+            if finished is None:  # an officer busy until an unknown instant: stop here
+                break
+            taken = max(ready, free[0])
+            heapq.heapreplace(free, finished)
+            checked += 1
+            elsewhere += abs(taken + work - finished) > SAME_INSTANT_HOURS
+    return QueueFidelity(checked=checked, elsewhere=elsewhere)
+
+
+def queue_line(queue: QueueFidelity) -> str:
+    """Whether the officers' queue was the model's, for the summary and the reports."""
+    verdict = "the model's" if queue.elsewhere == 0 else "NOT the model's"
+    return (
+        f"the officers' queue was {verdict}: {queue.elsewhere} of {queue.checked} dossiers "
+        "finished elsewhere than FCFS over their intended instants and drawn work finishes them"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest.judge.audit import LedgerRecord
-from loadtest.judge.distortion import chain_line
+from loadtest.judge.distortion import chain_line, queue_line
 from loadtest.judge.headroom import headroom_line
 from loadtest.results_model import Results, Steps, to_json
 
@@ -238,6 +238,8 @@ def _business_lines(results: Results) -> list[str]:
             + f" (n = {q.n}, rho = {q.utilisation:.2f})"
             + ("" if as_recorded is None else f"; {as_recorded:.3f} by the recorded instants")
         )
+        if q.queue is not None:
+            lines.append(f"  queue     {queue_line(q.queue)}")
     return lines
 
 

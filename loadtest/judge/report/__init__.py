@@ -12,7 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from loadtest.judge.compare import Comparison, Row
-from loadtest.judge.distortion import chain_line
+from loadtest.judge.distortion import chain_line, queue_line
 from loadtest.judge.report.figures import all_figures, local_time
 from loadtest.judge.report.markdown import render_markdown
 from loadtest.judge.results import Verdict, measured, ms, verdict_of_results
@@ -167,6 +167,11 @@ def context(results: Results, comparison: Comparison | None) -> dict[str, object
         "as_recorded_known": "on_time_share_as_recorded" in results.business.model_fields_set,
         "queueing_error": _sampling_error(results.queueing),
         "chain_text": chain_line(results.chain) if results.chain is not None else "",
+        "queue_text": (
+            queue_line(results.queueing.queue)
+            if results.queueing is not None and results.queueing.queue is not None
+            else ""
+        ),
         # The template names the comparison's parts as its JSON does (`portalsim.compare/1`).
         "comparison": comparison.document() if comparison is not None else None,
         "ms": ms,

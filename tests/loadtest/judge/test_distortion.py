@@ -4,6 +4,7 @@ and a run past the budget is invalid, says so and exits 3."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,12 @@ from loadtest.judge.distortion import (
     chain_section,
     judged_views,
     percentile,
+    queue_fidelity,
     timeliness_as_intended,
     working_minutes,
 )
 from loadtest.judge.results import EXIT_INVALID, summary_lines, verdict_of_results
+from loadtest.model.officers import OfficerPool
 from loadtest.model.world import Procedure
 from loadtest.results_model import Chain, Results, Spread, Thresholds
 from tests.loadtest.judge.test_results import minimal_results
@@ -207,3 +210,53 @@ def test_a_run_past_the_budget_is_invalid_and_every_output_states_the_distortion
     assert fine.valid
     assert fine.exit_code == 0
     assert "within the budget of 10%" in "\n".join(summary_lines(results_with(quick), tmp_path))
+
+
+def model_queue_ledger(seed: int, officers: int = 2, agencies: int = 2) -> dict[str, Any]:
+    """The ledger of a run whose officers' queue was the model's: per agency, Poisson
+    acceptances (busy: ρ 0.9) taken FCFS in their places by the harness's `OfficerPool`."""
+    rng = random.Random(seed)
+    opening = at(2, 7, 30)
+    ledger: dict[str, Any] = {}
+    for agency in range(agencies):
+        pool = OfficerPool(officers, CALENDAR, opening)
+        accepted = 0.0
+        for place in range(40):
+            accepted += rng.expovariate(1.0)
+            accept_at = CALENDAR.add(opening, timedelta(hours=accepted))
+            work = rng.expovariate(1 / (0.9 * officers))
+            _, done = pool.assign(accept_at, work)
+            code = f"A{agency}-{place}"
+            ledger[code] = {
+                "code": code,
+                "agency": f"A{agency}",
+                "place": place,
+                "accept_intended": accept_at.isoformat(),
+                "finish_intended": done.isoformat(),
+                "work_hours": work,
+            }
+    return ledger
+
+
+@given(st.integers(min_value=0, max_value=10_000))
+def test_a_queue_that_was_the_models_finishes_every_dossier_where_the_model_does(
+    seed: int,
+) -> None:
+    fidelity = queue_fidelity(model_queue_ledger(seed), CALENDAR, at(2, 7, 30), officers=2)
+    assert fidelity.checked == 80
+    assert fidelity.elsewhere == 0
+
+
+def test_the_queue_check_catches_dossiers_taken_out_of_place_or_with_other_work() -> None:
+    ledger = model_queue_ledger(seed=7)
+    reordered = {code: dict(record) for code, record in ledger.items()}
+    for record in reordered.values():  # the agency's queue took its dossiers last first
+        if record["agency"] == "A0":
+            record["place"] = 39 - record["place"]
+    assert queue_fidelity(reordered, CALENDAR, at(2, 7, 30), officers=2).elsewhere > 10
+    other_work = {code: dict(record) for code, record in ledger.items()}
+    other_work["A1-20"]["work_hours"] += 0.25  # the officer worked on something else
+    assert queue_fidelity(other_work, CALENDAR, at(2, 7, 30), officers=2).elsewhere == 1
+    unfinished = {code: dict(record) for code, record in ledger.items()}
+    unfinished["A1-20"]["finish_intended"] = None  # still with an officer: later ones unknown
+    assert queue_fidelity(unfinished, CALENDAR, at(2, 7, 30), officers=2).checked == 60

@@ -19,6 +19,7 @@ from loadtest.results_model import Results, to_json
 from portalsim.cli import app
 from tests.loadtest.judge.results_data import SAMPLE, stored
 from tests.loadtest.judge.test_compare import make_results, typed
+from tests.loadtest.judge.test_results import minimal_results, with_queueing
 
 runner = CliRunner()
 
@@ -80,6 +81,17 @@ def test_the_report_shows_every_section_a_reviewer_reads() -> None:
     assert drawn["submit: latency over time / độ trễ (ms)"] > 0
     assert any(title.startswith("Arrivals' lag") and n > 0 for title, n in drawn.items())
     assert any(title.startswith("On-time share by channel") and n > 0 for title, n in drawn.items())
+
+
+def test_the_queueing_check_says_whether_the_officers_queue_was_the_models() -> None:
+    figures = {"predicted": 0.819, "measured": 0.809, "n": 981, "utilisation": 0.6}
+    before = render_html(with_queueing(minimal_results(), **figures))
+    assert '<section id="queueing">' in before
+    assert 'id="queue"' not in before  # a file from before the per-dossier check
+    kept = with_queueing(minimal_results(), **figures, queue={"checked": 1095, "elsewhere": 3})
+    paragraph = re.search(r'<p id="queue">(.*?)</p>', render_html(kept))
+    assert paragraph is not None
+    assert "was NOT the model's: 3 of 1095 dossiers finished elsewhere" in unescape(paragraph[1])
 
 
 def test_broken_thresholds_turn_the_verdict_and_name_each_rule() -> None:

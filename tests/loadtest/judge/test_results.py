@@ -159,6 +159,17 @@ def test_summary_shows_the_queueing_check(tmp_path: Path) -> None:
         "M/M/c predicts 0.930 on time, measured 0.925 ± 0.021 (95%, batch means) "
         "(n = 2100, rho = 0.60); 0.910 by the recorded instants"
     ) in text
+    assert "queue     " not in text  # files from before the per-dossier check
+
+
+def test_summary_says_whether_the_officers_queue_was_the_models(tmp_path: Path) -> None:
+    figures = {"predicted": 0.9303, "measured": 0.9251, "n": 2100, "utilisation": 0.6}
+    kept = with_queueing(minimal_results(), **figures, queue={"checked": 2310, "elsewhere": 0})
+    text = "\n".join(summary_lines(kept, tmp_path))
+    assert "queue     the officers' queue was the model's: 0 of 2310 dossiers finished" in text
+    swapped = with_queueing(minimal_results(), **figures, queue={"checked": 256, "elsewhere": 12})
+    text = "\n".join(summary_lines(swapped, tmp_path))
+    assert "queue     the officers' queue was NOT the model's: 12 of 256 dossiers" in text
 
 
 def test_write_results_puts_both_files_in_the_runs_folder(tmp_path: Path) -> None:

@@ -54,3 +54,7 @@ def test_a_slower_portal_changes_the_chain_not_the_judged_share(tmp_path: Path) 
     slower = slow["chain"]["acceptance_working_minutes"]["p50"]
     assert slower > quick["chain"]["acceptance_working_minutes"]["p50"] + 3
     assert slow["chain"]["out_of_order"] == quick["chain"]["out_of_order"] == 0
+    # Both queues were the model's, dossier by dossier, over the same dossiers.
+    assert slow["queueing"]["queue"] == quick["queueing"]["queue"]
+    assert quick["queueing"]["queue"]["checked"] > 50
+    assert quick["queueing"]["queue"]["elsewhere"] == 0
