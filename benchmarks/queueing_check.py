@@ -164,16 +164,16 @@ def main() -> int:
             print(f"{workload.name}: {results_file} measured no on-time share to check")
             failed = True
             continue
-        ledger = json.loads((args.out / run_id / "ledger.json").read_text())
         model = q.model
         difference = q.measured - q.predicted
         error = max(
-            replay_spread(calendar, workload_model.run.warmup_share, results, q.model),
+            replay_spread(calendar, workload_model.run.warmup_share, results, model),
             q.batch_error or 0.0,
             sampling_error(q.measured, q.n),
         )
-        fidelity = queue_fidelity(
-            ledger,
+        # The run's own check since 94b89b2; computed from its ledger for older runs.
+        fidelity = q.queue or queue_fidelity(
+            json.loads((args.out / run_id / "ledger.json").read_text()),
             calendar,
             instant(results.run.simulated_from),
             model.officers,
